@@ -1,0 +1,565 @@
+//! Checks a configuration against the registry before anything runs, and turns
+//! a pipeline into a [`Plan`]: its stages, their options and the edges between
+//! their ports.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use toml::Table;
+
+use super::{Config, ConfigError, Diagnostic, InputRef, backticks, closest};
+use crate::model::ItemKind;
+use crate::registry::{BuildContext, BuildErrorOrDiag, DefaultConcurrency, Registry, StageDescriptor, StageRole};
+use crate::stage::RunOptions;
+
+/// One stage of a plan.
+#[derive(Debug, Clone)]
+pub struct PlannedStage {
+    /// Name in the file.
+    pub name: String,
+    /// Its registration.
+    pub descriptor: StageDescriptor,
+    /// Workers.
+    pub concurrency: usize,
+    /// Its option table.
+    pub options: Table,
+}
+
+/// One `inputs` entry: units leave `from` on `port` and enter `to`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edge {
+    /// Upstream stage (index in [`Plan::stages`]).
+    pub from: usize,
+    /// Port of the upstream stage.
+    pub port: String,
+    /// Downstream stage.
+    pub to: usize,
+    /// The reference as written, for messages and graph labels.
+    pub written: String,
+}
+
+/// A validated pipeline ready to build.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Pipeline name (`None`: every stage of a file without `[pipelines]`).
+    pub pipeline: Option<String>,
+    /// Stages in file order.
+    pub stages: Vec<PlannedStage>,
+    /// One edge per `inputs` entry.
+    pub edges: Vec<Edge>,
+}
+
+impl Plan {
+    /// Index of stage `name`.
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.stages.iter().position(|s| s.name == name)
+    }
+
+    /// Graphviz DOT: one node per stage, one edge per `inputs` entry.
+    pub fn to_dot(&self) -> String {
+        let title = self.pipeline.as_deref().unwrap_or("docpipe");
+        let mut out = format!("digraph \"{}\" {{\n  rankdir=LR;\n", escape_dot(title));
+        for s in &self.stages {
+            let shape = match s.descriptor.role {
+                StageRole::Source => "invhouse",
+                StageRole::Transform => "box",
+                StageRole::Sink => "house",
+            };
+            out.push_str(&format!(
+                "  \"{}\" [shape={shape}, label=\"{}\\n({})\"];\n",
+                escape_dot(&s.name),
+                escape_dot(&s.name),
+                escape_dot(&s.descriptor.type_name)
+            ));
+        }
+        for e in &self.edges {
+            let from = &self.stages[e.from];
+            let label = if from.descriptor.ports.len() > 1 {
+                format!(" [label=\"{}\"]", escape_dot(&e.port))
+            } else {
+                String::new()
+            };
+            out.push_str(&format!(
+                "  \"{}\" -> \"{}\"{label};\n",
+                escape_dot(&from.name),
+                escape_dot(&self.stages[e.to].name)
+            ));
+        }
+        out.push_str("}\n");
+        out
+    }
+
+    /// Mermaid flowchart: one node per stage, one edge per `inputs` entry.
+    pub fn to_mermaid(&self) -> String {
+        let mut out = String::from("flowchart LR\n");
+        let id = |i: usize| format!("s{i}");
+        for (i, s) in self.stages.iter().enumerate() {
+            let (open, close) = match s.descriptor.role {
+                StageRole::Source => ("([", "])"),
+                StageRole::Transform => ("[", "]"),
+                StageRole::Sink => ("[(", ")]"),
+            };
+            out.push_str(&format!(
+                "  {}{open}\"{}<br/><small>{}</small>\"{close}\n",
+                id(i),
+                s.name.replace('"', "#quot;"),
+                s.descriptor.type_name
+            ));
+        }
+        for e in &self.edges {
+            if self.stages[e.from].descriptor.ports.len() > 1 {
+                out.push_str(&format!("  {} -->|{}| {}\n", id(e.from), e.port, id(e.to)));
+            } else {
+                out.push_str(&format!("  {} --> {}\n", id(e.from), id(e.to)));
+            }
+        }
+        out
+    }
+}
+
+fn escape_dot(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// A configuration that passed validation.
+#[derive(Debug, Clone)]
+pub struct Validated {
+    /// The configuration.
+    pub config: Config,
+    /// Every pipeline's plan, by name (`""` for the implicit one).
+    pub plans: Vec<Plan>,
+}
+
+impl Validated {
+    /// The plan of pipeline `name` (`None`: the default pipeline).
+    pub fn plan(&self, name: Option<&str>) -> Result<&Plan, String> {
+        if self.config.pipelines.is_empty() {
+            return match name {
+                None => self.plans.first().ok_or_else(|| "the configuration has no stages".to_string()),
+                Some(n) => Err(format!(
+                    "no pipeline named `{n}`: the configuration declares no [pipelines], run it without a name"
+                )),
+            };
+        }
+        let wanted = name.unwrap_or(super::DEFAULT_PIPELINE);
+        self.plans
+            .iter()
+            .find(|p| p.pipeline.as_deref() == Some(wanted))
+            .ok_or_else(|| {
+                let names: Vec<&String> = self.config.pipelines.keys().collect();
+                let hint = closest(wanted, names.iter().map(|s| s.as_str()))
+                    .map(|c| format!("did you mean `{c}`? "))
+                    .unwrap_or_default();
+                format!("no pipeline named `{wanted}`; {hint}the configuration has {}", backticks(&names))
+            })
+    }
+}
+
+/// Checks everything that can be checked without running: stage types,
+/// options, sections, inputs and ports, item kinds, cycles, reachability of a
+/// sink, unconsumed ports and pipeline membership. Reports every problem.
+pub fn validate(config: Config, registry: &Registry, run: Arc<RunOptions>) -> Result<Validated, ConfigError> {
+    let doc = config.doc.clone();
+    let mut errors: Vec<Diagnostic> = registry.check_sections(&config);
+    let mut descriptors: HashMap<String, StageDescriptor> = HashMap::new();
+
+    // Stage types and options.
+    for sc in config.stages.values() {
+        let Some(desc) = registry.stage(&sc.type_name) else {
+            let names: Vec<&str> = registry.stages().map(|d| d.type_name.as_str()).collect();
+            let help = match closest(&sc.type_name, names.iter().copied()) {
+                Some(c) => format!("did you mean `{c}`? `docpipe stages` lists every type"),
+                None => format!("use one of {}; `docpipe stages` describes them", backticks(&names)),
+            };
+            errors.push(
+                Diagnostic::new(
+                    format!("stage `{}`: unknown stage type `{}`", sc.name, sc.type_name),
+                    doc.value_origin(&["stages", &sc.name, "type"]),
+                )
+                .with_label("no stage of this type is registered")
+                .with_help(help),
+            );
+            continue;
+        };
+        match (desc.role, sc.inputs.is_empty()) {
+            (StageRole::Source, false) => errors.push(
+                Diagnostic::new(
+                    format!("stage `{}` is a source ({}) and takes no inputs", sc.name, desc.type_name),
+                    doc.key_origin(&["stages", &sc.name, "inputs"]),
+                )
+                .with_help("remove `inputs` from this stage"),
+            ),
+            (StageRole::Transform | StageRole::Sink, true) => errors.push(
+                Diagnostic::new(
+                    format!("stage `{}` ({}) has no inputs", sc.name, desc.type_name),
+                    doc.table_origin(&["stages", &sc.name]),
+                )
+                .with_label("`inputs` missing")
+                .with_help(format!(
+                    "add `inputs = [\"...\"]` naming the stages whose {} it takes",
+                    desc.input.map_or("items", ItemKind::noun)
+                )),
+            ),
+            _ => {}
+        }
+        let ctx = BuildContext {
+            stage: &sc.name,
+            config: &config,
+            registry,
+            run: run.clone(),
+            validate_only: true,
+        };
+        match desc.build(&sc.options, &ctx) {
+            Ok(_) => {}
+            Err(BuildErrorOrDiag::Diag(d)) => errors.push(d),
+            Err(BuildErrorOrDiag::Build(e)) => {
+                let at = match &e.option {
+                    Some(k) => doc.value_origin(&["stages", &sc.name, k]),
+                    None => doc.table_origin(&["stages", &sc.name]),
+                };
+                let mut d = Diagnostic::new(format!("stage `{}`: {}", sc.name, e.message), at);
+                if let Some(h) = e.help {
+                    d = d.with_help(h);
+                }
+                errors.push(d);
+            }
+        }
+        descriptors.insert(sc.name.clone(), desc.clone());
+    }
+
+    // Inputs: stage exists, port exists, kinds fit.
+    for sc in config.stages.values() {
+        let Some(desc) = descriptors.get(&sc.name) else { continue };
+        for input in &sc.inputs {
+            if let Err(d) = check_input(&config, &descriptors, sc.name.as_str(), desc, input) {
+                errors.push(d);
+            }
+        }
+    }
+
+    // Cycles over the whole file (a cycle is wrong in every pipeline).
+    if let Some(d) = find_cycle(&config) {
+        errors.push(d);
+    }
+
+    if !errors.is_empty() {
+        return Err(ConfigError { source: doc.source.clone(), diagnostics: errors });
+    }
+
+    // Pipelines.
+    let mut plans = Vec::new();
+    let pipelines: Vec<(Option<String>, Vec<String>)> = if config.pipelines.is_empty() {
+        vec![(None, config.stages.keys().cloned().collect())]
+    } else {
+        config
+            .pipelines
+            .values()
+            .map(|p| (Some(p.name.clone()), p.stages.clone()))
+            .collect()
+    };
+    for (name, members) in pipelines {
+        match plan_pipeline(&config, &descriptors, name.as_deref(), &members) {
+            Ok(plan) => plans.push(plan),
+            Err(mut ds) => errors.append(&mut ds),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ConfigError { source: doc.source.clone(), diagnostics: errors });
+    }
+    let _ = run;
+    Ok(Validated { config, plans })
+}
+
+fn check_input(
+    config: &Config,
+    descriptors: &HashMap<String, StageDescriptor>,
+    stage: &str,
+    desc: &StageDescriptor,
+    input: &InputRef,
+) -> Result<(), Diagnostic> {
+    let doc = &config.doc;
+    let at = doc
+        .value_origin(&["stages", stage, "inputs", &input.index.to_string()])
+        .or_else(|| doc.value_origin(&["stages", stage, "inputs"]));
+    let Some(up) = descriptors.get(&input.stage) else {
+        if config.stages.contains_key(&input.stage) {
+            // Its type is unknown; already reported.
+            return Ok(());
+        }
+        let help = match closest(&input.stage, config.stages.keys().map(String::as_str)) {
+            Some(c) => format!("did you mean `{c}`?"),
+            None => format!("stages in this file: {}", backticks(&config.stages.keys().collect::<Vec<_>>())),
+        };
+        return Err(Diagnostic::new(
+            format!("stage `{stage}`: input `{input}` names an unknown stage `{}`", input.stage),
+            at,
+        )
+        .with_label("no [stages] table has this name")
+        .with_help(help));
+    };
+    if input.stage == stage {
+        return Err(Diagnostic::new(format!("stage `{stage}` takes its own output as input"), at)
+            .with_label("cycle")
+            .with_help(format!("cycle: {stage} -> {stage}; remove this input")));
+    }
+    if up.role == StageRole::Sink {
+        return Err(Diagnostic::new(
+            format!("stage `{stage}`: input `{}` is a sink ({}) and has no output", input.stage, up.type_name),
+            at,
+        )
+        .with_help("take input from a source or transform"));
+    }
+    let port = match &input.port {
+        Some(p) => match up.port(p) {
+            Some(port) => port,
+            None => {
+                let names: Vec<&str> = up.ports.iter().map(|p| p.name).collect();
+                return Err(Diagnostic::new(
+                    format!("stage `{stage}`: `{}` has no output port `{p}`", input.stage),
+                    at,
+                )
+                .with_label("unknown port")
+                .with_help(format!(
+                    "{} ({}) has {}",
+                    input.stage,
+                    up.type_name,
+                    backticks(&names.iter().map(|n| format!("{}.{n}", input.stage)).collect::<Vec<_>>())
+                )));
+            }
+        },
+        None if up.ports.len() == 1 => &up.ports[0],
+        None => {
+            let names: Vec<String> = up.ports.iter().map(|p| format!("{}.{}", input.stage, p.name)).collect();
+            return Err(Diagnostic::new(
+                format!("stage `{stage}`: `{}` has several output ports; name one", input.stage),
+                at,
+            )
+            .with_help(format!("write one of {}", backticks(&names))));
+        }
+    };
+    if let Some(accepts) = desc.input
+        && accepts != port.kind
+    {
+        return Err(Diagnostic::new(
+            format!(
+                "stage `{stage}` ({}) takes {} but `{input}` carries {}",
+                desc.type_name,
+                accepts.noun(),
+                port.kind.noun()
+            ),
+            at,
+        )
+        .with_help(match accepts {
+            ItemKind::Unit => "put an extractor between the source and this stage",
+            ItemKind::File => "take input from a source stage",
+        }));
+    }
+    Ok(())
+}
+
+fn find_cycle(config: &Config) -> Option<Diagnostic> {
+    // Depth-first search with colours over stage -> consumer edges.
+    let names: Vec<&String> = config.stages.keys().collect();
+    let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+    let mut consumers: Vec<Vec<(usize, usize)>> = vec![Vec::new(); names.len()];
+    for (to, sc) in config.stages.values().enumerate() {
+        for input in &sc.inputs {
+            if let Some(&from) = index.get(input.stage.as_str())
+                && from != to
+            {
+                consumers[from].push((to, input.index));
+            }
+        }
+    }
+    #[derive(Clone, Copy, PartialEq)]
+    enum Colour {
+        White,
+        Grey,
+        Black,
+    }
+    let mut colour = vec![Colour::White; names.len()];
+    let mut stack: Vec<usize> = Vec::new();
+    fn visit(
+        n: usize,
+        consumers: &[Vec<(usize, usize)>],
+        colour: &mut [Colour],
+        stack: &mut Vec<usize>,
+    ) -> Option<(Vec<usize>, usize)> {
+        colour[n] = Colour::Grey;
+        stack.push(n);
+        for &(m, input_index) in &consumers[n] {
+            match colour[m] {
+                Colour::Grey => {
+                    let start = stack.iter().position(|&s| s == m).unwrap_or(0);
+                    let mut cycle = stack[start..].to_vec();
+                    cycle.push(m);
+                    return Some((cycle, input_index));
+                }
+                Colour::White => {
+                    if let Some(found) = visit(m, consumers, colour, stack) {
+                        return Some(found);
+                    }
+                }
+                Colour::Black => {}
+            }
+        }
+        stack.pop();
+        colour[n] = Colour::Black;
+        None
+    }
+    for n in 0..names.len() {
+        if colour[n] == Colour::White
+            && let Some((cycle, input_index)) = visit(n, &consumers, &mut colour, &mut stack)
+        {
+            let text = cycle.iter().map(|&i| names[i].as_str()).collect::<Vec<_>>().join(" -> ");
+            // Point at the input that closes the cycle: the last edge's consumer.
+            let closer = names[cycle[cycle.len() - 1]];
+            let at = config
+                .doc
+                .value_origin(&["stages", closer, "inputs", &input_index.to_string()])
+                .or_else(|| config.doc.table_origin(&["stages", closer]));
+            return Some(
+                Diagnostic::new(format!("the stages form a cycle: {text}"), at)
+                    .with_label("this input closes the cycle")
+                    .with_help(format!(
+                        "a pipeline is a DAG: remove one input of the cycle {text}"
+                    )),
+            );
+        }
+    }
+    None
+}
+
+fn plan_pipeline(
+    config: &Config,
+    descriptors: &HashMap<String, StageDescriptor>,
+    pipeline: Option<&str>,
+    members: &[String],
+) -> Result<Plan, Vec<Diagnostic>> {
+    let doc = &config.doc;
+    let mut errors = Vec::new();
+    let label = pipeline.map_or_else(|| "the configuration".to_string(), |p| format!("pipeline `{p}`"));
+    let member_set: BTreeSet<&str> = members.iter().map(String::as_str).collect();
+
+    let mut stages = Vec::new();
+    for (i, name) in members.iter().enumerate() {
+        let Some(sc) = config.stages.get(name) else {
+            let at = pipeline.and_then(|p| doc.value_origin(&["pipelines", p, "stages", &i.to_string()]));
+            let help = match closest(name, config.stages.keys().map(String::as_str)) {
+                Some(c) => format!("did you mean `{c}`?"),
+                None => format!("stages in this file: {}", backticks(&config.stages.keys().collect::<Vec<_>>())),
+            };
+            errors.push(
+                Diagnostic::new(format!("{label} names an unknown stage `{name}`"), at)
+                    .with_label("no [stages] table has this name")
+                    .with_help(help),
+            );
+            continue;
+        };
+        let Some(desc) = descriptors.get(name) else { continue };
+        let concurrency = sc.concurrency.unwrap_or(match desc.default_concurrency {
+            DefaultConcurrency::One => 1,
+            DefaultConcurrency::Jobs => 0, // resolved by the executor from --jobs
+            DefaultConcurrency::Fixed(n) => n,
+        });
+        stages.push(PlannedStage {
+            name: name.clone(),
+            descriptor: desc.clone(),
+            concurrency,
+            options: sc.options.clone(),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let index: HashMap<&str, usize> = stages.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
+    let mut edges = Vec::new();
+    for (to, s) in stages.iter().enumerate() {
+        let sc = config.stages.get(&s.name).expect("planned stages exist");
+        for input in &sc.inputs {
+            let at = doc.value_origin(&["stages", &s.name, "inputs", &input.index.to_string()]);
+            if !member_set.contains(input.stage.as_str()) {
+                errors.push(
+                    Diagnostic::new(
+                        format!(
+                            "stage `{}` takes input from `{}`, which {label} does not include",
+                            s.name, input.stage
+                        ),
+                        at,
+                    )
+                    .with_help(match pipeline {
+                        Some(p) => format!("add `{}` to [pipelines.{p}] stages, or remove this input", input.stage),
+                        None => "remove this input".to_string(),
+                    }),
+                );
+                continue;
+            }
+            let from = index[input.stage.as_str()];
+            let desc = &stages[from].descriptor;
+            let port = input.port.clone().unwrap_or_else(|| desc.ports[0].name.to_string());
+            edges.push(Edge { from, port, to, written: input.to_string() });
+        }
+    }
+    // Units on a port nobody consumes would be lost.
+    for (i, s) in stages.iter().enumerate() {
+        for port in &s.descriptor.ports {
+            if !edges.iter().any(|e| e.from == i && e.port == port.name) {
+                let reference = if s.descriptor.ports.len() == 1 {
+                    s.name.clone()
+                } else {
+                    format!("{}.{}", s.name, port.name)
+                };
+                errors.push(
+                    Diagnostic::new(
+                        format!("in {label}, nothing consumes `{reference}`: its {} would be lost", port.kind.noun()),
+                        doc.table_origin(&["stages", &s.name]),
+                    )
+                    .with_label(format!("`{reference}` ({}) goes nowhere", port.doc))
+                    .with_help(format!("add \"{reference}\" to the `inputs` of a stage that reaches a sink")),
+                );
+            }
+        }
+    }
+    // Every stage must reach a sink.
+    for (i, s) in stages.iter().enumerate() {
+        if !reaches_sink(i, &stages, &edges) {
+            errors.push(
+                Diagnostic::new(
+                    format!("in {label}, no sink can be reached from stage `{}`", s.name),
+                    doc.table_origin(&["stages", &s.name]),
+                )
+                .with_label("its units would never be written or reported")
+                .with_help(format!(
+                    "add a sink (such as `python-writer` or `check-report`) downstream of `{}`, or remove it from {label}",
+                    s.name
+                )),
+            );
+        }
+    }
+    if stages.iter().all(|s| s.descriptor.role != StageRole::Source) && !stages.is_empty() {
+        errors.push(
+            Diagnostic::new(format!("{label} has no source stage"), pipeline.and_then(|p| doc.table_origin(&["pipelines", p])))
+                .with_help("add a source stage (such as `python-source`) to it"),
+        );
+    }
+    if errors.is_empty() {
+        Ok(Plan { pipeline: pipeline.map(str::to_string), stages, edges })
+    } else {
+        Err(errors)
+    }
+}
+
+fn reaches_sink(start: usize, stages: &[PlannedStage], edges: &[Edge]) -> bool {
+    let mut seen = vec![false; stages.len()];
+    let mut todo = vec![start];
+    while let Some(n) = todo.pop() {
+        if std::mem::replace(&mut seen[n], true) {
+            continue;
+        }
+        if stages[n].descriptor.role == StageRole::Sink {
+            return true;
+        }
+        todo.extend(edges.iter().filter(|e| e.from == n).map(|e| e.to));
+    }
+    false
+}

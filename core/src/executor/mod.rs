@@ -1,0 +1,490 @@
+//! Runs a [`Plan`] on tokio: one task per source and sink, `concurrency`
+//! workers per transform, bounded channels between them (backpressure),
+//! fan-out by cloning, fan-in by sharing a channel, a clean end of stream,
+//! cancellation, and the unit ledger checked at the end.
+
+mod fanout;
+mod ledger;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+pub use fanout::Emitter;
+use fanout::Port;
+pub use ledger::Ledger;
+
+use crate::config::validate::{Plan, Validated};
+use crate::config::{ConfigError, Diagnostic};
+use crate::model::{Envelope, Item, ItemKind};
+use crate::registry::{BuildContext, BuildErrorOrDiag, Registry, StageRole};
+use crate::report::{Diagnostics, RunReport, RunStats, StageReport};
+use crate::stage::{BuiltStage, RunOptions, SinkSummary, StageContext, StageError};
+
+/// Builds every stage of `plan` for a real run.
+pub fn build_stages(
+    validated: &Validated,
+    plan: &Plan,
+    registry: &Registry,
+    run: Arc<RunOptions>,
+) -> Result<Vec<BuiltStage>, ConfigError> {
+    let config = &validated.config;
+    let mut built = Vec::new();
+    let mut errors = Vec::new();
+    for s in &plan.stages {
+        let ctx = BuildContext {
+            stage: &s.name,
+            config,
+            registry,
+            run: run.clone(),
+            validate_only: false,
+        };
+        match s.descriptor.build(&s.options, &ctx) {
+            Ok(b) => built.push(b),
+            Err(BuildErrorOrDiag::Diag(d)) => errors.push(d),
+            Err(BuildErrorOrDiag::Build(e)) => {
+                let at = match &e.option {
+                    Some(k) => config.doc.value_origin(&["stages", &s.name, k]),
+                    None => config.doc.table_origin(&["stages", &s.name]),
+                };
+                let mut d = Diagnostic::new(format!("stage `{}`: {}", s.name, e.message), at);
+                if let Some(h) = e.help {
+                    d = d.with_help(h);
+                }
+                errors.push(d);
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(built)
+    } else {
+        Err(ConfigError {
+            source: config.doc.source.clone(),
+            diagnostics: errors,
+        })
+    }
+}
+
+/// Knobs of the executor.
+#[derive(Debug, Clone)]
+pub struct ExecOptions {
+    /// Capacity of each channel between stages.
+    pub channel_capacity: usize,
+    /// Workers for stages whose concurrency follows `--jobs`.
+    pub jobs: usize,
+}
+
+impl Default for ExecOptions {
+    fn default() -> Self {
+        ExecOptions {
+            channel_capacity: 64,
+            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
+/// Live counters for a progress bar.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Units that entered the graph.
+    pub entered: AtomicU64,
+    /// Units released by sinks.
+    pub finished: AtomicU64,
+}
+
+/// Shared pieces a run needs besides the plan.
+#[derive(Clone)]
+pub struct RunHandles {
+    /// Cancel to stop the run (Ctrl+C, SIGTERM).
+    pub cancel: CancellationToken,
+    /// The command line's wishes.
+    pub run: Arc<RunOptions>,
+    /// File-level findings.
+    pub diagnostics: Arc<Diagnostics>,
+    /// Model and cache counters.
+    pub stats: Arc<RunStats>,
+    /// Progress counters.
+    pub progress: Arc<Progress>,
+}
+
+impl RunHandles {
+    /// Fresh handles for `run`.
+    pub fn new(run: Arc<RunOptions>) -> RunHandles {
+        RunHandles {
+            cancel: CancellationToken::new(),
+            run,
+            diagnostics: Arc::new(Diagnostics::default()),
+            stats: Arc::new(RunStats::default()),
+            progress: Arc::new(Progress::default()),
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// The report.
+    pub report: RunReport,
+    /// What the sinks said.
+    pub sinks: Vec<(String, SinkSummary)>,
+    /// The first fatal error, by stage.
+    pub fatal: Option<(String, String)>,
+    /// The unit ledger did not balance (names the stage and units).
+    pub invariant: Option<String>,
+}
+
+impl RunOutcome {
+    /// Problems reported by sinks.
+    pub fn problems(&self) -> u64 {
+        self.sinks.iter().map(|(_, s)| s.problems).sum()
+    }
+}
+
+struct StageCounters {
+    received: AtomicU64,
+    units_in: AtomicU64,
+    units_out: Arc<AtomicU64>,
+    busy_ns: AtomicU64,
+}
+
+/// Runs `stages` (built from `plan`, in the same order) to the end.
+pub async fn execute(plan: &Plan, stages: Vec<BuiltStage>, handles: RunHandles, options: ExecOptions) -> RunOutcome {
+    let started = Instant::now();
+    let n = plan.stages.len();
+    let ledger = Arc::new(Ledger::default());
+    let report = Arc::new(Mutex::new(RunReport {
+        pipeline: plan.pipeline.clone().unwrap_or_default(),
+        ..RunReport::default()
+    }));
+    let fatal: Arc<Mutex<Option<(String, String)>>> = Arc::new(Mutex::new(None));
+    let sinks: Arc<Mutex<Vec<(String, SinkSummary)>>> = Arc::new(Mutex::new(Vec::new()));
+
+    // One input channel per stage that has inputs; every upstream edge gets a sender.
+    let mut receivers: Vec<Option<mpsc::Receiver<Item>>> = Vec::with_capacity(n);
+    let mut senders: Vec<Option<mpsc::Sender<Item>>> = Vec::with_capacity(n);
+    for s in &plan.stages {
+        if s.descriptor.role == StageRole::Source {
+            receivers.push(None);
+            senders.push(None);
+        } else {
+            let (tx, rx) = mpsc::channel(options.channel_capacity.max(1));
+            receivers.push(Some(rx));
+            senders.push(Some(tx));
+        }
+    }
+    let counters: Vec<Arc<StageCounters>> = (0..n)
+        .map(|_| {
+            Arc::new(StageCounters {
+                received: AtomicU64::new(0),
+                units_in: AtomicU64::new(0),
+                units_out: Arc::new(AtomicU64::new(0)),
+                busy_ns: AtomicU64::new(0),
+            })
+        })
+        .collect();
+    let mut emitters: Vec<Option<Emitter>> = Vec::with_capacity(n);
+    for (i, s) in plan.stages.iter().enumerate() {
+        if s.descriptor.role == StageRole::Sink {
+            emitters.push(None);
+            continue;
+        }
+        let ports = s
+            .descriptor
+            .ports
+            .iter()
+            .map(|p| Port {
+                name: p.name.to_string(),
+                consumers: plan
+                    .edges
+                    .iter()
+                    .filter(|e| e.from == i && e.port == p.name)
+                    .filter_map(|e| senders[e.to].clone())
+                    .collect(),
+                emitted: AtomicU64::new(0),
+            })
+            .collect();
+        emitters.push(Some(Emitter {
+            stage: Arc::from(s.name.as_str()),
+            ports: Arc::new(ports),
+            ledger: ledger.clone(),
+            cancel: handles.cancel.clone(),
+            units_out: counters[i].units_out.clone(),
+        }));
+    }
+    // Only emitters hold senders now: channels close when their upstreams end.
+    drop(senders);
+
+    let mut port_counts: Vec<Option<Emitter>> = emitters.iter().map(|e| e.clone()).collect();
+    let mut tasks = JoinSet::new();
+    for (i, (stage, (rx, emitter))) in stages
+        .into_iter()
+        .zip(receivers.into_iter().zip(emitters.into_iter()))
+        .enumerate()
+    {
+        let planned = &plan.stages[i];
+        let ctx = StageContext {
+            name: Arc::from(planned.name.as_str()),
+            cancel: handles.cancel.clone(),
+            run: handles.run.clone(),
+            diagnostics: handles.diagnostics.clone(),
+            stats: handles.stats.clone(),
+        };
+        let counters = counters[i].clone();
+        let fatal = fatal.clone();
+        let workers = match planned.concurrency {
+            0 => options.jobs.max(1),
+            c => c,
+        };
+        match (stage, rx, emitter) {
+            (BuiltStage::Source(mut source), _, Some(out)) => {
+                tasks.spawn(async move {
+                    let t = Instant::now();
+                    let r = source.run(&ctx, &out).await;
+                    counters.busy_ns.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                    note_error(&fatal, &ctx, r);
+                });
+            }
+            (BuiltStage::Transform(transform), Some(rx), Some(out)) => {
+                let rx = Arc::new(tokio::sync::Mutex::new(rx));
+                tasks.spawn(async move {
+                    let mut workers_set = JoinSet::new();
+                    for _ in 0..workers {
+                        let rx = rx.clone();
+                        let out = out.clone();
+                        let ctx = ctx.clone();
+                        let transform = transform.clone();
+                        let counters = counters.clone();
+                        let fatal = fatal.clone();
+                        workers_set.spawn(async move {
+                            loop {
+                                if ctx.cancel.is_cancelled() {
+                                    break;
+                                }
+                                let item = {
+                                    let mut guard = rx.lock().await;
+                                    tokio::select! {
+                                        item = guard.recv() => item,
+                                        _ = ctx.cancel.cancelled() => None,
+                                    }
+                                };
+                                let Some(item) = item else { break };
+                                counters.received.fetch_add(1, Ordering::Relaxed);
+                                if item.kind() == ItemKind::Unit {
+                                    counters.units_in.fetch_add(1, Ordering::Relaxed);
+                                }
+                                let t = Instant::now();
+                                let r = transform.process(item, &ctx, &out).await;
+                                counters.busy_ns.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                                if !note_error(&fatal, &ctx, r) {
+                                    break;
+                                }
+                            }
+                        });
+                    }
+                    while workers_set.join_next().await.is_some() {}
+                    if !ctx.cancel.is_cancelled() {
+                        let t = Instant::now();
+                        let r = transform.finish(&ctx, &out).await;
+                        counters.busy_ns.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                        note_error(&fatal, &ctx, r);
+                    }
+                    drop(out);
+                });
+            }
+            (BuiltStage::Sink(mut sink), Some(mut rx), None) => {
+                let report = report.clone();
+                let ledger = ledger.clone();
+                let sinks = sinks.clone();
+                let progress = handles.progress.clone();
+                let name = planned.name.clone();
+                tasks.spawn(async move {
+                    let release = |released: Vec<Envelope>, counters: &StageCounters| {
+                        counters.units_out.fetch_add(released.len() as u64, Ordering::Relaxed);
+                        progress.finished.fetch_add(released.len() as u64, Ordering::Relaxed);
+                        if let Ok(mut r) = report.lock() {
+                            for env in &released {
+                                ledger.release(env.id);
+                                r.record(env);
+                            }
+                        }
+                    };
+                    loop {
+                        let item = tokio::select! {
+                            item = rx.recv() => item,
+                            _ = ctx.cancel.cancelled() => None,
+                        };
+                        let Some(item) = item else { break };
+                        counters.received.fetch_add(1, Ordering::Relaxed);
+                        let Item::Unit(env) = item else {
+                            note_error(&fatal, &ctx, Err(StageError::fatal("a sink received a file; sinks take units")));
+                            break;
+                        };
+                        counters.units_in.fetch_add(1, Ordering::Relaxed);
+                        let t = Instant::now();
+                        let r = sink.consume(*env, &ctx).await;
+                        counters.busy_ns.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                        match r {
+                            Ok(released) => release(released, &counters),
+                            Err(e) => {
+                                note_error(&fatal, &ctx, Err(e));
+                                break;
+                            }
+                        }
+                    }
+                    drop(rx);
+                    let t = Instant::now();
+                    let r = sink.finish(&ctx, ctx.cancel.is_cancelled()).await;
+                    counters.busy_ns.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                    match r {
+                        Ok(finish) => {
+                            release(finish.released, &counters);
+                            if let Ok(mut s) = sinks.lock() {
+                                s.push((name, finish.summary));
+                            }
+                        }
+                        Err(e) => {
+                            note_error(&fatal, &ctx, Err(e));
+                        }
+                    }
+                });
+            }
+            _ => {
+                note_error(
+                    &fatal,
+                    &ctx,
+                    Err(StageError::fatal(format!(
+                        "stage `{}` was built as the wrong kind of stage for its role",
+                        planned.name
+                    ))),
+                );
+            }
+        }
+    }
+    // Progress: units that entered, sampled while tasks run.
+    let progress = handles.progress.clone();
+    let ledger_for_progress = ledger.clone();
+    let sampler = tokio::spawn(async move {
+        loop {
+            progress.entered.store(ledger_for_progress.entered(), Ordering::Relaxed);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    while let Some(joined) = tasks.join_next().await {
+        if let Err(e) = joined
+            && e.is_panic()
+        {
+            let mut f = fatal.lock().unwrap_or_else(|p| p.into_inner());
+            if f.is_none() {
+                *f = Some(("<executor>".into(), format!("a stage panicked: {e}")));
+            }
+            handles.cancel.cancel();
+        }
+    }
+    sampler.abort();
+    handles.progress.entered.store(ledger.entered(), Ordering::Relaxed);
+
+    let fatal = fatal.lock().map(|f| f.clone()).unwrap_or(None);
+    let interrupted = handles.cancel.is_cancelled() && fatal.is_none();
+    let mut report = report.lock().map(|r| r.clone()).unwrap_or_default();
+    report.units = ledger.entered();
+    report.interrupted = interrupted;
+    report.duration_ms = started.elapsed().as_millis() as u64;
+    report.fill_stats(&handles.stats);
+    report.file_errors = handles.diagnostics.snapshot();
+    let sinks = sinks.lock().map(|s| s.clone()).unwrap_or_default();
+    report.files_written = sinks.iter().map(|(_, s)| s.files_written).sum();
+    for (i, s) in plan.stages.iter().enumerate() {
+        let c = &counters[i];
+        report.stages.push(StageReport {
+            name: s.name.clone(),
+            type_name: s.descriptor.type_name.clone(),
+            received: c.received.load(Ordering::Relaxed),
+            emitted: port_counts[i].take().map(|e| e.counts()).unwrap_or_else(BTreeMap::new),
+            busy_ms: c.busy_ns.load(Ordering::Relaxed) / 1_000_000,
+        });
+    }
+    let invariant = if interrupted || fatal.is_some() {
+        None
+    } else {
+        check_invariant(plan, &counters, &ledger)
+    };
+    RunOutcome {
+        report,
+        sinks,
+        fatal,
+        invariant,
+    }
+}
+
+/// Records a stage's error; returns whether the stage should go on.
+fn note_error(fatal: &Mutex<Option<(String, String)>>, ctx: &StageContext, r: Result<(), StageError>) -> bool {
+    match r {
+        Ok(()) => true,
+        Err(StageError::Closed) => false,
+        Err(StageError::Fatal(message)) => {
+            let mut f = fatal.lock().unwrap_or_else(|p| p.into_inner());
+            if f.is_none() {
+                *f = Some((ctx.name.to_string(), message));
+            }
+            ctx.cancel.cancel();
+            false
+        }
+    }
+}
+
+/// Every unit in must come out once per stage; every copy must be released once.
+fn check_invariant(plan: &Plan, counters: &[Arc<StageCounters>], ledger: &Ledger) -> Option<String> {
+    let mut problems = Vec::new();
+    for (i, s) in plan.stages.iter().enumerate() {
+        let c = &counters[i];
+        let units_in = c.units_in.load(Ordering::Relaxed);
+        let units_out = c.units_out.load(Ordering::Relaxed);
+        let takes_units = s.descriptor.input == Some(ItemKind::Unit);
+        if takes_units && units_in != units_out {
+            let verb = if s.descriptor.role == StageRole::Sink { "released" } else { "emitted" };
+            let what = if units_out < units_in {
+                format!("{} unit(s) lost", units_in - units_out)
+            } else {
+                format!("{} unit(s) duplicated", units_out - units_in)
+            };
+            problems.push(format!(
+                "stage `{}` ({}) received {units_in} unit(s) and {verb} {units_out}: {what}",
+                s.name, s.descriptor.type_name
+            ));
+        }
+    }
+    let imbalanced = ledger.imbalanced();
+    if !imbalanced.is_empty() {
+        let shown: Vec<String> = imbalanced
+            .iter()
+            .take(5)
+            .map(|(name, n)| {
+                if *n > 0 {
+                    format!("{name} (never reached a sink)")
+                } else {
+                    format!("{name} (reached a sink {} extra time(s))", -n)
+                }
+            })
+            .collect();
+        problems.push(format!(
+            "{} unit(s) did not reach a sink exactly once: {}{}",
+            imbalanced.len(),
+            shown.join(", "),
+            if imbalanced.len() > 5 { ", ..." } else { "" }
+        ));
+    }
+    if problems.is_empty() {
+        None
+    } else {
+        Some(format!(
+            "every unit must reach a sink exactly once; {}",
+            problems.join("; ")
+        ))
+    }
+}

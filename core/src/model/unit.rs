@@ -1,0 +1,202 @@
+use std::ops::Range;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// What kind of definition a [`CodeUnit`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnitKind {
+    /// A whole module (its docstring is the file's first statement).
+    Module,
+    /// A `class` statement.
+    Class,
+    /// A `def` or `async def` outside a class body.
+    Function,
+    /// A `def` or `async def` directly inside a class body.
+    Method,
+}
+
+impl UnitKind {
+    /// Lower-case name as used in messages and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnitKind::Module => "module",
+            UnitKind::Class => "class",
+            UnitKind::Function => "function",
+            UnitKind::Method => "method",
+        }
+    }
+}
+
+/// How a parameter is bound, in Python's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParamKind {
+    /// Before a `/`.
+    PositionalOnly,
+    /// Positional or keyword.
+    Normal,
+    /// `*args`.
+    VarPositional,
+    /// After a `*` or `*args`.
+    KeywordOnly,
+    /// `**kwargs`.
+    VarKeyword,
+}
+
+/// One parameter of a function signature.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Param {
+    /// Name without stars.
+    pub name: String,
+    /// How the parameter binds.
+    pub kind: ParamKind,
+    /// Annotation as source text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotation: Option<String>,
+    /// Default value as source text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+}
+
+/// The quotes of a string literal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum QuoteStyle {
+    /// `"""`
+    #[serde(rename = "\"\"\"")]
+    TripleDouble,
+    /// `'''`
+    #[serde(rename = "'''")]
+    TripleSingle,
+    /// `"`
+    #[serde(rename = "\"")]
+    Double,
+    /// `'`
+    #[serde(rename = "'")]
+    Single,
+}
+
+impl QuoteStyle {
+    /// The quote characters.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuoteStyle::TripleDouble => "\"\"\"",
+            QuoteStyle::TripleSingle => "'''",
+            QuoteStyle::Double => "\"",
+            QuoteStyle::Single => "'",
+        }
+    }
+}
+
+/// An existing docstring, located exactly in the file.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Docstring {
+    /// The string's value as Python sees it (escapes processed, before `inspect.cleandoc`).
+    pub value: String,
+    /// Byte span of the whole literal, prefix and quotes included, in [`SourceFile::text`](super::SourceFile::text).
+    pub span: Range<usize>,
+    /// String prefix as written (`r`, `u`, `R`...), empty when none.
+    pub prefix: String,
+    /// Quote style of the literal.
+    pub quote: QuoteStyle,
+    /// Indentation of the line the literal starts on.
+    pub indent: String,
+    /// 1-based line of the literal.
+    pub line: usize,
+}
+
+/// Where a new docstring goes when a unit has none.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Insertion {
+    /// Byte offset in the file text where the docstring line is inserted.
+    pub offset: usize,
+    /// Indentation of the body (spaces or tabs, as the file has them).
+    pub indent: String,
+    /// The body sits on the same line as the colon (`def f(x): return x`): the
+    /// writer must turn it into a block. Byte span of the inline body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inline_body: Option<Range<usize>>,
+}
+
+/// One documentable definition: a module, class, function or method.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeUnit {
+    /// File the unit is defined in.
+    pub path: PathBuf,
+    /// Dotted path inside the module (`Outer.Inner.method`, `f.<locals>.g` style without `<locals>`); empty for the module.
+    pub qualname: String,
+    /// The defined name (the module's stem for a module).
+    pub name: String,
+    /// What kind of definition this is.
+    pub kind: UnitKind,
+    /// `async def`.
+    #[serde(default)]
+    pub is_async: bool,
+    /// Defined inside a function body (at any depth).
+    #[serde(default)]
+    pub nested: bool,
+    /// Qualified name of the enclosing class, when directly inside one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_name: Option<String>,
+    /// Decorators as source text without the `@`.
+    #[serde(default)]
+    pub decorators: Vec<String>,
+    /// Parameters in order, `self`/`cls` included for methods.
+    #[serde(default)]
+    pub params: Vec<Param>,
+    /// Return annotation as source text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returns: Option<String>,
+    /// Exception names raised at the unit's own level, deduplicated, in order of appearance.
+    #[serde(default)]
+    pub raises: Vec<String>,
+    /// The body yields at its own level (a generator).
+    #[serde(default)]
+    pub yields: bool,
+    /// The body has a `return <value>` at its own level.
+    #[serde(default)]
+    pub returns_value: bool,
+    /// McCabe cyclomatic complexity of the body.
+    #[serde(default)]
+    pub complexity: u32,
+    /// The existing docstring.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docstring: Option<Docstring>,
+    /// Where a new docstring would go.
+    pub insertion: Insertion,
+    /// 1-based line of the definition (the `def`/`class` keyword, or 1 for a module).
+    pub line: usize,
+    /// 1-based column of the definition.
+    pub column: usize,
+    /// Byte span of the whole definition, decorators included.
+    pub span: Range<usize>,
+    /// The signature as written, from `def`/`class` to the colon.
+    #[serde(default)]
+    pub signature: String,
+    /// The unit's source text (decorators included).
+    #[serde(default)]
+    pub source: String,
+    /// Enclosing context for a model prompt: the class header and its docstring summary, or the module docstring summary.
+    #[serde(default)]
+    pub context: String,
+}
+
+impl CodeUnit {
+    /// The name a user reads in messages: the qualified name, or the module path for a module.
+    pub fn display_name(&self) -> String {
+        if self.qualname.is_empty() {
+            self.name.clone()
+        } else {
+            self.qualname.clone()
+        }
+    }
+
+    /// Whether a decorator with this last path component is present (`property`, `x.setter` as `setter`).
+    pub fn has_decorator(&self, name: &str) -> bool {
+        self.decorators.iter().any(|d| {
+            let head = d.split('(').next().unwrap_or(d).trim();
+            head == name || head.rsplit('.').next() == Some(name)
+        })
+    }
+}

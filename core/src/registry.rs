@@ -1,0 +1,417 @@
+//! The stage registry: stage `type` names mapped to factories, plus the swap
+//! points (styles, models, cache tiers) and the shared sections stages read.
+//! Built-in stages and plugins register here alike, at run time.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use toml::Table;
+
+use crate::cache_store::CacheStore;
+use crate::chat::Model;
+use crate::config::{Config, Diagnostic};
+use crate::model::ItemKind;
+use crate::stage::{BuiltStage, RunOptions};
+use crate::style::Style;
+
+/// The three roles a stage can play in the graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StageRole {
+    /// Produces items; has no inputs.
+    Source,
+    /// Turns items into items.
+    Transform,
+    /// Consumes units at the end of the graph.
+    Sink,
+}
+
+/// One option a stage accepts, for `docpipe stages` and the README.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OptionDoc {
+    /// Key in the stage's table.
+    pub name: &'static str,
+    /// Type as a user writes it (`string`, `[string]`, `integer`, `bool`).
+    pub ty: &'static str,
+    /// Default as TOML text; `None` when required.
+    pub default: Option<&'static str>,
+    /// What it does.
+    pub doc: &'static str,
+}
+
+/// The options of a stage: deserialized from its table (unknown keys rejected)
+/// and described for users.
+pub trait StageOptions: DeserializeOwned + Send + 'static {
+    /// Every option, in the order a user would read them.
+    fn describe() -> Vec<OptionDoc>;
+}
+
+/// A stage that takes no options.
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoOptions {}
+
+impl StageOptions for NoOptions {
+    fn describe() -> Vec<OptionDoc> {
+        Vec::new()
+    }
+}
+
+/// One output port.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PortDoc {
+    /// Name used in `"stage.port"`; `out` for a stage's only port.
+    pub name: &'static str,
+    /// What travels on it.
+    pub kind: ItemKind,
+    /// Which items go there.
+    pub doc: &'static str,
+}
+
+/// How many workers a stage gets when its table sets no `concurrency`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DefaultConcurrency {
+    /// One worker.
+    One,
+    /// `-j/--jobs` workers (CPU-bound stages).
+    Jobs,
+    /// A fixed number (I/O-bound stages).
+    Fixed(usize),
+}
+
+/// A stage could not be built from its options.
+#[derive(Debug, Clone)]
+pub struct BuildError {
+    /// What is wrong.
+    pub message: String,
+    /// The option key at fault, to point at (`None`: the stage header).
+    pub option: Option<String>,
+    /// What to do.
+    pub help: Option<String>,
+}
+
+impl BuildError {
+    /// An error about the stage as a whole.
+    pub fn new(message: impl Into<String>) -> BuildError {
+        BuildError {
+            message: message.into(),
+            option: None,
+            help: None,
+        }
+    }
+
+    /// An error about option `key`.
+    pub fn option(key: impl Into<String>, message: impl Into<String>) -> BuildError {
+        BuildError {
+            message: message.into(),
+            option: Some(key.into()),
+            help: None,
+        }
+    }
+
+    /// Adds advice.
+    pub fn with_help(mut self, help: impl Into<String>) -> BuildError {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// What a factory sees when it builds a stage.
+pub struct BuildContext<'a> {
+    /// The stage's name in the file.
+    pub stage: &'a str,
+    /// The whole configuration (for shared sections).
+    pub config: &'a Config,
+    /// The registry (for styles, models, cache tiers).
+    pub registry: &'a Registry,
+    /// The command line's wishes.
+    pub run: Arc<RunOptions>,
+    /// Only checking (`docpipe validate`, `graph`): build nothing expensive and
+    /// do not require secrets that only a run needs.
+    pub validate_only: bool,
+}
+
+impl BuildContext<'_> {
+    /// The shared section `[name]` as `T` (validated when the configuration was).
+    pub fn section<T: DeserializeOwned + Default>(&self, name: &str) -> Result<T, BuildError> {
+        let table = self.config.section(name);
+        if table.is_empty() {
+            // An absent section still has the defaults of its keys.
+            return self
+                .config
+                .doc
+                .deserialize_table(&[name], &table, &format!("[{name}]"))
+                .or_else(|_| Ok(T::default()));
+        }
+        self.config
+            .doc
+            .deserialize_table(&[name], &table, &format!("[{name}]"))
+            .map_err(|d| BuildError::new(d.message))
+    }
+
+    /// An environment (or `.env`) variable.
+    pub fn env(&self, name: &str) -> Option<String> {
+        self.config.env.get(name)
+    }
+}
+
+type StageFactory = Arc<dyn Fn(&Table, &BuildContext<'_>) -> Result<BuiltStage, BuildErrorOrDiag> + Send + Sync>;
+
+/// Either a factory's own error or an option deserialization diagnostic.
+pub enum BuildErrorOrDiag {
+    /// From the factory.
+    Build(BuildError),
+    /// From option parsing, already located.
+    Diag(Diagnostic),
+}
+
+/// Everything `docpipe stages` shows about a stage type.
+#[derive(Clone, serde::Serialize)]
+pub struct StageDescriptor {
+    /// The `type` name.
+    pub type_name: String,
+    /// Source, transform or sink.
+    pub role: StageRole,
+    /// One line on what it does.
+    pub summary: String,
+    /// What it accepts (`None` for sources).
+    pub input: Option<ItemKind>,
+    /// Output ports (empty for sinks).
+    pub ports: Vec<PortDoc>,
+    /// Its options.
+    pub options: Vec<OptionDoc>,
+    /// Workers when `concurrency` is not set.
+    pub default_concurrency: DefaultConcurrency,
+    /// Shared sections it reads.
+    pub sections: Vec<&'static str>,
+    #[serde(skip)]
+    factory: StageFactory,
+}
+
+impl std::fmt::Debug for StageDescriptor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StageDescriptor")
+            .field("type_name", &self.type_name)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The static part of a stage registration.
+#[derive(Debug, Clone)]
+pub struct StageSpec {
+    /// The `type` name.
+    pub type_name: &'static str,
+    /// Source, transform or sink.
+    pub role: StageRole,
+    /// One line on what it does.
+    pub summary: &'static str,
+    /// What it accepts (`None` for sources).
+    pub input: Option<ItemKind>,
+    /// Output ports.
+    pub ports: Vec<PortDoc>,
+    /// Workers when `concurrency` is not set.
+    pub default_concurrency: DefaultConcurrency,
+    /// Shared sections it reads.
+    pub sections: Vec<&'static str>,
+}
+
+impl StageDescriptor {
+    /// Builds the stage from its option table.
+    pub fn build(&self, options: &Table, ctx: &BuildContext<'_>) -> Result<BuiltStage, BuildErrorOrDiag> {
+        (self.factory)(options, ctx)
+    }
+
+    /// The port called `name`.
+    pub fn port(&self, name: &str) -> Option<&PortDoc> {
+        self.ports.iter().find(|p| p.name == name)
+    }
+}
+
+type SectionCheck = Arc<dyn Fn(&Config) -> Result<(), Diagnostic> + Send + Sync>;
+type ModelFactory = Arc<dyn Fn(&BuildContext<'_>) -> Result<Arc<dyn Model>, BuildError> + Send + Sync>;
+type CacheFactory = Arc<dyn Fn(&BuildContext<'_>) -> Result<Arc<dyn CacheStore>, BuildError> + Send + Sync>;
+
+/// A shared section's registration.
+#[derive(Clone)]
+pub struct SectionDescriptor {
+    /// Table name.
+    pub name: String,
+    /// What it configures.
+    pub summary: String,
+    /// Its keys.
+    pub options: Vec<OptionDoc>,
+    check: SectionCheck,
+}
+
+/// Stage types, swap points and sections, by name.
+#[derive(Clone, Default)]
+pub struct Registry {
+    stages: BTreeMap<String, StageDescriptor>,
+    sections: BTreeMap<String, SectionDescriptor>,
+    styles: BTreeMap<String, Arc<dyn Style>>,
+    models: BTreeMap<String, ModelFactory>,
+    caches: BTreeMap<String, CacheFactory>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Registry {
+        Registry::default()
+    }
+
+    /// Registers a stage type whose options are `O`. A later registration of
+    /// the same name replaces the earlier one (a plugin may override a built-in).
+    pub fn add_stage<O, F>(&mut self, spec: StageSpec, factory: F)
+    where
+        O: StageOptions,
+        F: Fn(O, &BuildContext<'_>) -> Result<BuiltStage, BuildError> + Send + Sync + 'static,
+    {
+        let type_name = spec.type_name;
+        let factory: StageFactory = Arc::new(move |table: &Table, ctx: &BuildContext<'_>| {
+            let what = format!("stage `{}` ({type_name})", ctx.stage);
+            let options: O = ctx
+                .config
+                .doc
+                .deserialize_table(&["stages", ctx.stage], table, &what)
+                .map_err(BuildErrorOrDiag::Diag)?;
+            factory(options, ctx).map_err(BuildErrorOrDiag::Build)
+        });
+        self.stages.insert(
+            type_name.to_string(),
+            StageDescriptor {
+                type_name: type_name.to_string(),
+                role: spec.role,
+                summary: spec.summary.to_string(),
+                input: spec.input,
+                ports: spec.ports,
+                options: O::describe(),
+                default_concurrency: spec.default_concurrency,
+                sections: spec.sections,
+                factory,
+            },
+        );
+    }
+
+    /// Registers a shared section `[name]` whose keys are `T` (unknown keys rejected).
+    pub fn add_section<T>(&mut self, name: &str, summary: &str, options: Vec<OptionDoc>)
+    where
+        T: DeserializeOwned + 'static,
+    {
+        let owned = name.to_string();
+        let check: SectionCheck = Arc::new(move |config: &Config| {
+            let table = config.section(&owned);
+            config
+                .doc
+                .deserialize_table::<T>(&[owned.as_str()], &table, &format!("[{owned}]"))
+                .map(|_| ())
+        });
+        self.sections.insert(
+            name.to_string(),
+            SectionDescriptor {
+                name: name.to_string(),
+                summary: summary.to_string(),
+                options,
+                check,
+            },
+        );
+    }
+
+    /// Registers a docstring style under its name.
+    pub fn add_style(&mut self, style: Arc<dyn Style>) {
+        self.styles.insert(style.name().to_string(), style);
+    }
+
+    /// Registers a model provider (`[model] provider = NAME`).
+    pub fn add_model<F>(&mut self, name: &str, factory: F)
+    where
+        F: Fn(&BuildContext<'_>) -> Result<Arc<dyn Model>, BuildError> + Send + Sync + 'static,
+    {
+        self.models.insert(name.to_string(), Arc::new(factory));
+    }
+
+    /// Registers a cache tier (`[cache] tiers = [NAME, ...]`).
+    pub fn add_cache<F>(&mut self, name: &str, factory: F)
+    where
+        F: Fn(&BuildContext<'_>) -> Result<Arc<dyn CacheStore>, BuildError> + Send + Sync + 'static,
+    {
+        self.caches.insert(name.to_string(), Arc::new(factory));
+    }
+
+    /// The stage type `name`.
+    pub fn stage(&self, name: &str) -> Option<&StageDescriptor> {
+        self.stages.get(name)
+    }
+
+    /// Every stage type, by name.
+    pub fn stages(&self) -> impl Iterator<Item = &StageDescriptor> {
+        self.stages.values()
+    }
+
+    /// Every shared section.
+    pub fn sections(&self) -> impl Iterator<Item = &SectionDescriptor> {
+        self.sections.values()
+    }
+
+    /// Names of the shared sections.
+    pub fn section_names(&self) -> Vec<String> {
+        self.sections.keys().cloned().collect()
+    }
+
+    /// Checks every registered section of `config`.
+    pub fn check_sections(&self, config: &Config) -> Vec<Diagnostic> {
+        self.sections
+            .values()
+            .filter_map(|s| (s.check)(config).err())
+            .collect()
+    }
+
+    /// The style `name`.
+    pub fn style(&self, name: &str) -> Result<Arc<dyn Style>, BuildError> {
+        self.styles.get(name).cloned().ok_or_else(|| {
+            BuildError::new(format!("unknown docstring style `{name}`")).with_help(format!(
+                "choose one of {}",
+                crate::config::backticks(&self.styles.keys().collect::<Vec<_>>())
+            ))
+        })
+    }
+
+    /// Names of the registered styles.
+    pub fn style_names(&self) -> Vec<String> {
+        self.styles.keys().cloned().collect()
+    }
+
+    /// Builds the model provider `name`.
+    pub fn model(&self, name: &str, ctx: &BuildContext<'_>) -> Result<Arc<dyn Model>, BuildError> {
+        match self.models.get(name) {
+            Some(f) => f(ctx),
+            None => Err(BuildError::new(format!("unknown model provider `{name}`")).with_help(format!(
+                "set `[model] provider` to one of {}",
+                crate::config::backticks(&self.models.keys().collect::<Vec<_>>())
+            ))),
+        }
+    }
+
+    /// Names of the registered model providers.
+    pub fn model_names(&self) -> Vec<String> {
+        self.models.keys().cloned().collect()
+    }
+
+    /// Builds the cache tier `name`.
+    pub fn cache(&self, name: &str, ctx: &BuildContext<'_>) -> Result<Arc<dyn CacheStore>, BuildError> {
+        match self.caches.get(name) {
+            Some(f) => f(ctx),
+            None => Err(BuildError::new(format!("unknown cache tier `{name}`")).with_help(format!(
+                "use tiers from {}",
+                crate::config::backticks(&self.caches.keys().collect::<Vec<_>>())
+            ))),
+        }
+    }
+
+    /// Names of the registered cache tiers.
+    pub fn cache_names(&self) -> Vec<String> {
+        self.caches.keys().cloned().collect()
+    }
+}

@@ -1,0 +1,218 @@
+//! The JSON run report and the counters stages fill while a run goes.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Envelope, Finding, UnitState};
+
+/// A finding about a whole file (it could not be read or parsed): the file has
+/// no units, and is never rewritten.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileDiagnostic {
+    /// The file.
+    pub path: PathBuf,
+    /// What was found.
+    pub finding: Finding,
+}
+
+/// File-level findings collected during a run.
+#[derive(Debug, Default)]
+pub struct Diagnostics {
+    items: Mutex<Vec<FileDiagnostic>>,
+}
+
+impl Diagnostics {
+    /// Records a finding about `path`.
+    pub fn push(&self, path: PathBuf, finding: Finding) {
+        if let Ok(mut items) = self.items.lock() {
+            items.push(FileDiagnostic { path, finding });
+        }
+    }
+
+    /// Everything recorded so far, sorted by path and line.
+    pub fn snapshot(&self) -> Vec<FileDiagnostic> {
+        let mut v = self.items.lock().map(|i| i.clone()).unwrap_or_default();
+        v.sort_by(|a, b| (&a.path, a.finding.line).cmp(&(&b.path, b.finding.line)));
+        v
+    }
+}
+
+/// Counters for the report's `model` and `cache` sections. Stages add to them.
+#[derive(Debug, Default)]
+pub struct RunStats {
+    /// HTTP requests sent to a model (or template calls).
+    pub model_requests: AtomicU64,
+    /// Transport retries.
+    pub model_retries: AtomicU64,
+    /// Prompt tokens.
+    pub prompt_tokens: AtomicU64,
+    /// Completion tokens.
+    pub completion_tokens: AtomicU64,
+    /// Cost in micro-dollars.
+    pub cost_micro_usd: AtomicU64,
+    /// Cache hits.
+    pub cache_hits: AtomicU64,
+    /// Cache misses.
+    pub cache_misses: AtomicU64,
+    /// Cache tier errors (a tier down).
+    pub cache_errors: AtomicU64,
+}
+
+impl RunStats {
+    /// Adds `n` to a counter.
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    fn model(&self) -> ModelReport {
+        ModelReport {
+            requests: self.model_requests.load(Ordering::Relaxed),
+            retries: self.model_retries.load(Ordering::Relaxed),
+            prompt_tokens: self.prompt_tokens.load(Ordering::Relaxed),
+            completion_tokens: self.completion_tokens.load(Ordering::Relaxed),
+            cost_usd: self.cost_micro_usd.load(Ordering::Relaxed) as f64 / 1e6,
+        }
+    }
+
+    fn cache(&self) -> CacheReport {
+        CacheReport {
+            hits: self.cache_hits.load(Ordering::Relaxed),
+            misses: self.cache_misses.load(Ordering::Relaxed),
+            errors: self.cache_errors.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Units by final state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ByState {
+    /// Docstring left as it was.
+    pub kept: u64,
+    /// Docstring from the cache.
+    pub cached: u64,
+    /// Docstring from the model.
+    pub generated: u64,
+    /// Something went wrong.
+    pub failed: u64,
+    /// Deliberately not processed.
+    pub skipped: u64,
+}
+
+/// A unit that ended failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureReport {
+    /// File.
+    pub path: PathBuf,
+    /// 1-based line of the definition.
+    pub line: usize,
+    /// Qualified name.
+    pub qualname: String,
+    /// What went wrong.
+    pub reason: String,
+}
+
+/// What one stage did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageReport {
+    /// Name in the file.
+    pub name: String,
+    /// Stage type.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Items received.
+    pub received: u64,
+    /// Items emitted, per port.
+    pub emitted: BTreeMap<String, u64>,
+    /// Time spent inside the stage's own code, summed over its workers.
+    pub busy_ms: u64,
+}
+
+/// The report's `model` section.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModelReport {
+    /// Requests sent.
+    pub requests: u64,
+    /// Transport retries.
+    pub retries: u64,
+    /// Prompt tokens.
+    pub prompt_tokens: u64,
+    /// Completion tokens.
+    pub completion_tokens: u64,
+    /// Estimated cost.
+    pub cost_usd: f64,
+}
+
+/// The report's `cache` section.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheReport {
+    /// Lookups answered.
+    pub hits: u64,
+    /// Lookups not answered.
+    pub misses: u64,
+    /// Tier errors.
+    pub errors: u64,
+}
+
+/// The JSON run report (`--report FILE`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// Pipeline that ran.
+    pub pipeline: String,
+    /// Units that entered the graph.
+    pub units: u64,
+    /// Units by final state.
+    pub by_state: ByState,
+    /// Files written.
+    pub files_written: u64,
+    /// Units that ended failed.
+    pub failures: Vec<FailureReport>,
+    /// File-level findings (unreadable files, syntax errors).
+    pub file_errors: Vec<FileDiagnostic>,
+    /// Per stage counters.
+    pub stages: Vec<StageReport>,
+    /// Wall time.
+    pub duration_ms: u64,
+    /// Model usage.
+    pub model: ModelReport,
+    /// Cache usage.
+    pub cache: CacheReport,
+    /// The run was interrupted (Ctrl+C, SIGTERM).
+    pub interrupted: bool,
+}
+
+impl RunReport {
+    /// Records a unit released by a sink.
+    pub fn record(&mut self, env: &Envelope) {
+        match &env.state {
+            UnitState::Pending | UnitState::Kept => self.by_state.kept += 1,
+            UnitState::Cached => self.by_state.cached += 1,
+            UnitState::Generated => self.by_state.generated += 1,
+            UnitState::Failed { reason } => {
+                self.by_state.failed += 1;
+                self.failures.push(FailureReport {
+                    path: env.unit.path.clone(),
+                    line: env.unit.line,
+                    qualname: env.unit.display_name(),
+                    reason: reason.clone(),
+                });
+            }
+            UnitState::Skipped { .. } => self.by_state.skipped += 1,
+        }
+    }
+
+    /// Fills the `model` and `cache` sections from the counters.
+    pub fn fill_stats(&mut self, stats: &RunStats) {
+        self.model = stats.model();
+        self.cache = stats.cache();
+    }
+
+    /// Units released by sinks.
+    pub fn finished(&self) -> u64 {
+        let b = &self.by_state;
+        b.kept + b.cached + b.generated + b.failed + b.skipped
+    }
+}

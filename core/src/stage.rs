@@ -1,0 +1,154 @@
+//! The stage traits: a [`Source`] produces items, a [`Transform`] turns items
+//! into items on named output ports, a [`Sink`] consumes units at the end of the
+//! graph. The executor connects them; stages never see channels.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use crate::executor::Emitter;
+use crate::model::{Envelope, Item};
+use crate::report::{Diagnostics, RunStats};
+
+/// A stage failed in a way that stops the run (I/O on the output, a broken
+/// invariant). Per-unit problems are not errors: they end the unit failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StageError {
+    /// The downstream stage is gone (the run is stopping); not reported.
+    #[error("downstream closed")]
+    Closed,
+    /// A fatal problem, with what to do about it.
+    #[error("{0}")]
+    Fatal(String),
+}
+
+impl StageError {
+    /// A fatal error with `message`.
+    pub fn fatal(message: impl Into<String>) -> StageError {
+        StageError::Fatal(message.into())
+    }
+}
+
+/// How a writing sink treats files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WriteMode {
+    /// Rewrite files in place.
+    #[default]
+    InPlace,
+    /// Print a unified diff, write nothing.
+    Diff,
+    /// Write nothing; the run fails when anything would change.
+    Check,
+}
+
+/// What the command line asked of this run; stages read what concerns them.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Paths given on the command line (empty: the source's own default).
+    pub paths: Vec<PathBuf>,
+    /// Directory the configuration was found in (relative paths in options resolve against it).
+    pub base_dir: PathBuf,
+    /// How writers treat files.
+    pub write_mode: WriteMode,
+    /// Print an estimate of tokens and cost and call no model.
+    pub estimate: bool,
+    /// Output format a reporting sink should use (`text`, `json`, `github`, `sarif`).
+    pub format: Option<String>,
+    /// Worker threads for CPU-bound stages.
+    pub jobs: usize,
+}
+
+/// What every stage can reach while it runs.
+#[derive(Clone)]
+pub struct StageContext {
+    /// The stage's name in pipeline.toml.
+    pub name: Arc<str>,
+    /// Cancelled on Ctrl+C, SIGTERM or the first fatal error: stop taking new work.
+    pub cancel: CancellationToken,
+    /// The command line's wishes.
+    pub run: Arc<RunOptions>,
+    /// File-level findings (unreadable files, syntax errors) for the report.
+    pub diagnostics: Arc<Diagnostics>,
+    /// Model and cache counters for the report.
+    pub stats: Arc<RunStats>,
+}
+
+/// Produces items (files, usually) until it is done or cancelled.
+#[async_trait]
+pub trait Source: Send {
+    /// Emits every item, then returns. Should return soon after `ctx.cancel` fires.
+    async fn run(&mut self, ctx: &StageContext, out: &Emitter) -> Result<(), StageError>;
+}
+
+/// Turns each input item into output items on its ports. A unit that comes in
+/// must go out exactly once (on one port); a file may become any number of units.
+/// With `concurrency > 1` several `process` calls run at once.
+#[async_trait]
+pub trait Transform: Send + Sync {
+    /// Handles one item.
+    async fn process(&self, item: Item, ctx: &StageContext, out: &Emitter)
+    -> Result<(), StageError>;
+
+    /// Called once after the input ended, for stages that hold items back
+    /// (batching). Not called when the run was cancelled.
+    async fn finish(&self, ctx: &StageContext, out: &Emitter) -> Result<(), StageError> {
+        let _ = (ctx, out);
+        Ok(())
+    }
+}
+
+/// What a sink says about the run when its input has ended.
+#[derive(Debug, Clone, Default)]
+pub struct SinkSummary {
+    /// Problems the sink found that make the run fail (findings of `check`,
+    /// files that `--check` would change). Failed units count on their own.
+    pub problems: u64,
+    /// Files the sink wrote.
+    pub files_written: u64,
+}
+
+/// Consumes units at the end of the graph.
+///
+/// A sink *releases* each unit it received exactly once, from `consume` or
+/// from `finish`, with its final state; the executor records released units
+/// in the report. A writer holds a file's units until the file is whole, so
+/// their final state can still depend on whether the file could be written.
+#[async_trait]
+pub trait Sink: Send {
+    /// Takes one unit; returns the units it is done with (this one, several
+    /// held ones, or none yet).
+    async fn consume(
+        &mut self,
+        env: Envelope,
+        ctx: &StageContext,
+    ) -> Result<Vec<Envelope>, StageError>;
+
+    /// The input has ended, or the run was cancelled (then finish only whole
+    /// files and write nothing partial). Releases every unit still held.
+    async fn finish(
+        &mut self,
+        ctx: &StageContext,
+        cancelled: bool,
+    ) -> Result<SinkFinish, StageError>;
+}
+
+/// What [`Sink::finish`] hands back.
+#[derive(Debug, Default)]
+pub struct SinkFinish {
+    /// The sink's verdict.
+    pub summary: SinkSummary,
+    /// Units still held, with their final state.
+    pub released: Vec<Envelope>,
+}
+
+/// A built stage, ready to run.
+pub enum BuiltStage {
+    /// A source.
+    Source(Box<dyn Source>),
+    /// A transform.
+    Transform(Arc<dyn Transform>),
+    /// A sink.
+    Sink(Box<dyn Sink>),
+}
