@@ -1,0 +1,205 @@
+//! Merging a generated docstring into the one a person wrote: what the person
+//! wrote wins, what is missing is added, parameters that left the signature go.
+
+use docpipe_core::model::{CodeUnit, DocModel, DocParam, DocRaise, DocReturn, ParamKind, UnitKind};
+
+/// The docstring to write for `unit` when it already has `existing` and the
+/// generator proposed `draft`.
+///
+/// Kept from `existing`: the summary, the description, examples, notes, extra
+/// sections, and the descriptions (and types) of parameters, return, yields
+/// and exceptions it documents. Taken from `draft`: whatever `existing` lacks.
+/// Parameters follow the signature's order; documented parameters that are no
+/// longer in the signature are dropped.
+pub fn merge(unit: &CodeUnit, existing: &DocModel, draft: &DocModel) -> DocModel {
+    let pick = |mine: &str, theirs: &str| {
+        if mine.trim().is_empty() {
+            theirs.to_string()
+        } else {
+            mine.to_string()
+        }
+    };
+    DocModel {
+        summary: pick(&existing.summary, &draft.summary),
+        description: pick(&existing.description, &draft.description),
+        params: merge_params(unit, existing, draft),
+        returns: merge_return(existing.returns.as_ref(), draft.returns.as_ref()),
+        yields: merge_return(existing.yields.as_ref(), draft.yields.as_ref()),
+        raises: merge_raises(&existing.raises, &draft.raises),
+        examples: pick(&existing.examples, &draft.examples),
+        notes: pick(&existing.notes, &draft.notes),
+        sections: if existing.sections.is_empty() {
+            draft.sections.clone()
+        } else {
+            let mut sections = existing.sections.clone();
+            for s in &draft.sections {
+                if !sections
+                    .iter()
+                    .any(|e| e.title.eq_ignore_ascii_case(&s.title))
+                {
+                    sections.push(s.clone());
+                }
+            }
+            sections
+        },
+    }
+}
+
+/// The parameters a docstring of `unit` documents: all of the signature's but
+/// the bound `self`/`cls` of a method.
+pub fn documented_params(unit: &CodeUnit) -> impl Iterator<Item = &docpipe_core::model::Param> {
+    let skip_first = unit.kind == UnitKind::Method
+        && !unit.has_decorator("staticmethod")
+        && unit
+            .params
+            .first()
+            .is_some_and(|p| matches!(p.kind, ParamKind::PositionalOnly | ParamKind::Normal));
+    unit.params.iter().skip(usize::from(skip_first))
+}
+
+fn merge_params(unit: &CodeUnit, existing: &DocModel, draft: &DocModel) -> Vec<DocParam> {
+    let names: Vec<&str> = if unit.params.is_empty() {
+        // A class documents its constructor's parameters; the extractor gives
+        // none for it, so take the draft's list as the signature.
+        draft
+            .params
+            .iter()
+            .map(|p| p.name.trim_start_matches('*'))
+            .collect()
+    } else {
+        documented_params(unit).map(|p| p.name.as_str()).collect()
+    };
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        let mine = existing.param(name);
+        let theirs = draft.param(name);
+        let merged = match (mine, theirs) {
+            (Some(m), Some(t)) => DocParam {
+                name: m.name.clone(),
+                ty: m.ty.clone().or_else(|| t.ty.clone()),
+                description: if m.description.trim().is_empty() {
+                    t.description.clone()
+                } else {
+                    m.description.clone()
+                },
+            },
+            (Some(m), None) => m.clone(),
+            (None, Some(t)) => t.clone(),
+            (None, None) => continue,
+        };
+        out.push(merged);
+    }
+    out
+}
+
+fn merge_return(mine: Option<&DocReturn>, theirs: Option<&DocReturn>) -> Option<DocReturn> {
+    match (mine, theirs) {
+        (Some(m), Some(t)) => Some(DocReturn {
+            ty: m.ty.clone().or_else(|| t.ty.clone()),
+            description: if m.description.trim().is_empty() {
+                t.description.clone()
+            } else {
+                m.description.clone()
+            },
+        }),
+        (Some(m), None) => Some(m.clone()),
+        (None, t) => t.cloned(),
+    }
+}
+
+fn merge_raises(mine: &[DocRaise], theirs: &[DocRaise]) -> Vec<DocRaise> {
+    let mut out = mine.to_vec();
+    for t in theirs {
+        match out.iter_mut().find(|m| m.exception == t.exception) {
+            Some(m) if m.description.trim().is_empty() => m.description = t.description.clone(),
+            Some(_) => {}
+            None => out.push(t.clone()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use docpipe_core::model::{Insertion, Param};
+
+    fn unit(params: &[&str]) -> CodeUnit {
+        CodeUnit {
+            path: "m.py".into(),
+            qualname: "f".into(),
+            name: "f".into(),
+            kind: UnitKind::Function,
+            is_async: false,
+            nested: false,
+            class_name: None,
+            decorators: vec![],
+            params: params
+                .iter()
+                .map(|n| Param {
+                    name: (*n).into(),
+                    kind: ParamKind::Normal,
+                    annotation: None,
+                    default: None,
+                })
+                .collect(),
+            returns: None,
+            raises: vec![],
+            yields: false,
+            returns_value: false,
+            complexity: 1,
+            docstring: None,
+            insertion: Insertion {
+                offset: 0,
+                indent: "    ".into(),
+                inline_body: None,
+            },
+            line: 1,
+            column: 1,
+            span: 0..0,
+            signature: String::new(),
+            source: String::new(),
+            context: String::new(),
+        }
+    }
+
+    fn param(name: &str, description: &str) -> DocParam {
+        DocParam {
+            name: name.into(),
+            ty: None,
+            description: description.into(),
+        }
+    }
+
+    #[test]
+    fn keeps_what_the_person_wrote_and_adds_what_is_missing() {
+        let existing = DocModel {
+            summary: "Mine.".into(),
+            params: vec![param("a", "My a."), param("gone", "Old.")],
+            examples: ">>> f(1, 2)".into(),
+            ..DocModel::default()
+        };
+        let draft = DocModel {
+            summary: "Theirs.".into(),
+            description: "Generated text.".into(),
+            params: vec![param("a", "Their a."), param("b", "Their b.")],
+            returns: Some(DocReturn {
+                ty: Some("int".into()),
+                description: "The sum.".into(),
+            }),
+            ..DocModel::default()
+        };
+        let merged = merge(&unit(&["a", "b"]), &existing, &draft);
+        assert_eq!(merged.summary, "Mine.");
+        assert_eq!(merged.description, "Generated text.");
+        assert_eq!(
+            merged.params,
+            vec![param("a", "My a."), param("b", "Their b.")]
+        );
+        assert_eq!(merged.examples, ">>> f(1, 2)");
+        assert_eq!(
+            merged.returns.map(|r| r.description),
+            Some("The sum.".into())
+        );
+    }
+}

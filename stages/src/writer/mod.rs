@@ -1,0 +1,404 @@
+//! The `python-writer` sink: writes generated docstrings back into Python
+//! files without changing a single token of code.
+//!
+//! A file is rewritten once, when all of its units have arrived (or the input
+//! ended): every unit with a draft gets its docstring rendered with the
+//! configured style (merged first with the docstring a person wrote), the
+//! literal is placed ([`insert`]) and escaped ([`escape`]), the result is
+//! parsed again and compared token by token with the original ([`tokens`]),
+//! encoded back to the file's encoding ([`encoding`]) and written atomically
+//! ([`atomic`]). Any doubt leaves the file untouched and its units failed with
+//! a reason a person can act on.
+
+pub mod atomic;
+pub mod encoding;
+pub mod escape;
+pub mod insert;
+pub mod merge;
+pub mod tokens;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use docpipe_core::model::{Envelope, ItemKind, SourceFile, UnitState};
+use docpipe_core::registry::{
+    BuildContext, BuildError, DefaultConcurrency, NoOptions, Registry, StageRole, StageSpec,
+};
+use docpipe_core::stage::{
+    BuiltStage, Sink, SinkFinish, SinkSummary, StageContext, StageError, WriteMode,
+};
+use docpipe_core::style::{RenderOptions, Style};
+
+use self::encoding::Encoding;
+use self::insert::DocEdit;
+
+/// The stage type name.
+pub const STAGE_TYPE: &str = "python-writer";
+
+pub(crate) fn register(registry: &mut Registry) {
+    registry.add_stage::<NoOptions, _>(
+        StageSpec {
+            type_name: STAGE_TYPE,
+            role: StageRole::Sink,
+            summary: "Writes drafted docstrings into the Python files (in place, as a diff, or as a check), never changing code",
+            input: Some(ItemKind::Unit),
+            ports: Vec::new(),
+            default_concurrency: DefaultConcurrency::One,
+            sections: vec!["style"],
+        },
+        |_options, ctx| {
+            let (style, width) = style_from_context(ctx)?;
+            Ok(BuiltStage::Sink(Box::new(PythonWriter::new(style, width, ctx.run.write_mode))))
+        },
+    );
+}
+
+/// The style and line width of the `[style]` section (`name`, default
+/// `google`; `width`, default 88).
+pub fn style_from_context(ctx: &BuildContext<'_>) -> Result<(Arc<dyn Style>, usize), BuildError> {
+    let section = ctx.config.section("style");
+    let name = section
+        .get("name")
+        .and_then(|v| v.as_str())
+        .unwrap_or("google");
+    let width = section
+        .get("width")
+        .or_else(|| section.get("line_width"))
+        .and_then(|v| v.as_integer())
+        .and_then(|w| usize::try_from(w).ok())
+        .unwrap_or(RenderOptions::default().width);
+    Ok((ctx.registry.style(name)?, width))
+}
+
+/// A file's units, held until all of them arrived.
+struct HeldFile {
+    file: Arc<SourceFile>,
+    expected: usize,
+    units: Vec<Envelope>,
+}
+
+/// The `python-writer` sink. See the module documentation.
+pub struct PythonWriter {
+    style: Arc<dyn Style>,
+    width: usize,
+    mode: WriteMode,
+    held: HashMap<PathBuf, HeldFile>,
+    summary: SinkSummary,
+    /// Files that would change (check mode) or their diffs (diff mode), by path.
+    changes: Vec<(PathBuf, String)>,
+}
+
+impl PythonWriter {
+    /// A writer rendering with `style` at `width` columns, in `mode`.
+    pub fn new(style: Arc<dyn Style>, width: usize, mode: WriteMode) -> PythonWriter {
+        PythonWriter {
+            style,
+            width,
+            mode,
+            held: HashMap::new(),
+            summary: SinkSummary::default(),
+            changes: Vec::new(),
+        }
+    }
+
+    async fn write_file(&mut self, held: HeldFile) -> Result<Vec<Envelope>, StageError> {
+        let job = FileJob {
+            file: held.file,
+            units: held.units,
+            style: self.style.clone(),
+            width: self.width,
+            mode: self.mode,
+        };
+        let path = job.file.path.clone();
+        let outcome = tokio::task::spawn_blocking(move || job.run())
+            .await
+            .map_err(|e| {
+                StageError::fatal(format!(
+                    "writing {} stopped unexpectedly: {e}",
+                    path.display()
+                ))
+            })?;
+        if outcome.written {
+            self.summary.files_written += 1;
+        }
+        if let Some(change) = outcome.change {
+            self.summary.problems += u64::from(self.mode == WriteMode::Check);
+            self.changes.push((outcome.path, change));
+        }
+        Ok(outcome.released)
+    }
+}
+
+#[async_trait]
+impl Sink for PythonWriter {
+    async fn consume(
+        &mut self,
+        env: Envelope,
+        _ctx: &StageContext,
+    ) -> Result<Vec<Envelope>, StageError> {
+        let path = env.file.path.clone();
+        let held = self.held.entry(path.clone()).or_insert_with(|| HeldFile {
+            file: env.file.clone(),
+            expected: env.file_units,
+            units: Vec::new(),
+        });
+        held.units.push(env);
+        if held.units.len() < held.expected {
+            return Ok(Vec::new());
+        }
+        match self.held.remove(&path) {
+            Some(held) => self.write_file(held).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    async fn finish(
+        &mut self,
+        _ctx: &StageContext,
+        cancelled: bool,
+    ) -> Result<SinkFinish, StageError> {
+        let mut held: Vec<HeldFile> = self.held.drain().map(|(_, h)| h).collect();
+        held.sort_by(|a, b| a.file.path.cmp(&b.file.path));
+        let mut released = Vec::new();
+        for file in held {
+            if cancelled && file.units.len() < file.expected {
+                for mut env in file.units {
+                    if !matches!(env.state, UnitState::Failed { .. }) {
+                        env.skip("interrupted");
+                    }
+                    released.push(env);
+                }
+                continue;
+            }
+            released.extend(self.write_file(file).await?);
+        }
+        self.changes.sort_by(|a, b| a.0.cmp(&b.0));
+        match self.mode {
+            WriteMode::InPlace => {}
+            WriteMode::Diff => {
+                let mut out = std::io::stdout().lock();
+                for (_, diff) in &self.changes {
+                    out.write_all(diff.as_bytes())
+                        .map_err(|e| StageError::fatal(format!("cannot print the diff: {e}")))?;
+                }
+                let _ = out.flush();
+            }
+            WriteMode::Check => {
+                let mut err = std::io::stderr().lock();
+                for (path, _) in &self.changes {
+                    let _ = writeln!(err, "would change: {}", path.display());
+                }
+            }
+        }
+        Ok(SinkFinish {
+            summary: std::mem::take(&mut self.summary),
+            released,
+        })
+    }
+}
+
+/// One file's rewrite, run on a blocking thread.
+struct FileJob {
+    file: Arc<SourceFile>,
+    units: Vec<Envelope>,
+    style: Arc<dyn Style>,
+    width: usize,
+    mode: WriteMode,
+}
+
+/// What happened to one file.
+struct FileOutcome {
+    path: PathBuf,
+    released: Vec<Envelope>,
+    written: bool,
+    /// In diff or check mode, the diff of a file that would change.
+    change: Option<String>,
+}
+
+impl FileJob {
+    fn run(self) -> FileOutcome {
+        let FileJob {
+            file,
+            mut units,
+            style,
+            width,
+            mode,
+        } = self;
+        let path = file.path.clone();
+        let outcome = |units: Vec<Envelope>, written: bool, change: Option<String>| FileOutcome {
+            path: path.clone(),
+            released: units,
+            written,
+            change,
+        };
+
+        let encoding = match Encoding::from_name(&file.encoding) {
+            Ok(e) => e,
+            Err(e) => {
+                fail_drafted(&mut units, &e.to_string());
+                return outcome(units, false, None);
+            }
+        };
+
+        // Render every draft; a unit whose text the encoding cannot hold fails alone.
+        let mut bodies: Vec<(usize, String)> = Vec::new();
+        for (i, env) in units.iter_mut().enumerate() {
+            if !wants_write(env) {
+                continue;
+            }
+            let Some(draft) = env.draft.as_ref() else {
+                continue;
+            };
+            let doc = match (&env.existing, &env.unit.docstring) {
+                (Some(existing), Some(_)) => merge::merge(&env.unit, existing, draft),
+                _ => draft.clone(),
+            };
+            let indent = match (&env.unit.docstring, &env.unit.insertion.inline_body) {
+                (Some(d), None) => d.indent.clone(),
+                _ => env.unit.insertion.indent.clone(),
+            };
+            let rendered = style.render(&doc, &RenderOptions { width, indent });
+            let body = escape::normalize_body(&rendered);
+            if let Some(c) = encoding.unencodable(&body) {
+                env.fail(format!(
+                    "the docstring has `{c}` (U+{:04X}), which the file's encoding `{}` cannot hold; \
+                     convert the file to UTF-8 or reword the docstring",
+                    c as u32, file.encoding
+                ));
+                continue;
+            }
+            bodies.push((i, body));
+        }
+        let mut edits = Vec::with_capacity(bodies.len());
+        let mut edited = Vec::with_capacity(bodies.len());
+        for (i, body) in &bodies {
+            let edit = DocEdit {
+                unit: &units[*i].unit,
+                body: body.clone(),
+            };
+            // Nothing to do when the literal is already exactly this one.
+            if let Some(doc) = &units[*i].unit.docstring
+                && let Ok(splice) = insert::splice_for(&file, &edit)
+                && file.text.get(doc.span.clone()) == Some(splice.replacement.as_str())
+            {
+                continue;
+            }
+            edits.push(edit);
+            edited.push(*i);
+        }
+        if edits.is_empty() {
+            return outcome(units, false, None);
+        }
+
+        let rewrite = match insert::apply(&file, &edits) {
+            Ok(r) => r,
+            Err(e) => {
+                drop(edits);
+                fail_indices(
+                    &mut units,
+                    &edited,
+                    &format!("{e}; the file was left untouched"),
+                );
+                return outcome(units, false, None);
+            }
+        };
+        drop(edits);
+        if let Err(e) = tokens::check_rewrite(
+            &file.text,
+            &rewrite.text,
+            &rewrite.replaced,
+            &rewrite.written,
+        ) {
+            let reason = format!(
+                "safety check failed: {e}; the file was left untouched (please report this with the file)"
+            );
+            fail_indices(&mut units, &edited, &reason);
+            return outcome(units, false, None);
+        }
+
+        let bytes = match encoding.encode(&rewrite.text, file.bom, &file.encoding) {
+            Ok(b) => b,
+            Err(e) => {
+                fail_indices(
+                    &mut units,
+                    &edited,
+                    &format!("{e}; the file was left untouched"),
+                );
+                return outcome(units, false, None);
+            }
+        };
+        match atomic::unchanged_since_read(&file.path, &file.hash) {
+            Ok(true) => {}
+            Ok(false) => {
+                fail_indices(
+                    &mut units,
+                    &edited,
+                    "file changed since it was read; run docpipe again on the new content",
+                );
+                return outcome(units, false, None);
+            }
+            Err(e) => {
+                fail_indices(
+                    &mut units,
+                    &edited,
+                    &format!("cannot read the file again before writing: {e}"),
+                );
+                return outcome(units, false, None);
+            }
+        }
+
+        match mode {
+            WriteMode::InPlace => match atomic::write_atomic(&file.path, &bytes) {
+                Ok(()) => outcome(units, true, None),
+                Err(e) => {
+                    let reason = format!(
+                        "cannot write {}: {e}; check that the file and its directory are writable",
+                        file.path.display()
+                    );
+                    fail_indices(&mut units, &edited, &reason);
+                    outcome(units, false, None)
+                }
+            },
+            WriteMode::Diff | WriteMode::Check => {
+                let diff = unified_diff(&file.path, &file.text, &rewrite.text);
+                outcome(units, false, Some(diff))
+            }
+        }
+    }
+}
+
+/// Whether the writer should write this unit's draft: it has one and has not
+/// already ended failed or skipped.
+fn wants_write(env: &Envelope) -> bool {
+    env.draft.is_some()
+        && !matches!(
+            env.state,
+            UnitState::Failed { .. } | UnitState::Skipped { .. }
+        )
+}
+
+fn fail_drafted(units: &mut [Envelope], reason: &str) {
+    for env in units.iter_mut().filter(|e| wants_write(e)) {
+        env.fail(reason);
+    }
+}
+
+fn fail_indices(units: &mut [Envelope], indices: &[usize], reason: &str) {
+    for &i in indices {
+        units[i].fail(reason);
+    }
+}
+
+/// A unified diff of `old` and `new` with `a/` and `b/` headers.
+pub fn unified_diff(path: &Path, old: &str, new: &str) -> String {
+    let shown = path.to_string_lossy().replace('\\', "/");
+    let shown = shown.trim_start_matches("./");
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{shown}"), &format!("b/{shown}"))
+        .to_string()
+}
