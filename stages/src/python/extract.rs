@@ -1,0 +1,760 @@
+//! Extraction of [`CodeUnit`]s from a [`SourceFile`] with tree-sitter-python.
+//!
+//! One pass over the syntax tree with a cursor (no recursion, so deeply nested
+//! expressions cannot overflow the stack) finds every module, class, function,
+//! method and nested definition, exactly the nodes Python's `ast` calls
+//! `Module`, `ClassDef`, `FunctionDef` and `AsyncFunctionDef`. Facts about a
+//! body (`raise`, `yield`, `return <value>`, branches) are attributed to the
+//! innermost enclosing definition while the same pass goes on; lambdas and
+//! nested definitions shield their own bodies.
+
+use std::cell::RefCell;
+use std::path::Path;
+
+use docpipe_core::model::{
+    CodeUnit, Docstring, Finding, Insertion, Param, ParamKind, Severity, SourceFile, UnitKind,
+};
+use tree_sitter::{Node, Parser, Tree};
+
+use super::brackets;
+use super::codes;
+use super::literal;
+
+thread_local! {
+    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+}
+
+/// Parses `text` with this thread's tree-sitter-python parser (created on first use).
+pub fn parse_tree(text: &str) -> Option<Tree> {
+    PARSER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let mut parser = Parser::new();
+            parser
+                .set_language(&tree_sitter_python::LANGUAGE.into())
+                .ok()?;
+            *slot = Some(parser);
+        }
+        slot.as_mut()?.parse(text, None)
+    })
+}
+
+/// Every documentable definition of `file`: the module first, then classes,
+/// functions and methods at any depth in source order.
+///
+/// A file that does not parse as Python 3 gives `Err` with one `DOC003`
+/// finding located at the first error, and no units.
+pub fn extract(file: &SourceFile) -> Result<Vec<CodeUnit>, Finding> {
+    let text = file.text.as_str();
+    let Some(tree) = parse_tree(text) else {
+        return Err(syntax_finding(
+            "the parser gave up on this file".into(),
+            1,
+            1,
+        ));
+    };
+    let root = tree.root_node();
+    if root.has_error() {
+        // Lines inside brackets that dedent confuse tree-sitter's scanner: retry with them joined.
+        if let Some(joined) = brackets::join_bracketed_lines(text)
+            && let Some(retry) = parse_tree(&joined)
+            && !retry.root_node().has_error()
+        {
+            return Extractor::new(file, retry.root_node()).run();
+        }
+        let bad = first_error(root);
+        let (line, column) = position(text, bad);
+        let message = if bad.is_missing() {
+            format!("syntax error: expected `{}`", bad.kind())
+        } else {
+            let snippet: String = text[bad.start_byte()..bad.end_byte()]
+                .lines()
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(30)
+                .collect();
+            if snippet.trim().is_empty() {
+                "syntax error: invalid syntax".to_string()
+            } else {
+                format!("syntax error: invalid syntax at `{}`", snippet.trim())
+            }
+        };
+        return Err(syntax_finding(message, line, column));
+    }
+    Extractor::new(file, root).run()
+}
+
+fn syntax_finding(message: String, line: usize, column: usize) -> Finding {
+    Finding {
+        code: codes::SYNTAX_ERROR.into(),
+        message,
+        line,
+        column,
+        fix: Some("fix the syntax error; docpipe does not touch a file that does not parse".into()),
+        severity: Severity::Error,
+    }
+}
+
+/// The first ERROR or MISSING node in document order.
+fn first_error(root: Node<'_>) -> Node<'_> {
+    let mut node = root;
+    'descend: loop {
+        if node.is_missing() {
+            return node;
+        }
+        let mut cursor = node.walk();
+        for child in node.children(&mut cursor) {
+            if child.is_error() || child.is_missing() || child.has_error() {
+                node = child;
+                continue 'descend;
+            }
+        }
+        return node;
+    }
+}
+
+/// Start offsets of the lines of a text (`\n`, `\r\n` and a lone `\r` end a line, as in Python).
+pub(crate) struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Indexes `text`.
+    pub(crate) fn new(text: &str) -> LineIndex {
+        let bytes = text.as_bytes();
+        let mut starts = vec![0];
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\n' => starts.push(i + 1),
+                b'\r' if bytes.get(i + 1) != Some(&b'\n') => starts.push(i + 1),
+                _ => {}
+            }
+            i += 1;
+        }
+        LineIndex { starts }
+    }
+
+    /// 1-based line of byte `offset`.
+    pub(crate) fn line(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset)
+    }
+
+    /// 1-based line and column (in characters) of byte `offset` in `text`.
+    pub(crate) fn position(&self, text: &str, offset: usize) -> (usize, usize) {
+        let line = self.line(offset);
+        let start = self.starts[line - 1];
+        let column = text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count())
+            + 1;
+        (line, column)
+    }
+}
+
+/// 1-based line and column (in characters) of a node's start.
+fn position(text: &str, node: Node<'_>) -> (usize, usize) {
+    LineIndex::new(text).position(text, node.start_byte())
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Scope {
+    Module,
+    Function(usize),
+    Class(usize),
+    Lambda,
+}
+
+struct Extractor<'a> {
+    file: &'a SourceFile,
+    text: &'a str,
+    root: Node<'a>,
+    units: Vec<CodeUnit>,
+    /// Open scopes with the id of the node that closes them.
+    scopes: Vec<(Scope, usize)>,
+    /// Decorators waiting for their definition: (definition node id, start byte, decorators).
+    pending: Option<(usize, usize, Vec<String>)>,
+    module_summary: String,
+    lines: LineIndex,
+    /// The first construct that parses but that Python rejects.
+    rejected: Option<(Node<'a>, String)>,
+    /// `from __future__` imports at the top of the module, where they are allowed.
+    allowed_future: Vec<usize>,
+}
+
+impl<'a> Extractor<'a> {
+    fn new(file: &'a SourceFile, root: Node<'a>) -> Extractor<'a> {
+        Extractor {
+            file,
+            text: file.text.as_str(),
+            root,
+            units: Vec::new(),
+            scopes: Vec::new(),
+            pending: None,
+            module_summary: String::new(),
+            lines: LineIndex::new(&file.text),
+            rejected: None,
+            allowed_future: allowed_future_imports(root),
+        }
+    }
+
+    fn run(mut self) -> Result<Vec<CodeUnit>, Finding> {
+        let module = self.module_unit();
+        self.units.push(module);
+        self.scopes.push((Scope::Module, self.root.id()));
+        let mut cursor = self.root.walk();
+        // Pre-order walk: enter a node, descend, and leave it on the way up.
+        if !cursor.goto_first_child() {
+            return Ok(self.units);
+        }
+        'walk: loop {
+            let node = cursor.node();
+            self.enter(node);
+            if cursor.goto_first_child() {
+                continue;
+            }
+            loop {
+                self.leave(cursor.node());
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                if !cursor.goto_parent() || cursor.node().id() == self.root.id() {
+                    break 'walk;
+                }
+            }
+        }
+        if let Some((node, message)) = self.rejected {
+            let (line, column) = self.lines.position(self.text, node.start_byte());
+            return Err(syntax_finding(
+                format!("syntax error: {message}"),
+                line,
+                column,
+            ));
+        }
+        Ok(self.units)
+    }
+
+    fn text_of(&self, node: Node<'_>) -> &'a str {
+        &self.text[node.start_byte()..node.end_byte()]
+    }
+
+    /// The innermost scope that is a definition (lambdas and the module count too).
+    fn current(&self) -> Scope {
+        self.scopes.last().map_or(Scope::Module, |s| s.0)
+    }
+
+    fn enter(&mut self, node: Node<'a>) {
+        if !node.is_named() {
+            return;
+        }
+        match node.kind() {
+            "function_definition" | "class_definition" => self.enter_definition(node),
+            "decorated_definition" => {
+                let decorators = named_children(node)
+                    .filter(|c| c.kind() == "decorator")
+                    .filter_map(|d| named_children(d).next())
+                    .map(|e| self.text_of(e).to_string())
+                    .collect();
+                if let Some(def) = node.child_by_field_name("definition") {
+                    self.pending = Some((def.id(), node.start_byte(), decorators));
+                }
+            }
+            "lambda" => self.scopes.push((Scope::Lambda, node.id())),
+            "raise_statement" => {
+                if let Scope::Function(i) = self.current()
+                    && let Some(name) = raised_name(node, self.text)
+                    && !self.units[i].raises.iter().any(|r| r == name)
+                {
+                    self.units[i].raises.push(name.to_string());
+                }
+            }
+            "yield" => {
+                if let Scope::Function(i) = self.current() {
+                    self.units[i].yields = true;
+                }
+            }
+            "return_statement" => {
+                if let Scope::Function(i) = self.current()
+                    && named_children(node)
+                        .next()
+                        .is_some_and(|v| v.kind() != "none")
+                {
+                    self.units[i].returns_value = true;
+                }
+            }
+            "if_statement" | "elif_clause" | "for_statement" | "while_statement"
+            | "except_clause" | "case_clause" => {
+                if let Scope::Function(i) = self.current() {
+                    self.units[i].complexity += 1;
+                }
+            }
+            // tree-sitter-python still knows Python 2's statements; `print >>f, x` is also a Python 3 expression.
+            "print_statement"
+                if node.child_by_field_name("argument").is_some() && !has_chevron(node) =>
+            {
+                self.reject(node, "Python 2 `print` statement; call `print(...)`".into());
+            }
+            "exec_statement" => {
+                self.reject(node, "Python 2 `exec` statement; call `exec(...)`".into())
+            }
+            "future_import_statement" => {
+                if !self.allowed_future.contains(&node.id()) {
+                    self.reject(
+                        node,
+                        "`from __future__` imports must occur at the beginning of the file".into(),
+                    );
+                } else if let Some(message) = unknown_future_feature(node, self.text) {
+                    self.reject(node, message);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn reject(&mut self, node: Node<'a>, message: String) {
+        if self.rejected.is_none() {
+            self.rejected = Some((node, message));
+        }
+    }
+
+    fn leave(&mut self, node: Node<'a>) {
+        if self.scopes.last().is_some_and(|s| s.1 == node.id()) {
+            self.scopes.pop();
+        }
+    }
+
+    fn module_unit(&mut self) -> CodeUnit {
+        let text = self.text;
+        let docstring = docstring(text, &self.lines, self.root);
+        self.module_summary = docstring
+            .as_ref()
+            .map(|d| summary_line(&d.value))
+            .unwrap_or_default();
+        let name = self
+            .file
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        CodeUnit {
+            path: self.file.path.clone(),
+            qualname: String::new(),
+            name,
+            kind: UnitKind::Module,
+            is_async: false,
+            nested: false,
+            class_name: None,
+            decorators: Vec::new(),
+            params: Vec::new(),
+            returns: None,
+            raises: Vec::new(),
+            yields: false,
+            returns_value: false,
+            complexity: 1,
+            docstring,
+            insertion: Insertion {
+                offset: module_insertion(text),
+                indent: String::new(),
+                inline_body: None,
+            },
+            line: 1,
+            column: 1,
+            span: 0..text.len(),
+            signature: String::new(),
+            source: text.to_string(),
+            context: String::new(),
+        }
+    }
+
+    fn enter_definition(&mut self, node: Node<'a>) {
+        let text = self.text;
+        let is_class = node.kind() == "class_definition";
+        let name = node
+            .child_by_field_name("name")
+            .map_or("", |n| self.text_of(n))
+            .to_string();
+        // The innermost enclosing definition decides qualname, kind and class.
+        let parent = self
+            .scopes
+            .iter()
+            .rev()
+            .find(|s| !matches!(s.0, Scope::Lambda))
+            .map_or(Scope::Module, |s| s.0);
+        let nested = self
+            .scopes
+            .iter()
+            .any(|s| matches!(s.0, Scope::Function(_)));
+        let (qualname, class_name) = match parent {
+            Scope::Function(i) => (format!("{}.{name}", self.units[i].qualname), None),
+            Scope::Class(i) => (
+                format!("{}.{name}", self.units[i].qualname),
+                Some(self.units[i].qualname.clone()),
+            ),
+            Scope::Module | Scope::Lambda => (name.clone(), None),
+        };
+        let kind = match (is_class, &parent) {
+            (true, _) => UnitKind::Class,
+            (false, Scope::Class(_)) => UnitKind::Method,
+            (false, _) => UnitKind::Function,
+        };
+        let (start, decorators) = match self.pending.take() {
+            Some((id, start, decorators)) if id == node.id() => (start, decorators),
+            other => {
+                self.pending = other;
+                (node.start_byte(), Vec::new())
+            }
+        };
+        let is_async = !is_class && node.child(0).is_some_and(|c| c.kind() == "async");
+        let params = node
+            .child_by_field_name("parameters")
+            .map(|p| parameters(p, text))
+            .unwrap_or_default();
+        let returns = node
+            .child_by_field_name("return_type")
+            .map(|r| self.text_of(r).to_string());
+        let body = node.child_by_field_name("body");
+        let colon_end =
+            colon_end(node).unwrap_or_else(|| body.map_or(node.end_byte(), |b| b.start_byte()));
+        let (line, column) = self.lines.position(text, node.start_byte());
+        let def_indent = line_indent(text, node.start_byte()).to_string();
+        let docstring = body.and_then(|b| docstring(text, &self.lines, b));
+        let insertion = match body {
+            Some(b) => block_insertion(text, colon_end, b, &def_indent),
+            None => Insertion {
+                offset: node.end_byte(),
+                indent: format!("{def_indent}    "),
+                inline_body: None,
+            },
+        };
+        let context = match parent {
+            Scope::Class(i) => {
+                let class = &self.units[i];
+                let summary = class
+                    .docstring
+                    .as_ref()
+                    .map(|d| summary_line(&d.value))
+                    .unwrap_or_default();
+                if summary.is_empty() {
+                    class.signature.clone()
+                } else {
+                    format!("{}\n    \"\"\"{summary}\"\"\"", class.signature)
+                }
+            }
+            _ => self.module_summary.clone(),
+        };
+        let end = node.end_byte();
+        let index = self.units.len();
+        self.units.push(CodeUnit {
+            path: self.file.path.clone(),
+            qualname,
+            name,
+            kind,
+            is_async,
+            nested,
+            class_name,
+            decorators,
+            params,
+            returns,
+            raises: Vec::new(),
+            yields: false,
+            returns_value: false,
+            complexity: 1,
+            docstring,
+            insertion,
+            line,
+            column,
+            span: start..end,
+            signature: text[node.start_byte()..colon_end].to_string(),
+            source: text[start..end].to_string(),
+            context,
+        });
+        let scope = if is_class {
+            Scope::Class(index)
+        } else {
+            Scope::Function(index)
+        };
+        self.scopes.push((scope, node.id()));
+    }
+}
+
+fn has_chevron(node: Node<'_>) -> bool {
+    named_children(node).any(|c| c.kind() == "chevron")
+}
+
+/// Ids of the `from __future__` imports that Python allows: at the top of the
+/// module, after at most a docstring and other future imports.
+fn allowed_future_imports(root: Node<'_>) -> Vec<usize> {
+    let mut allowed = Vec::new();
+    for (i, stmt) in named_children(root).enumerate() {
+        match stmt.kind() {
+            "future_import_statement" => allowed.push(stmt.id()),
+            "expression_statement" if i == 0 => {}
+            _ => break,
+        }
+    }
+    allowed
+}
+
+/// Python's compiler refuses a future feature it does not know.
+fn unknown_future_feature(node: Node<'_>, text: &str) -> Option<String> {
+    const FEATURES: [&str; 10] = [
+        "nested_scopes",
+        "generators",
+        "division",
+        "absolute_import",
+        "with_statement",
+        "print_function",
+        "unicode_literals",
+        "barry_as_FLUFL",
+        "generator_stop",
+        "annotations",
+    ];
+    for child in named_children(node) {
+        let name = match child.kind() {
+            "aliased_import" => child.child_by_field_name("name"),
+            "dotted_name" => Some(child),
+            _ => None,
+        };
+        let Some(name) = name else { continue };
+        let name = &text[name.start_byte()..name.end_byte()];
+        if name == "braces" {
+            return Some("not a chance (`from __future__ import braces`)".into());
+        }
+        if !FEATURES.contains(&name) {
+            return Some(format!("future feature `{name}` is not defined"));
+        }
+    }
+    None
+}
+
+/// Named children of `node` without comments.
+fn named_children<'t>(node: Node<'t>) -> impl Iterator<Item = Node<'t>> {
+    (0..node.named_child_count() as u32)
+        .filter_map(move |i| node.named_child(i))
+        .filter(|c| c.kind() != "comment")
+}
+
+/// End of the `:` that opens a definition's body.
+fn colon_end(node: Node<'_>) -> Option<usize> {
+    (0..node.child_count() as u32)
+        .filter_map(|i| node.child(i))
+        .find(|c| c.kind() == ":")
+        .map(|c| c.end_byte())
+}
+
+/// The exception name of `raise X`, `raise X(...)` or `raise X from e`; `None` for a bare `raise`.
+fn raised_name<'t>(node: Node<'_>, text: &'t str) -> Option<&'t str> {
+    let cause = node.child_by_field_name("cause").map(|c| c.id());
+    let exc = named_children(node).find(|c| Some(c.id()) != cause)?;
+    let exc = if exc.kind() == "call" {
+        exc.child_by_field_name("function").unwrap_or(exc)
+    } else {
+        exc
+    };
+    Some(text[exc.start_byte()..exc.end_byte()].trim())
+}
+
+fn parameters(node: Node<'_>, text: &str) -> Vec<Param> {
+    let src = |n: Node<'_>| text[n.start_byte()..n.end_byte()].to_string();
+    let mut params: Vec<Param> = Vec::new();
+    let mut next_kind = ParamKind::Normal;
+    for child in named_children(node) {
+        let param = |name: String,
+                     kind: ParamKind,
+                     annotation: Option<String>,
+                     default: Option<String>| Param {
+            name,
+            kind,
+            annotation,
+            default,
+        };
+        match child.kind() {
+            "identifier" | "tuple_pattern" => params.push(param(src(child), next_kind, None, None)),
+            "default_parameter" | "typed_default_parameter" => params.push(param(
+                child
+                    .child_by_field_name("name")
+                    .map(src)
+                    .unwrap_or_default(),
+                next_kind,
+                child.child_by_field_name("type").map(src),
+                child.child_by_field_name("value").map(src),
+            )),
+            "typed_parameter" => {
+                let annotation = child.child_by_field_name("type").map(src);
+                let Some(inner) = named_children(child).find(|c| c.kind() != "type") else {
+                    continue;
+                };
+                let (name, kind) = splat(inner, text, &mut next_kind);
+                params.push(param(name, kind, annotation, None));
+            }
+            "list_splat_pattern" | "dictionary_splat_pattern" => {
+                let (name, kind) = splat(child, text, &mut next_kind);
+                params.push(param(name, kind, None, None));
+            }
+            "keyword_separator" => next_kind = ParamKind::KeywordOnly,
+            "positional_separator" => {
+                for p in params.iter_mut().filter(|p| p.kind == ParamKind::Normal) {
+                    p.kind = ParamKind::PositionalOnly;
+                }
+            }
+            _ => {}
+        }
+    }
+    params
+}
+
+/// Name and kind of a possibly starred parameter; after `*args` parameters are keyword-only.
+fn splat(node: Node<'_>, text: &str, next_kind: &mut ParamKind) -> (String, ParamKind) {
+    let name = |n: Node<'_>| {
+        named_children(n)
+            .next()
+            .map_or_else(
+                || text[n.start_byte()..n.end_byte()].trim_start_matches('*'),
+                |i| &text[i.start_byte()..i.end_byte()],
+            )
+            .to_string()
+    };
+    match node.kind() {
+        "list_splat_pattern" => {
+            *next_kind = ParamKind::KeywordOnly;
+            (name(node), ParamKind::VarPositional)
+        }
+        "dictionary_splat_pattern" => (name(node), ParamKind::VarKeyword),
+        _ => (
+            text[node.start_byte()..node.end_byte()].to_string(),
+            *next_kind,
+        ),
+    }
+}
+
+/// The docstring of a module or block: its first statement when that is a
+/// plain string literal (or an implicit concatenation of them).
+fn docstring(text: &str, lines: &LineIndex, body: Node<'_>) -> Option<Docstring> {
+    let first = named_children(body).next()?;
+    if first.kind() != "expression_statement" {
+        return None;
+    }
+    let mut exprs = named_children(first);
+    let outer = exprs.next()?;
+    if exprs.next().is_some() {
+        return None;
+    }
+    let mut expr = outer;
+    while expr.kind() == "parenthesized_expression" {
+        expr = named_children(expr).next()?;
+    }
+    let parts: Vec<Node<'_>> = match expr.kind() {
+        "string" => vec![expr],
+        "concatenated_string" => named_children(expr).collect(),
+        _ => return None,
+    };
+    let mut value = String::new();
+    let mut first_opening = None;
+    for part in &parts {
+        if part.kind() != "string" {
+            return None;
+        }
+        let start = part.child(0)?;
+        let end = part.child(part.child_count().checked_sub(1)? as u32)?;
+        let opening = literal::opening(&text[start.start_byte()..start.end_byte()])?;
+        if !literal::is_plain_str(opening.prefix) {
+            return None;
+        }
+        literal::value(
+            &text[start.end_byte()..end.start_byte()],
+            opening.prefix,
+            &mut value,
+        );
+        first_opening.get_or_insert(opening);
+    }
+    let opening = first_opening?;
+    let span = outer.start_byte()..outer.end_byte();
+    Some(Docstring {
+        value,
+        prefix: opening.prefix.to_string(),
+        quote: opening.quote,
+        indent: line_indent(text, span.start).to_string(),
+        line: lines.line(outer.start_byte()),
+        span,
+    })
+}
+
+/// The first line of a docstring's value with text, trimmed.
+pub(crate) fn summary_line(value: &str) -> String {
+    value
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Leading whitespace of the line containing `offset`.
+fn line_indent(text: &str, offset: usize) -> &str {
+    let start = text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let line = &text[start..];
+    let len = line.len() - line.trim_start_matches([' ', '\t', '\x0c']).len();
+    &line[..len]
+}
+
+/// Offset just after the line ending that follows `offset` (or the text's end).
+fn next_line_start(text: &str, offset: usize) -> usize {
+    let bytes = text.as_bytes();
+    match bytes[offset..]
+        .iter()
+        .position(|&b| b == b'\n' || b == b'\r')
+    {
+        Some(i) => {
+            let at = offset + i;
+            if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
+                at + 2
+            } else {
+                at + 1
+            }
+        }
+        None => text.len(),
+    }
+}
+
+/// Where a docstring goes in a definition whose body is `body`.
+fn block_insertion(text: &str, colon_end: usize, body: Node<'_>, def_indent: &str) -> Insertion {
+    let first = named_children(body).next();
+    let body_start = first.map_or(body.start_byte(), |f| f.start_byte());
+    let line_end = text[colon_end..]
+        .find(['\n', '\r'])
+        .map_or(text.len(), |i| colon_end + i);
+    if body_start < line_end {
+        // `def f(x): return x`: the writer turns the inline body into a block.
+        let unit = if def_indent.contains('\t') {
+            "\t"
+        } else {
+            "    "
+        };
+        return Insertion {
+            offset: body_start,
+            indent: format!("{def_indent}{unit}"),
+            inline_body: Some(body_start..body.end_byte()),
+        };
+    }
+    Insertion {
+        offset: next_line_start(text, colon_end),
+        indent: line_indent(text, body_start).to_string(),
+        inline_body: None,
+    }
+}
+
+/// After the shebang, coding cookie and header comments at the top of a module.
+fn module_insertion(text: &str) -> usize {
+    let mut offset = 0;
+    while offset < text.len() && text[offset..].starts_with('#') {
+        offset = next_line_start(text, offset);
+    }
+    offset
+}
+
+/// Extraction of one file given by path, for tools and tests.
+pub fn extract_path(path: &Path) -> Result<Vec<CodeUnit>, String> {
+    let file = super::read_source(path)?;
+    extract(&file).map_err(|f| format!("{}:{}:{}: {}", path.display(), f.line, f.column, f.message))
+}

@@ -1,0 +1,130 @@
+//! Python understanding: reading source files ([`read_source`]), finding
+//! their definitions ([`extract`]), and the two stages built on them:
+//!
+//! - `python-source` walks paths (honouring `.gitignore` and `.ignore`) and
+//!   emits decoded files;
+//! - `python-extract` turns each file into one unit per module, class,
+//!   function and method.
+//!
+//! Files that cannot be read, decoded or parsed never reach a writer: they are
+//! reported as file-level findings (`DOC001`..`DOC003`) in the run's diagnostics.
+
+mod brackets;
+mod decode;
+mod discover;
+mod extract;
+mod literal;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use docpipe_core::executor::Emitter;
+use docpipe_core::model::{Envelope, Finding, Item, ItemKind, Severity};
+use docpipe_core::registry::{
+    DefaultConcurrency, NoOptions, PortDoc, Registry, StageRole, StageSpec,
+};
+use docpipe_core::stage::{BuiltStage, StageContext, StageError, Transform};
+
+pub use decode::{DecodeError, decode_source, read_source, read_source_detailed};
+pub use discover::{PythonSource, SourceOptions};
+pub use extract::{extract, extract_path, parse_tree};
+
+/// Stable codes of file-level findings.
+pub mod codes {
+    /// The file could not be read (permissions, a broken link, a vanished file).
+    pub const UNREADABLE: &str = "DOC001";
+    /// The file's bytes could not be decoded (invalid UTF-8, an unsupported PEP 263 coding).
+    pub const UNDECODABLE: &str = "DOC002";
+    /// The file is not valid Python 3 syntax.
+    pub const SYNTAX_ERROR: &str = "DOC003";
+}
+
+pub(crate) fn register(registry: &mut Registry) {
+    registry.add_stage::<SourceOptions, _>(
+        StageSpec {
+            type_name: "python-source",
+            role: StageRole::Source,
+            summary: "Walks paths (honouring .gitignore and .ignore) and emits decoded Python files",
+            input: None,
+            ports: vec![PortDoc {
+                name: "out",
+                kind: ItemKind::File,
+                doc: "every Python file that was read and decoded",
+            }],
+            default_concurrency: DefaultConcurrency::One,
+            sections: Vec::new(),
+        },
+        |options, ctx| Ok(BuiltStage::Source(Box::new(PythonSource::new(options, &ctx.run)?))),
+    );
+    registry.add_stage::<NoOptions, _>(
+        StageSpec {
+            type_name: "python-extract",
+            role: StageRole::Transform,
+            summary: "Parses each file with tree-sitter and emits one unit per module, class, function and method",
+            input: Some(ItemKind::File),
+            ports: vec![PortDoc {
+                name: "out",
+                kind: ItemKind::Unit,
+                doc: "every definition of every file that parses, the module first",
+            }],
+            default_concurrency: DefaultConcurrency::Jobs,
+            sections: Vec::new(),
+        },
+        |_, _| Ok(BuiltStage::Transform(Arc::new(PythonExtract))),
+    );
+}
+
+/// The `python-extract` stage: a file in, its units out. A file with a syntax
+/// error yields a `DOC003` diagnostic and no units.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PythonExtract;
+
+#[async_trait]
+impl Transform for PythonExtract {
+    async fn process(
+        &self,
+        item: Item,
+        ctx: &StageContext,
+        out: &Emitter,
+    ) -> Result<(), StageError> {
+        let file = match item {
+            Item::File(file) => file,
+            Item::Unit(env) => {
+                return Err(StageError::fatal(format!(
+                    "stage `{}` (python-extract) received the unit `{}`; connect it to a source of files",
+                    ctx.name,
+                    env.unit.display_name()
+                )));
+            }
+        };
+        let parsed = {
+            let file = file.clone();
+            tokio::task::spawn_blocking(move || extract(&file))
+                .await
+                .map_err(|e| StageError::fatal(format!("extraction of a file panicked: {e}")))?
+        };
+        match parsed {
+            Ok(units) => {
+                let n = units.len();
+                for unit in units {
+                    out.send(Item::Unit(Box::new(Envelope::new(file.clone(), n, unit))))
+                        .await?;
+                }
+            }
+            Err(finding) => ctx.diagnostics.push(file.path.clone(), finding),
+        }
+        Ok(())
+    }
+}
+
+/// A file-level finding with `code` at `line` (column 1).
+pub(crate) fn file_finding(code: &str, message: String, line: usize, fix: &str) -> Finding {
+    Finding {
+        code: code.to_string(),
+        message,
+        line,
+        column: 1,
+        fix: Some(fix.to_string()),
+        severity: Severity::Error,
+    }
+}
