@@ -106,8 +106,18 @@ pub fn check_rewrite(
         new_skip.push(statement.byte_range());
     }
 
-    let old_events = flatten(old_root, original, &old_skip);
-    let new_events = flatten(new_root, rewritten, &new_skip);
+    let (old_events, old_comments) = flatten(old_root, original, &old_skip);
+    let (new_events, new_comments) = flatten(new_root, rewritten, &new_skip);
+    compare(&old_events, &new_events, original)?;
+    compare(&old_comments, &new_comments, original)
+}
+
+/// The first difference between two event sequences, as an error.
+fn compare(
+    old_events: &[(Event<'_>, usize)],
+    new_events: &[(Event<'_>, usize)],
+    original: &str,
+) -> Result<(), TokenMismatch> {
     let mut old_iter = old_events.iter();
     let mut new_iter = new_events.iter();
     loop {
@@ -167,9 +177,16 @@ fn docstring_statement<'t>(root: Node<'t>, span: &Range<usize>) -> Result<Node<'
 }
 
 /// The tree as events with the byte offset each starts at, skipping the
-/// subtrees whose ranges are in `skip`.
-fn flatten<'a>(root: Node<'_>, text: &'a str, skip: &[Range<usize>]) -> Vec<(Event<'a>, usize)> {
+/// subtrees whose ranges are in `skip`, and the comments apart: tree-sitter
+/// attaches a comment to whichever node is open around it, so a comment that
+/// opened a body sits outside the body's block until a docstring precedes it.
+fn flatten<'a>(
+    root: Node<'_>,
+    text: &'a str,
+    skip: &[Range<usize>],
+) -> (Vec<(Event<'a>, usize)>, Vec<(Event<'a>, usize)>) {
     let mut events = Vec::new();
+    let mut comments = Vec::new();
     let mut cursor = root.walk();
     let mut descend = true;
     loop {
@@ -179,7 +196,10 @@ fn flatten<'a>(root: Node<'_>, text: &'a str, skip: &[Range<usize>]) -> Vec<(Eve
             let skipped = node.kind() == "expression_statement" && skip.contains(&range);
             if skipped {
                 // Leave the subtree out entirely.
-            } else if node.child_count() == 0 || matches!(node.kind(), "string" | "comment") {
+            } else if node.kind() == "comment" {
+                let token = text.get(range.clone()).unwrap_or("");
+                comments.push((Event::Leaf(node.kind_id(), token), range.start));
+            } else if node.child_count() == 0 || node.kind() == "string" {
                 let token = text.get(range.clone()).unwrap_or("");
                 events.push((Event::Leaf(node.kind_id(), token), range.start));
             } else {
@@ -202,7 +222,7 @@ fn flatten<'a>(root: Node<'_>, text: &'a str, skip: &[Range<usize>]) -> Vec<(Eve
         }
         descend = false;
     }
-    events
+    (events, comments)
 }
 
 fn describe(event: Option<&Event<'_>>) -> String {
