@@ -102,7 +102,7 @@ mod tests {
         let text = "def f():\n    (bar.  # c\nbaz)\n    s = '(\\''\n";
         let joined = join_bracketed_lines(text).unwrap();
         assert_eq!(joined.len(), text.len());
-        assert_eq!(joined, "def f():\n    (bar.     baz)\n    s = '(\\''\n");
+        assert_eq!(joined, "def f():\n    (bar.      baz)\n    s = '(\\''\n");
     }
 
     #[test]

@@ -1,0 +1,301 @@
+//! The Google docstring style (the default), as described by the Google
+//! Python Style Guide and understood by Napoleon:
+//!
+//! ```text
+//! Summary line.
+//!
+//! Description.
+//!
+//! Args:
+//!     name (int): What it is.
+//!
+//! Returns:
+//!     str: What comes back.
+//!
+//! Raises:
+//!     ValueError: When it is raised.
+//! ```
+
+use docpipe_core::model::{DocModel, DocParam, DocRaise, DocReturn, DocSection};
+use docpipe_core::style::{RenderOptions, Style};
+
+use super::text::{
+    self, cleandoc, columns, parse_free, parse_verbatim, render_free, render_verbatim, split_colon,
+};
+use super::{SectionKind, item_description, items, render_item, section_kind};
+
+/// Google style (`[style] name = "google"`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GoogleStyle;
+
+impl Style for GoogleStyle {
+    fn name(&self) -> &str {
+        "google"
+    }
+
+    fn render(&self, doc: &DocModel, options: &RenderOptions) -> String {
+        let width = options.width.saturating_sub(columns(&options.indent));
+        let mut out = Vec::new();
+        text::render_summary(&doc.summary, 0, width, &mut out);
+        let section = |out: &mut Vec<String>, title: &str| {
+            if !out.is_empty() {
+                out.push(String::new());
+            }
+            out.push(format!("{title}:"));
+        };
+        if !doc.description.is_empty() {
+            out.push(String::new());
+            render_free(&doc.description, 0, width, &mut out);
+        }
+        if !doc.params.is_empty() {
+            section(&mut out, "Args");
+            for p in &doc.params {
+                let head = match &p.ty {
+                    Some(ty) => format!("{} ({ty}):", p.name),
+                    None => format!("{}:", p.name),
+                };
+                render_item(&head, &p.description, 4, 8, width, &mut out);
+            }
+        }
+        for (title, value) in [("Returns", &doc.returns), ("Yields", &doc.yields)] {
+            if let Some(v) = value {
+                section(&mut out, title);
+                match &v.ty {
+                    Some(ty) => {
+                        render_item(&format!("{ty}:"), &v.description, 4, 8, width, &mut out)
+                    }
+                    None => render_free(&v.description, 4, width, &mut out),
+                }
+            }
+        }
+        if !doc.raises.is_empty() {
+            section(&mut out, "Raises");
+            for r in &doc.raises {
+                render_item(
+                    &format!("{}:", r.exception),
+                    &r.description,
+                    4,
+                    8,
+                    width,
+                    &mut out,
+                );
+            }
+        }
+        for (title, body) in [("Examples", &doc.examples), ("Notes", &doc.notes)] {
+            if !body.is_empty() {
+                section(&mut out, title);
+                render_verbatim(body, 4, &mut out);
+            }
+        }
+        for s in &doc.sections {
+            section(&mut out, &s.title);
+            render_verbatim(&s.body, 4, &mut out);
+        }
+        out.join("\n")
+    }
+
+    fn parse(&self, text: &str) -> DocModel {
+        let lines = cleandoc(text);
+        let header = |i: usize| -> Option<(SectionKind, String)> {
+            let l = &lines[i];
+            let title = l.strip_suffix(':')?;
+            if l.starts_with(' ') {
+                return None;
+            }
+            section_kind(title).map(|k| (k, title.trim().to_string()))
+        };
+        let mut doc = DocModel::default();
+        let (summary, mut i) = text::summary(&lines, |i| header(i).is_some());
+        doc.summary = summary;
+        let mut description: Vec<String> = Vec::new();
+        while i < lines.len() {
+            let Some((kind, title)) = header(i) else {
+                description.push(lines[i].clone());
+                i += 1;
+                continue;
+            };
+            i += 1;
+            let start = i;
+            while i < lines.len() && (lines[i].is_empty() || lines[i].starts_with(' ')) {
+                i += 1;
+            }
+            let body = &lines[start..i];
+            apply_section(&mut doc, kind, title, body);
+        }
+        doc.description = parse_free(&description);
+        doc
+    }
+}
+
+fn apply_section(doc: &mut DocModel, kind: SectionKind, title: String, body: &[String]) {
+    match kind {
+        SectionKind::Params => {
+            for (first, cont) in items(body) {
+                let (head, rest) = split_colon(&first).unwrap_or((first.as_str(), ""));
+                let (name, ty) = name_and_type(head);
+                doc.params.push(DocParam {
+                    name,
+                    ty,
+                    description: item_description(rest, &cont),
+                });
+            }
+        }
+        SectionKind::Returns | SectionKind::Yields => {
+            let value = typed_value(body);
+            if kind == SectionKind::Returns {
+                doc.returns = Some(value);
+            } else {
+                doc.yields = Some(value);
+            }
+        }
+        SectionKind::Raises => {
+            for (first, cont) in items(body) {
+                let (exc, rest) = split_colon(&first).unwrap_or((first.as_str(), ""));
+                doc.raises.push(DocRaise {
+                    exception: exc.trim().to_string(),
+                    description: item_description(rest, &cont),
+                });
+            }
+        }
+        SectionKind::Examples => doc.examples = parse_verbatim(body),
+        SectionKind::Notes => doc.notes = parse_verbatim(body),
+        SectionKind::Other => doc.sections.push(DocSection {
+            title,
+            body: parse_verbatim(body),
+        }),
+    }
+}
+
+/// `name (type)` or `name`.
+fn name_and_type(head: &str) -> (String, Option<String>) {
+    let head = head.trim();
+    if let Some(open) = head.find(" (")
+        && head.ends_with(')')
+    {
+        let ty = head[open + 2..head.len() - 1].trim();
+        return (
+            head[..open].trim().to_string(),
+            (!ty.is_empty()).then(|| ty.to_string()),
+        );
+    }
+    (head.to_string(), None)
+}
+
+/// A Returns/Yields body: `type: description` or a description alone.
+fn typed_value(body: &[String]) -> DocReturn {
+    let lines: Vec<String> = {
+        let m = body
+            .iter()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| text::indent_of(l))
+            .min()
+            .unwrap_or(0);
+        body.iter()
+            .map(|l| l.get(m..).unwrap_or("").to_string())
+            .collect()
+    };
+    let first = lines.iter().position(|l| !l.trim().is_empty());
+    if let Some(f) = first
+        && let Some((head, rest)) = split_colon(&lines[f])
+        && looks_like_type(head)
+    {
+        let cont: Vec<String> = lines[f + 1..].to_vec();
+        let cont = dedent(&cont);
+        return DocReturn {
+            ty: Some(head.to_string()),
+            description: item_description(rest, &cont),
+        };
+    }
+    DocReturn {
+        ty: None,
+        description: parse_free(&lines),
+    }
+}
+
+fn dedent(lines: &[String]) -> Vec<String> {
+    let m = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| text::indent_of(l))
+        .min()
+        .unwrap_or(0);
+    lines
+        .iter()
+        .map(|l| l.get(m..).unwrap_or("").to_string())
+        .collect()
+}
+
+/// A type has no whitespace outside brackets (`dict[str, int]`, `Optional[int]`).
+pub(crate) fn looks_like_type(s: &str) -> bool {
+    let mut depth = 0i32;
+    !s.is_empty()
+        && s.chars().all(|c| {
+            match c {
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' => depth -= 1,
+                c if c.is_whitespace() => return depth > 0,
+                _ => {}
+            }
+            true
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_typical_google_docstring() {
+        let doc = GoogleStyle.parse(
+            "Fetch rows.\n\n    Longer text\n    here.\n\n    Args:\n        table (Table): The table.\n        keys: Keys to\n            fetch.\n        *args: More.\n\n    Returns:\n        dict[str, int]: Mapping.\n\n    Raises:\n        IOError: On failure.\n\n    See Also:\n        other()\n",
+        );
+        assert_eq!(doc.summary, "Fetch rows.");
+        assert_eq!(doc.description, "Longer text here.");
+        assert_eq!(doc.params.len(), 3);
+        assert_eq!(doc.params[0].ty.as_deref(), Some("Table"));
+        assert_eq!(doc.params[1].description, "Keys to fetch.");
+        assert_eq!(
+            doc.param("args").map(|p| p.description.as_str()),
+            Some("More.")
+        );
+        let r = doc.returns.as_ref().unwrap();
+        assert_eq!(
+            (r.ty.as_deref(), r.description.as_str()),
+            (Some("dict[str, int]"), "Mapping.")
+        );
+        assert_eq!(doc.raises[0].exception, "IOError");
+        assert_eq!(doc.sections[0].title, "See Also");
+    }
+
+    #[test]
+    fn returns_without_type_is_a_description() {
+        let doc = GoogleStyle.parse("S.\n\nReturns:\n    The number of rows.\n");
+        assert_eq!(
+            doc.returns,
+            Some(DocReturn {
+                ty: None,
+                description: "The number of rows.".into()
+            })
+        );
+    }
+
+    #[test]
+    fn render_wraps_at_width_including_indent() {
+        let doc = DocModel {
+            summary: "Do it.".into(),
+            params: vec![DocParam {
+                name: "x".into(),
+                ty: Some("int".into()),
+                description: "word ".repeat(40).trim().to_string(),
+            }],
+            ..DocModel::default()
+        };
+        let opts = RenderOptions {
+            width: 60,
+            indent: "        ".into(),
+        };
+        let text = GoogleStyle.render(&doc, &opts);
+        assert!(text.lines().all(|l| l.chars().count() + 8 <= 60), "{text}");
+        assert_eq!(GoogleStyle.parse(&text), doc);
+    }
+}

@@ -1,0 +1,230 @@
+//! The NumPy docstring style (numpydoc): section titles underlined with
+//! dashes, `name : type` items with the description indented below.
+//!
+//! ```text
+//! Summary line.
+//!
+//! Parameters
+//! ----------
+//! name : int
+//!     What it is.
+//!
+//! Returns
+//! -------
+//! str
+//!     What comes back.
+//! ```
+
+use docpipe_core::model::{DocModel, DocParam, DocRaise, DocReturn, DocSection};
+use docpipe_core::style::{RenderOptions, Style};
+
+use super::text::{
+    self, cleandoc, columns, indent_of, parse_free, parse_verbatim, render_free, render_verbatim,
+};
+use super::{SectionKind, item_description, items, section_kind};
+
+/// NumPy style (`[style] name = "numpy"`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NumpyStyle;
+
+fn header(out: &mut Vec<String>, title: &str) {
+    if !out.is_empty() {
+        out.push(String::new());
+    }
+    out.push(title.to_string());
+    out.push("-".repeat(title.chars().count()));
+}
+
+fn render_typed(out: &mut Vec<String>, head: Option<&str>, desc: &str, width: usize) {
+    if let Some(h) = head {
+        out.push(h.to_string());
+    }
+    if !desc.is_empty() {
+        render_free(desc, 4, width, out);
+    }
+}
+
+impl Style for NumpyStyle {
+    fn name(&self) -> &str {
+        "numpy"
+    }
+
+    fn render(&self, doc: &DocModel, options: &RenderOptions) -> String {
+        let width = options.width.saturating_sub(columns(&options.indent));
+        let mut out = Vec::new();
+        text::render_summary(&doc.summary, 0, width, &mut out);
+        if !doc.description.is_empty() {
+            out.push(String::new());
+            render_free(&doc.description, 0, width, &mut out);
+        }
+        if !doc.params.is_empty() {
+            header(&mut out, "Parameters");
+            for p in &doc.params {
+                let head = match &p.ty {
+                    Some(ty) => format!("{} : {ty}", p.name),
+                    None => p.name.clone(),
+                };
+                render_typed(&mut out, Some(&head), &p.description, width);
+            }
+        }
+        for (title, value) in [("Returns", &doc.returns), ("Yields", &doc.yields)] {
+            if let Some(v) = value {
+                header(&mut out, title);
+                render_typed(&mut out, v.ty.as_deref(), &v.description, width);
+            }
+        }
+        if !doc.raises.is_empty() {
+            header(&mut out, "Raises");
+            for r in &doc.raises {
+                render_typed(&mut out, Some(&r.exception), &r.description, width);
+            }
+        }
+        for s in &doc.sections {
+            header(&mut out, &s.title);
+            render_verbatim(&s.body, 0, &mut out);
+        }
+        for (title, body) in [("Notes", &doc.notes), ("Examples", &doc.examples)] {
+            if !body.is_empty() {
+                header(&mut out, title);
+                render_verbatim(body, 0, &mut out);
+            }
+        }
+        out.join("\n")
+    }
+
+    fn parse(&self, text: &str) -> DocModel {
+        let lines = cleandoc(text);
+        let is_header = |i: usize| {
+            !lines[i].trim().is_empty()
+                && !lines[i].starts_with(' ')
+                && lines.get(i + 1).is_some_and(|u| {
+                    let u = u.trim();
+                    u.len() >= 3 && u.chars().all(|c| c == '-')
+                })
+        };
+        let mut doc = DocModel::default();
+        let (summary, mut i) = text::summary(&lines, is_header);
+        doc.summary = summary;
+        let mut description = Vec::new();
+        while i < lines.len() {
+            if !is_header(i) {
+                description.push(lines[i].clone());
+                i += 1;
+                continue;
+            }
+            let title = lines[i].trim().to_string();
+            i += 2;
+            let start = i;
+            while i < lines.len() && !is_header(i) {
+                i += 1;
+            }
+            let body = &lines[start..i];
+            let kind = section_kind(&title).unwrap_or(SectionKind::Other);
+            apply_section(&mut doc, kind, title, body);
+        }
+        doc.description = parse_free(&description);
+        doc
+    }
+}
+
+fn apply_section(doc: &mut DocModel, kind: SectionKind, title: String, body: &[String]) {
+    match kind {
+        SectionKind::Params => {
+            for (head, cont) in items(body) {
+                let (name, ty) = match head.split_once(" : ").or_else(|| head.split_once(':')) {
+                    Some((n, t)) if !t.trim().is_empty() => {
+                        (n.trim().to_string(), Some(t.trim().to_string()))
+                    }
+                    Some((n, _)) => (n.trim().to_string(), None),
+                    None => (head.trim().to_string(), None),
+                };
+                doc.params.push(DocParam {
+                    name,
+                    ty,
+                    description: item_description("", &cont),
+                });
+            }
+        }
+        SectionKind::Returns | SectionKind::Yields => {
+            let first = body.iter().find(|l| !l.trim().is_empty());
+            let value = match first {
+                Some(f) if indent_of(f) == 0 => {
+                    let (head, cont) = items(body).into_iter().next().unwrap_or_default();
+                    let ty = head
+                        .split_once(" : ")
+                        .map_or(head.as_str(), |(_, t)| t)
+                        .trim()
+                        .to_string();
+                    DocReturn {
+                        ty: Some(ty),
+                        description: item_description("", &cont),
+                    }
+                }
+                _ => DocReturn {
+                    ty: None,
+                    description: parse_free(body),
+                },
+            };
+            if kind == SectionKind::Returns {
+                doc.returns = Some(value);
+            } else {
+                doc.yields = Some(value);
+            }
+        }
+        SectionKind::Raises => {
+            for (head, cont) in items(body) {
+                doc.raises.push(DocRaise {
+                    exception: head.trim().to_string(),
+                    description: item_description("", &cont),
+                });
+            }
+        }
+        SectionKind::Examples => doc.examples = parse_verbatim(body),
+        SectionKind::Notes => doc.notes = parse_verbatim(body),
+        SectionKind::Other => doc.sections.push(DocSection {
+            title,
+            body: parse_verbatim(body),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_typical_numpy_docstring() {
+        let doc = NumpyStyle.parse(
+            "Sum values.\n\nParameters\n----------\na : array_like\n    Input.\naxis\n    Axis.\n\nReturns\n-------\nndarray\n    The sum.\n\nSee Also\n--------\nmean\n",
+        );
+        assert_eq!(doc.params.len(), 2);
+        assert_eq!(doc.params[0].ty.as_deref(), Some("array_like"));
+        assert_eq!(doc.params[1].ty, None);
+        assert_eq!(
+            doc.returns.as_ref().and_then(|r| r.ty.as_deref()),
+            Some("ndarray")
+        );
+        assert_eq!(
+            doc.sections,
+            vec![DocSection {
+                title: "See Also".into(),
+                body: "mean".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn returns_without_type_is_indented_description() {
+        let doc = DocModel {
+            summary: "S.".into(),
+            returns: Some(DocReturn {
+                ty: None,
+                description: "The value.".into(),
+            }),
+            ..DocModel::default()
+        };
+        let text = NumpyStyle.render(&doc, &RenderOptions::default());
+        assert_eq!(text, "S.\n\nReturns\n-------\n    The value.");
+        assert_eq!(NumpyStyle.parse(&text), doc);
+    }
+}

@@ -1,0 +1,276 @@
+//! Text handling shared by the styles: cleaning a docstring like
+//! `inspect.cleandoc`, wrapping, and free text (descriptions) in the
+//! normalised form the styles render and parse back.
+//!
+//! # Free text
+//! A description is paragraphs separated by one blank line. Inside a
+//! paragraph a *plain* line (no leading whitespace, not a list item, not a
+//! `>>>` prompt) is wrapped when rendered, and consecutive plain lines are
+//! joined with one space when parsed; any other line is kept as written. So a
+//! model whose paragraphs are single plain lines (or contain line breaks only
+//! before special lines) survives `parse(render(m))` unchanged.
+
+/// Lines of `doc` cleaned like Python's `inspect.cleandoc`: tabs expanded to
+/// 8 columns, the first line stripped, the common indentation of the other
+/// lines removed, leading and trailing blank lines dropped, trailing
+/// whitespace removed.
+pub(crate) fn cleandoc(doc: &str) -> Vec<String> {
+    let raw: Vec<String> = doc.lines().map(expand_tabs).collect();
+    let margin = raw
+        .iter()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| indent_of(l))
+        .min()
+        .unwrap_or(0);
+    let mut lines: Vec<String> = raw
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let l = if i == 0 {
+                l.trim_start()
+            } else {
+                l.get(margin.min(indent_of(l))..).unwrap_or("")
+            };
+            l.trim_end().to_string()
+        })
+        .collect();
+    while lines.first().is_some_and(|l| l.is_empty()) {
+        lines.remove(0);
+    }
+    while lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    lines
+}
+
+fn expand_tabs(line: &str) -> String {
+    if !line.contains('\t') {
+        return line.to_string();
+    }
+    let mut out = String::with_capacity(line.len() + 8);
+    let mut col = 0;
+    for c in line.chars() {
+        if c == '\t' {
+            let n = 8 - col % 8;
+            out.extend(std::iter::repeat_n(' ', n));
+            col += n;
+        } else {
+            out.push(c);
+            col += 1;
+        }
+    }
+    out
+}
+
+/// Leading spaces of `line`.
+pub(crate) fn indent_of(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+/// Columns a rendered indentation takes (a tab counts 4).
+pub(crate) fn columns(indent: &str) -> usize {
+    indent.chars().map(|c| if c == '\t' { 4 } else { 1 }).sum()
+}
+
+/// Words of `text` wrapped into lines of at most `width` characters; the first
+/// line has `first_width` instead. A word longer than the width gets its own line.
+pub(crate) fn wrap(text: &str, first_width: usize, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    let mut limit = first_width.max(1);
+    for word in text.split_whitespace() {
+        let len = current.chars().count();
+        if len == 0 {
+            current.push_str(word);
+        } else if len + 1 + word.chars().count() <= limit {
+            current.push(' ');
+            current.push_str(word);
+        } else {
+            lines.push(std::mem::take(&mut current));
+            limit = width.max(1);
+            current.push_str(word);
+        }
+    }
+    if !current.is_empty() || lines.is_empty() {
+        lines.push(current);
+    }
+    lines
+}
+
+/// A line that free text keeps as written (not wrapped, not joined).
+fn is_special(line: &str) -> bool {
+    let t = line.trim_start();
+    line.starts_with([' ', '\t'])
+        || t.starts_with(">>>")
+        || t.starts_with("- ")
+        || t.starts_with("* ")
+        || t.starts_with("+ ")
+        || t.starts_with("..")
+        || t.split_once(". ")
+            .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Free text rendered as lines with `indent` (spaces) in front, wrapped at `width` columns in total.
+pub(crate) fn render_free(text: &str, indent: usize, width: usize, out: &mut Vec<String>) {
+    let pad = " ".repeat(indent);
+    let avail = width.saturating_sub(indent).max(20);
+    for (i, paragraph) in text.split("\n\n").enumerate() {
+        if i > 0 {
+            out.push(String::new());
+        }
+        for line in paragraph.lines() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            if is_special(line) {
+                out.push(format!("{pad}{}", line.trim_end()));
+            } else {
+                out.extend(
+                    wrap(line, avail, avail)
+                        .into_iter()
+                        .map(|l| format!("{pad}{l}")),
+                );
+            }
+        }
+    }
+}
+
+/// Free text from dedented `lines` (see the module documentation).
+pub(crate) fn parse_free(lines: &[String]) -> String {
+    let margin = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| indent_of(l))
+        .min()
+        .unwrap_or(0);
+    let mut out = String::new();
+    let mut blank = false;
+    let mut prev_plain = false;
+    for line in lines {
+        if line.trim().is_empty() {
+            blank = !out.is_empty();
+            prev_plain = false;
+            continue;
+        }
+        let line = line.get(margin..).unwrap_or(line.trim_start()).trim_end();
+        let plain = !is_special(line);
+        if blank {
+            out.push_str("\n\n");
+            blank = false;
+        } else if plain && prev_plain {
+            out.push(' ');
+        } else if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(line);
+        prev_plain = plain;
+    }
+    out
+}
+
+/// Verbatim text (examples, notes, other sections): dedented, trailing blank lines dropped.
+pub(crate) fn parse_verbatim(lines: &[String]) -> String {
+    let margin = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| indent_of(l))
+        .min()
+        .unwrap_or(0);
+    let mut kept: Vec<&str> = lines
+        .iter()
+        .map(|l| l.get(margin..).unwrap_or("").trim_end())
+        .collect();
+    while kept.first().is_some_and(|l| l.is_empty()) {
+        kept.remove(0);
+    }
+    while kept.last().is_some_and(|l| l.is_empty()) {
+        kept.pop();
+    }
+    kept.join("\n")
+}
+
+/// Verbatim text rendered with `indent` spaces in front of every non-empty line.
+pub(crate) fn render_verbatim(text: &str, indent: usize, out: &mut Vec<String>) {
+    let pad = " ".repeat(indent);
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            out.push(String::new());
+        } else {
+            out.push(format!("{pad}{}", line.trim_end()));
+        }
+    }
+}
+
+/// The summary (first paragraph, joined) and the index of the line after it.
+pub(crate) fn summary(lines: &[String], is_header: impl Fn(usize) -> bool) -> (String, usize) {
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < lines.len() && !lines[i].trim().is_empty() && !is_header(i) {
+        parts.push(lines[i].trim());
+        i += 1;
+    }
+    (parts.join(" "), i)
+}
+
+/// Renders the summary wrapped so the first line leaves room for the opening quotes.
+pub(crate) fn render_summary(
+    summary: &str,
+    indent_cols: usize,
+    width: usize,
+    out: &mut Vec<String>,
+) {
+    if summary.is_empty() {
+        return;
+    }
+    let avail = width.saturating_sub(indent_cols).max(20);
+    out.extend(wrap(summary, avail.saturating_sub(3).max(10), avail));
+}
+
+/// Index of the first `:` at bracket depth 0 that ends `s` or is followed by a space.
+pub(crate) fn split_colon(s: &str) -> Option<(&str, &str)> {
+    let mut depth = 0i32;
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            ':' if depth == 0 => {
+                let rest = &s[i + 1..];
+                if rest.is_empty() || rest.starts_with(' ') {
+                    return Some((s[..i].trim_end(), rest.trim()));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cleandoc_matches_inspect() {
+        let lines = cleandoc("  Summary.\n\n    Body\n      more\n  ");
+        assert_eq!(lines, vec!["Summary.", "", "Body", "  more"]);
+    }
+
+    #[test]
+    fn wrap_respects_width_and_first_width() {
+        assert_eq!(wrap("aaa bbb ccc ddd", 7, 11), vec!["aaa bbb", "ccc ddd"]);
+        assert_eq!(
+            wrap("averyveryverylongword x", 5, 5),
+            vec!["averyveryverylongword", "x"]
+        );
+    }
+
+    #[test]
+    fn free_text_round_trips_plain_and_special_lines() {
+        let text = "one two three four five six seven eight nine ten eleven twelve thirteen\n\n- item\n- item two";
+        let mut out = Vec::new();
+        render_free(text, 4, 30, &mut out);
+        assert!(out.iter().all(|l| l.chars().count() <= 30), "{out:?}");
+        assert_eq!(parse_free(&out), text);
+    }
+}
