@@ -95,12 +95,7 @@ pub fn splice_for(file: &SourceFile, edit: &DocEdit<'_>) -> Result<Splice, Place
         if doc.span.start > doc.span.end {
             return Err(out_of_range(doc.span.start));
         }
-        // A docstring on the `def` line continues at the body's indentation.
-        let indent = if unit.insertion.inline_body.is_some() {
-            unit.insertion.indent.as_str()
-        } else {
-            doc.indent.as_str()
-        };
+        let indent = super::body_indent(unit);
         let literal = docstring_literal(&edit.body, indent, newline);
         return Ok(Splice {
             range: doc.span.clone(),

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use docpipe_core::model::{Envelope, ItemKind, SourceFile, UnitState};
+use docpipe_core::model::{CodeUnit, Envelope, ItemKind, SourceFile, UnitState};
 use docpipe_core::registry::{
     BuildContext, BuildError, DefaultConcurrency, NoOptions, Registry, StageRole, StageSpec,
 };
@@ -256,10 +256,7 @@ impl FileJob {
                 (Some(existing), Some(_)) => merge::merge(&env.unit, existing, draft),
                 _ => draft.clone(),
             };
-            let indent = match (&env.unit.docstring, &env.unit.insertion.inline_body) {
-                (Some(d), None) => d.indent.clone(),
-                _ => env.unit.insertion.indent.clone(),
-            };
+            let indent = body_indent(&env.unit).to_string();
             let rendered = style.render(&doc, &RenderOptions { width, indent });
             let body = escape::normalize_body(&rendered);
             if let Some(c) = encoding.unencodable(&body) {
@@ -367,6 +364,15 @@ impl FileJob {
                 outcome(units, false, Some(diff))
             }
         }
+    }
+}
+
+/// The indentation of a unit's docstring lines: the existing docstring's,
+/// or the body's for a new docstring or one on the `def` line.
+pub fn body_indent(unit: &CodeUnit) -> &str {
+    match (&unit.docstring, &unit.insertion.inline_body) {
+        (Some(d), None) => &d.indent,
+        _ => &unit.insertion.indent,
     }
 }
 

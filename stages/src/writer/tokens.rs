@@ -79,6 +79,55 @@ pub fn check_rewrite(
     written: &[Range<usize>],
 ) -> Result<(), TokenMismatch> {
     let old_tree = parse(original).ok_or(TokenMismatch::Unparsable("original"))?;
+    // tree-sitter's indentation scanner trips on lines inside brackets that
+    // dedent below their block (the extractor retries the same way): compare
+    // copies with those lines joined, and the comments they held apart.
+    if old_tree.root_node().has_error()
+        && let (Some((old_joined, old_bracket_comments)), Some((new_joined, new_bracket_comments))) = (
+            join_bracketed_lines(original),
+            join_bracketed_lines(rewritten),
+        )
+        && let Some(tree) = parse(&old_joined)
+        && !tree.root_node().has_error()
+    {
+        let as_events = |comments: &[(usize, usize)], text: &'_ str| -> Vec<(usize, String)> {
+            comments
+                .iter()
+                .map(|&(a, b)| (a, text[a..b].to_string()))
+                .collect()
+        };
+        let old_c = as_events(&old_bracket_comments, original);
+        let new_c = as_events(&new_bracket_comments, rewritten);
+        if let Some(i) = (0..old_c.len().max(new_c.len()))
+            .find(|&i| old_c.get(i).map(|c| &c.1) != new_c.get(i).map(|c| &c.1))
+        {
+            return Err(TokenMismatch::CodeChanged {
+                line: old_c.get(i).map_or_else(
+                    || line_of(original, original.len()),
+                    |c| line_of(original, c.0),
+                ),
+                expected: old_c.get(i).map_or_else(
+                    || "the end of the file".to_string(),
+                    |c| format!("`{}`", c.1.escape_debug()),
+                ),
+                found: new_c.get(i).map_or_else(
+                    || "the end of the file".to_string(),
+                    |c| format!("`{}`", c.1.escape_debug()),
+                ),
+            });
+        }
+        return check_trees(&tree, &old_joined, &new_joined, replaced, written);
+    }
+    check_trees(&old_tree, original, rewritten, replaced, written)
+}
+
+fn check_trees(
+    old_tree: &Tree,
+    original: &str,
+    rewritten: &str,
+    replaced: &[Range<usize>],
+    written: &[Range<usize>],
+) -> Result<(), TokenMismatch> {
     let new_tree = parse(rewritten).ok_or(TokenMismatch::Unparsable("rewritten"))?;
     let old_root = old_tree.root_node();
     let new_root = new_tree.root_node();
@@ -189,7 +238,10 @@ fn flatten<'a>(
     let mut comments = Vec::new();
     let mut cursor = root.walk();
     let mut descend = true;
-    loop {
+    // The module is always one node, even when empty.
+    events.push((Event::Enter(root.kind_id()), 0));
+    let has_children = cursor.goto_first_child();
+    while has_children {
         let node = cursor.node();
         if descend {
             let range = node.byte_range();
@@ -217,11 +269,12 @@ fn flatten<'a>(
             descend = true;
             continue;
         }
-        if !cursor.goto_parent() {
+        if !cursor.goto_parent() || cursor.node().id() == root.id() {
             break;
         }
         descend = false;
     }
+    events.push((Event::Exit, text.len()));
     (events, comments)
 }
 
@@ -254,6 +307,79 @@ fn first_error_line(root: Node<'_>) -> usize {
             None => return node.start_position().row + 1,
         }
     }
+}
+
+/// A copy of `text` of the same length in which line breaks inside brackets
+/// are spaces and comments inside brackets are blanked, with the byte ranges
+/// of those comments; `None` when no bracket spans lines.
+fn join_bracketed_lines(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
+    let bytes = text.as_bytes();
+    let mut out = bytes.to_vec();
+    let mut comments = Vec::new();
+    let mut depth = 0usize;
+    let mut changed = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                let end = bytes[i..]
+                    .iter()
+                    .position(|&b| b == b'\n' || b == b'\r')
+                    .map_or(bytes.len(), |n| i + n);
+                if depth > 0 {
+                    out[i..end].fill(b' ');
+                    comments.push((i, end));
+                    changed = true;
+                }
+                i = end;
+            }
+            b'\n' | b'\r' if depth > 0 => {
+                out[i] = b' ';
+                changed = true;
+                i += 1;
+            }
+            b'\\' => i += 2,
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                i += 1;
+            }
+            b')' | b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            b'"' | b'\'' => i = skip_string(bytes, i),
+            _ => i += 1,
+        }
+    }
+    if !changed {
+        return None;
+    }
+    // Only ASCII bytes became ASCII spaces, so the copy is still UTF-8.
+    String::from_utf8(out).ok().map(|s| (s, comments))
+}
+
+/// Index just past the string literal whose opening quote is at `start`.
+fn skip_string(bytes: &[u8], start: usize) -> usize {
+    let q = bytes[start];
+    let triple = bytes.get(start + 1) == Some(&q) && bytes.get(start + 2) == Some(&q);
+    let mut i = start + if triple { 3 } else { 1 };
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b if b == q => {
+                if !triple {
+                    return i + 1;
+                }
+                if bytes.get(i + 1) == Some(&q) && bytes.get(i + 2) == Some(&q) {
+                    return i + 3;
+                }
+                i += 1;
+            }
+            b'\n' | b'\r' if !triple => return i,
+            _ => i += 1,
+        }
+    }
+    bytes.len()
 }
 
 /// 1-based line of byte `offset` in `text` (any line ending counts).

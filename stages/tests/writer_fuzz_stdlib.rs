@@ -1,0 +1,385 @@
+//! Property test on real code: random docstrings (quotes, triple quotes,
+//! backslashes, a backslash at the end, unicode, NUL and other control
+//! characters) are written into every definition of a copy of part of the
+//! CPython standard library. Every file must still parse without errors
+//! (tree-sitter, and python3's `compile`), its code and comments must be
+//! unchanged (python3 compares the ASTs without docstrings; the writer's own
+//! check compares tokens and comments), and each docstring's value as Python
+//! reads it must be exactly the text written.
+
+mod writer_support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use docpipe_core::model::{DocModel, Envelope, UnitState};
+use docpipe_core::stage::{Sink, WriteMode};
+use docpipe_core::style::{RenderOptions, Style};
+use docpipe_stages::writer::escape::{docstring_value, normalize_body};
+use docpipe_stages::writer::{PythonWriter, body_indent};
+
+/// Renders the summary verbatim: the fuzz text is the docstring.
+struct Verbatim;
+
+impl Style for Verbatim {
+    fn name(&self) -> &str {
+        "verbatim"
+    }
+    fn render(&self, doc: &DocModel, _options: &RenderOptions) -> String {
+        doc.summary.clone()
+    }
+    fn parse(&self, text: &str) -> DocModel {
+        DocModel {
+            summary: text.to_string(),
+            ..DocModel::default()
+        }
+    }
+}
+
+/// xorshift64*: deterministic, so a failure reproduces.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+const PIECES: &[&str] = &[
+    "Word",
+    " text ",
+    "\"",
+    "'",
+    "\\",
+    "\"\"\"",
+    "'''",
+    "é",
+    "中文",
+    "😀",
+    "\u{2028}",
+    "\0",
+    "\u{1}",
+    "\u{b}",
+    "\u{c}",
+    "\r",
+    "\r\n",
+    "\u{1b}",
+    "\u{7f}",
+    "\u{85}",
+    "\u{feff}",
+    "\t",
+    "\n",
+    "\n\n",
+    "    ",
+    "\\n",
+    "\\x",
+    "\\N{",
+    "{}",
+    "#",
+    "r\"",
+    "b'",
+    "\\\"",
+    "\"\"",
+    "\\\n",
+    ">>> x = 1",
+    "    indented",
+];
+
+fn random_docstring(rng: &mut Rng) -> String {
+    let mut s = String::new();
+    for _ in 0..1 + rng.below(12) {
+        s.push_str(PIECES[rng.below(PIECES.len())]);
+    }
+    match rng.below(4) {
+        0 => s.push('\\'),
+        1 => s.push('"'),
+        _ => {}
+    }
+    s
+}
+
+fn stdlib() -> Option<PathBuf> {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['stdlib'])",
+        ])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+}
+
+fn python_files(root: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for p in entries {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if p.is_dir() {
+            if name != "site-packages" && name != "__pycache__" {
+                python_files(&p, out);
+            }
+        } else if name.ends_with(".py") {
+            out.push(p);
+        }
+    }
+}
+
+/// Python checks each file compiles, that its AST without docstrings equals
+/// the original's, and that its docstrings have the expected values.
+const CHECK_PY: &str = r#"
+import ast, json, sys
+
+def strip(tree):
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body:
+            first = body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                node.body = body[1:]
+    return ast.dump(tree, include_attributes=False)
+
+def docstrings(tree):
+    found, seen = {}, set()
+    def visit(node, prefix):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                q = prefix + child.name
+                if q in seen:
+                    found.pop(q, None)
+                else:
+                    seen.add(q)
+                    found[q] = ast.get_docstring(child, clean=False)
+                visit(child, q + ".")
+            else:
+                visit(child, prefix)
+    found[""] = ast.get_docstring(tree, clean=False)
+    visit(tree, "")
+    return found
+
+jobs = json.load(open(sys.argv[1], encoding="utf-8"))
+problems = []
+for job in jobs:
+    try:
+        new_src = open(job["new"], "rb").read()
+        compile(new_src, job["new"], "exec", dont_inherit=True)
+        new_tree = ast.parse(new_src)
+        old_tree = ast.parse(open(job["old"], "rb").read())
+    except SyntaxError as e:
+        problems.append(f"{job['new']}: does not compile: {e}")
+        continue
+    values = docstrings(new_tree)
+    if strip(old_tree) != strip(new_tree):
+        problems.append(f"{job['new']}: code changed (AST without docstrings differs)")
+    for qualname, expected in job["expected"].items():
+        if qualname in values and values[qualname] != expected:
+            problems.append(f"{job['new']}: `{qualname}` docstring is {values[qualname]!r}, expected {expected!r}")
+print(json.dumps(problems))
+"#;
+
+struct Totals {
+    files: usize,
+    units: usize,
+    written: usize,
+    encoding_failures: usize,
+}
+
+fn fuzz(files: &[PathBuf], root: &Path, seed: u64) -> Totals {
+    let work = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("runtime: {e}"));
+    let ctx = writer_support::context(WriteMode::InPlace);
+    let mut rng = Rng(seed);
+    let mut jobs = Vec::new();
+    let mut totals = Totals {
+        files: 0,
+        units: 0,
+        written: 0,
+        encoding_failures: 0,
+    };
+    let mut writer = PythonWriter::new(Arc::new(Verbatim), 88, WriteMode::InPlace);
+    for (n, src) in files.iter().enumerate() {
+        let rel = src.strip_prefix(root).unwrap_or(src);
+        let copy = work.path().join(format!("{n}_new.py"));
+        let original = work.path().join(format!("{n}_old.py"));
+        if std::fs::copy(src, &copy).is_err() || std::fs::copy(src, &original).is_err() {
+            continue;
+        }
+        let Ok(file) = docpipe_stages::python::read_source(&copy) else {
+            continue;
+        };
+        let file = Arc::new(file);
+        let Ok(units) = docpipe_stages::python::extract(&file) else {
+            continue;
+        };
+        let had_errors = docpipe_stages::writer::tokens::parse(&file.text)
+            .is_none_or(|t| t.root_node().has_error());
+        totals.files += 1;
+        let count = units.len();
+        let envelopes: Vec<Envelope> = units
+            .into_iter()
+            .map(|unit| {
+                let mut env = Envelope::new(file.clone(), count, unit);
+                env.draft = Some(DocModel {
+                    summary: random_docstring(&mut rng),
+                    ..DocModel::default()
+                });
+                env.state = UnitState::Generated;
+                env
+            })
+            .collect();
+        totals.units += count;
+        let released: Vec<Envelope> = rt.block_on(async {
+            let mut released = Vec::new();
+            for env in envelopes {
+                released.extend(
+                    writer
+                        .consume(env, &ctx)
+                        .await
+                        .unwrap_or_else(|e| panic!("consume: {e}")),
+                );
+            }
+            released
+        });
+        assert_eq!(
+            released.len(),
+            count,
+            "{}: every unit is released once",
+            rel.display()
+        );
+        let mut expected = BTreeMap::new();
+        for env in &released {
+            match &env.state {
+                UnitState::Failed { reason } if reason.contains("cannot hold") => {
+                    totals.encoding_failures += 1
+                }
+                UnitState::Failed { reason } => {
+                    panic!(
+                        "{} `{}` failed: {reason}",
+                        rel.display(),
+                        env.unit.display_name()
+                    )
+                }
+                _ => {
+                    let body = normalize_body(
+                        &env.draft
+                            .as_ref()
+                            .map(|d| d.summary.clone())
+                            .unwrap_or_default(),
+                    );
+                    expected.insert(
+                        env.unit.qualname.clone(),
+                        docstring_value(&body, body_indent(&env.unit)),
+                    );
+                    totals.written += 1;
+                }
+            }
+        }
+        let new_text = std::fs::read(&copy).unwrap_or_default();
+        if !had_errors {
+            let decoded = docpipe_stages::python::read_source(&copy).unwrap_or_else(|e| {
+                panic!("{}: the rewrite cannot be read back: {e}", rel.display())
+            });
+            let tree = docpipe_stages::writer::tokens::parse(&decoded.text);
+            assert!(
+                tree.is_some_and(|t| !t.root_node().has_error()),
+                "{}: tree-sitter finds an error after the rewrite",
+                rel.display()
+            );
+        }
+        assert!(!new_text.is_empty() || std::fs::metadata(src).map(|m| m.len()).unwrap_or(0) == 0);
+        jobs.push(serde_json::json!({
+            "old": original.to_string_lossy(),
+            "new": copy.to_string_lossy(),
+            "expected": expected,
+        }));
+    }
+    let jobs_path = work.path().join("jobs.json");
+    std::fs::write(&jobs_path, serde_json::to_string(&jobs).unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let script = work.path().join("check.py");
+    std::fs::write(&script, CHECK_PY).unwrap_or_else(|e| panic!("{e}"));
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(&jobs_path)
+        .output()
+        .unwrap_or_else(|e| panic!("python3: {e}"));
+    assert!(
+        out.status.success(),
+        "check.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let problems: Vec<String> =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("check.py output: {e}"));
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    totals
+}
+
+#[test]
+fn random_docstrings_in_150_stdlib_files_keep_code_and_read_back_exactly() {
+    let Some(root) = stdlib() else {
+        eprintln!("python3 not found; skipping the stdlib fuzz test");
+        return;
+    };
+    let mut files = Vec::new();
+    python_files(&root, &mut files);
+    assert!(
+        files.len() > 150,
+        "the stdlib at {} has too few files",
+        root.display()
+    );
+    // DOCPIPE_FUZZ_FILES=all (or a number) widens the sample; DOCPIPE_FUZZ_SEED varies the text.
+    let wanted = match std::env::var("DOCPIPE_FUZZ_FILES").ok().as_deref() {
+        Some("all") => files.len(),
+        Some(n) => n.parse().unwrap_or(150),
+        None => 150,
+    };
+    let seed = std::env::var("DOCPIPE_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x9e37_79b9_7f4a_7c15_u64);
+    let step = (files.len() / wanted.max(1)).max(1);
+    let sample: Vec<PathBuf> = files.iter().step_by(step).take(wanted).cloned().collect();
+    let started = std::time::Instant::now();
+    let totals = fuzz(&sample, &root, seed);
+    eprintln!(
+        "fuzzed {} files, {} units: {} docstrings written, {} refused by the encoding, in {:.1?}",
+        totals.files,
+        totals.units,
+        totals.written,
+        totals.encoding_failures,
+        started.elapsed()
+    );
+    assert!(
+        totals.files * 100 >= sample.len() * 95,
+        "too few files could be read: {}",
+        totals.files
+    );
+    assert!(
+        totals.written > 1000,
+        "too few docstrings written: {}",
+        totals.written
+    );
+}
