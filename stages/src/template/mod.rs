@@ -88,20 +88,27 @@ pub fn document(unit: &CodeUnit) -> DocModel {
     };
     let is_def = matches!(unit.kind, UnitKind::Function | UnitKind::Method);
     let yields = (is_def && unit.yields).then(|| DocReturn {
-        ty: unit.returns.as_deref().map(yielded_type),
+        ty: unit.returns.as_deref().map(|a| yielded_type(&unquote(a))),
         description: "The next value.".to_string(),
     });
     let returns = (is_def && wants_returns(unit)).then(|| DocReturn {
         ty: if unit.yields {
             None
         } else {
-            unit.returns.clone()
+            unit.returns.as_deref().map(unquote)
         },
         description: return_description(unit),
     });
     let raises = if is_def {
         unit.raises
             .iter()
+            // `raise err` names a variable, not an exception class.
+            .filter(|e| {
+                e.rsplit('.')
+                    .next()
+                    .and_then(|l| l.chars().next())
+                    .is_some_and(char::is_uppercase)
+            })
             .map(|e| DocRaise {
                 exception: e.clone(),
                 description: raise_description(e),
@@ -204,9 +211,20 @@ fn param_doc(param: &docpipe_core::model::Param) -> DocParam {
     };
     DocParam {
         name: param.name.clone(),
-        ty: param.annotation.clone(),
+        ty: param.annotation.as_deref().map(unquote),
         description,
     }
+}
+
+/// A type from its annotation: a forward reference `"User"` reads `User`.
+fn unquote(annotation: &str) -> String {
+    let a = annotation.trim();
+    for q in ["\"", "'"] {
+        if a.len() >= 2 && a.starts_with(q) && a.ends_with(q) && !a[1..a.len() - 1].contains(q) {
+            return a[1..a.len() - 1].trim().to_string();
+        }
+    }
+    a.to_string()
 }
 
 fn raise_description(exception: &str) -> String {

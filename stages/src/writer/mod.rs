@@ -56,21 +56,10 @@ pub(crate) fn register(registry: &mut Registry) {
     );
 }
 
-/// The style and line width of the `[style]` section (`name`, default
-/// `google`; `width`, default 88).
+/// The style and line width of the `[style]` section.
 pub fn style_from_context(ctx: &BuildContext<'_>) -> Result<(Arc<dyn Style>, usize), BuildError> {
-    let section = ctx.config.section("style");
-    let name = section
-        .get("name")
-        .and_then(|v| v.as_str())
-        .unwrap_or("google");
-    let width = section
-        .get("width")
-        .or_else(|| section.get("line_width"))
-        .and_then(|v| v.as_integer())
-        .and_then(|w| usize::try_from(w).ok())
-        .unwrap_or(RenderOptions::default().width);
-    Ok((ctx.registry.style(name)?, width))
+    let (style, section) = crate::style::from_context(ctx)?;
+    Ok((style, section.width))
 }
 
 /// A file's units, held until all of them arrived.
