@@ -155,6 +155,40 @@ impl Validated {
     }
 }
 
+impl Validated {
+    /// Every stage of the file and every `inputs` edge, whatever pipeline
+    /// they belong to (for `docpipe graph` without a pipeline name).
+    pub fn whole_graph(&self, registry: &Registry) -> Plan {
+        let config = &self.config;
+        let mut stages = Vec::new();
+        for sc in config.stages.values() {
+            if let Some(desc) = registry.stage(&sc.type_name) {
+                stages.push(PlannedStage {
+                    name: sc.name.clone(),
+                    descriptor: desc.clone(),
+                    concurrency: sc.concurrency.unwrap_or(1),
+                    options: sc.options.clone(),
+                });
+            }
+        }
+        let mut edges = Vec::new();
+        for (to, s) in stages.iter().enumerate() {
+            let Some(sc) = config.stages.get(&s.name) else { continue };
+            for input in &sc.inputs {
+                if let Some(from) = stages.iter().position(|u| u.name == input.stage) {
+                    let port = input
+                        .port
+                        .clone()
+                        .or_else(|| stages[from].descriptor.ports.first().map(|p| p.name.to_string()))
+                        .unwrap_or_default();
+                    edges.push(Edge { from, port, to, written: input.to_string() });
+                }
+            }
+        }
+        Plan { pipeline: None, stages, edges }
+    }
+}
+
 /// Checks everything that can be checked without running: stage types,
 /// options, sections, inputs and ports, item kinds, cycles, reachability of a
 /// sink, unconsumed ports and pipeline membership. Reports every problem.

@@ -15,7 +15,7 @@ use crate::stage::StageError;
 pub(crate) struct Port {
     pub(crate) name: String,
     pub(crate) consumers: Vec<Sender<Item>>,
-    pub(crate) emitted: AtomicU64,
+    pub(crate) emitted: Arc<AtomicU64>,
 }
 
 /// Sends a stage's output. Cloned into each of the stage's workers; the

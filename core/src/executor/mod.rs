@@ -188,6 +188,9 @@ pub async fn execute(plan: &Plan, stages: Vec<BuiltStage>, handles: RunHandles, 
             })
         })
         .collect();
+    // Per-port counters for the report, kept apart from the senders so that
+    // holding them does not keep channels open.
+    let mut port_counts: Vec<Vec<(String, Arc<AtomicU64>)>> = vec![Vec::new(); n];
     let mut emitters: Vec<Option<Emitter>> = Vec::with_capacity(n);
     for (i, s) in plan.stages.iter().enumerate() {
         if s.descriptor.role == StageRole::Sink {
@@ -206,9 +209,10 @@ pub async fn execute(plan: &Plan, stages: Vec<BuiltStage>, handles: RunHandles, 
                     .filter(|e| e.from == i && e.port == p.name)
                     .filter_map(|e| senders[e.to].clone())
                     .collect(),
-                emitted: AtomicU64::new(0),
+                emitted: Arc::new(AtomicU64::new(0)),
             })
-            .collect();
+            .collect::<Vec<Port>>();
+        port_counts[i] = ports.iter().map(|p| (p.name.clone(), p.emitted.clone())).collect();
         emitters.push(Some(Emitter {
             stage: Arc::from(s.name.as_str()),
             ports: Arc::new(ports),
@@ -220,7 +224,6 @@ pub async fn execute(plan: &Plan, stages: Vec<BuiltStage>, handles: RunHandles, 
     // Only emitters hold senders now: channels close when their upstreams end.
     drop(senders);
 
-    let mut port_counts: Vec<Option<Emitter>> = emitters.iter().map(|e| e.clone()).collect();
     let mut tasks = JoinSet::new();
     for (i, (stage, (rx, emitter))) in stages
         .into_iter()
@@ -405,7 +408,10 @@ pub async fn execute(plan: &Plan, stages: Vec<BuiltStage>, handles: RunHandles, 
             name: s.name.clone(),
             type_name: s.descriptor.type_name.clone(),
             received: c.received.load(Ordering::Relaxed),
-            emitted: port_counts[i].take().map(|e| e.counts()).unwrap_or_else(BTreeMap::new),
+            emitted: port_counts[i]
+                .iter()
+                .map(|(name, n)| (name.clone(), n.load(Ordering::Relaxed)))
+                .collect::<BTreeMap<_, _>>(),
             busy_ms: c.busy_ns.load(Ordering::Relaxed) / 1_000_000,
         });
     }

@@ -1,0 +1,127 @@
+//! Command-line flags.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Keeps Python docstrings complete and correct.
+#[derive(Debug, Parser)]
+#[command(name = "docpipe", version, about, long_about = None)]
+pub struct Cli {
+    /// Global options.
+    #[command(flatten)]
+    pub global: Global,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Configuration file (default: pipeline.toml in the working directory or
+    /// its parents, else the built-in default).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Override a configuration value, typed like the file: `--set model.provider=openai`,
+    /// `--set stages.extract.concurrency=4`. Repeatable; later ones win.
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Worker threads for CPU-bound stages (default: all cores).
+    #[arg(short = 'j', long, global = true, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// More log output (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Less output: errors only, no progress bar, no summary.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Write the JSON run report to FILE.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// When to use colour.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a pipeline (default `generate`) over paths (default: the source's own, usually `.`).
+    Run(RunArgs),
+    /// Check the configuration and exit: 0 when valid, 2 with located errors otherwise.
+    Validate,
+    /// Print a pipeline's graph (every stage when none is named).
+    Graph(GraphArgs),
+    /// List every registered stage type with its options and ports.
+    Stages(StagesArgs),
+    /// Write a commented starter pipeline.toml (never overwrites).
+    Init(InitArgs),
+}
+
+/// `docpipe run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Pipeline name, then paths. A first argument that names no pipeline
+    /// but exists on disk is taken as a path.
+    #[arg(value_name = "PIPELINE|PATH")]
+    pub args: Vec<String>,
+    /// Print a unified diff instead of writing files.
+    #[arg(long, conflicts_with = "check")]
+    pub diff: bool,
+    /// Write nothing; exit 1 when files would change.
+    #[arg(long)]
+    pub check: bool,
+    /// Print units, tokens and estimated cost; call no model.
+    #[arg(long)]
+    pub estimate: bool,
+    /// Output format of reporting stages (`text`, `json`, `github`, `sarif`).
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+}
+
+/// `docpipe graph`.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Pipeline to draw (default: every stage of the file).
+    pub pipeline: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+}
+
+/// `docpipe graph --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz DOT.
+    Dot,
+    /// Mermaid flowchart.
+    Mermaid,
+}
+
+/// `docpipe stages`.
+#[derive(Debug, Args)]
+pub struct StagesArgs {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `docpipe init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write it.
+    #[arg(default_value = "pipeline.toml")]
+    pub path: PathBuf,
+}

@@ -1,0 +1,263 @@
+//! Wiring: flags -> configuration -> validation -> executor -> report and exit code.
+
+mod args;
+mod output;
+mod signals;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use docpipe_core::config::validate::{Validated, validate};
+use docpipe_core::config::{ConfigError, LoadOptions, load};
+use docpipe_core::executor::{ExecOptions, RunHandles, build_stages, execute};
+use docpipe_core::registry::Registry;
+use docpipe_core::stage::{RunOptions, WriteMode};
+
+use args::{Cli, ColorChoice, Command, GraphFormat, RunArgs};
+
+/// The repository's pipeline.toml, used when no pipeline.toml is found.
+pub const EMBEDDED_PIPELINE: &str = include_str!("../../pipeline.toml");
+
+/// Exit statuses, as DESIGN.md fixes them.
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// The pipeline found problems (check failed, units failed) or a stage failed.
+    pub const PROBLEMS: u8 = 1;
+    /// Usage or configuration error.
+    pub const USAGE: u8 = 2;
+    /// Interrupted by Ctrl+C or SIGTERM.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let color = match cli.global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    output::init_logging(cli.global.verbose, cli.global.quiet, color);
+    let code = match dispatch(&cli, color) {
+        Ok(code) => code,
+        Err(Failure::Config(e)) => {
+            eprint!("{}", e.render(color));
+            exit::USAGE
+        }
+        Err(Failure::Usage(message)) => {
+            eprintln!("error: {message}");
+            exit::USAGE
+        }
+        Err(Failure::Runtime(message)) => {
+            eprintln!("error: {message}");
+            exit::PROBLEMS
+        }
+    };
+    ExitCode::from(code)
+}
+
+enum Failure {
+    Config(ConfigError),
+    Usage(String),
+    Runtime(String),
+}
+
+impl From<ConfigError> for Failure {
+    fn from(e: ConfigError) -> Self {
+        Failure::Config(e)
+    }
+}
+
+fn dispatch(cli: &Cli, color: bool) -> Result<u8, Failure> {
+    match &cli.command {
+        Command::Init(a) => init(&a.path),
+        Command::Stages(a) => {
+            let registry = docpipe_stages::builtin_registry();
+            print!("{}", output::describe_stages(&registry, a.json));
+            Ok(exit::OK)
+        }
+        Command::Validate => {
+            let registry = docpipe_stages::builtin_registry();
+            let (validated, location) = load_and_validate(cli, &registry, RunOptions::default())?;
+            let names: Vec<&String> = validated.config.pipelines.keys().collect();
+            if !cli.global.quiet {
+                eprintln!(
+                    "{} is valid: {} stage(s), pipelines {}",
+                    location,
+                    validated.config.stages.len(),
+                    if names.is_empty() {
+                        "(none: every stage runs)".to_string()
+                    } else {
+                        docpipe_core::config::backticks(&names)
+                    }
+                );
+            }
+            Ok(exit::OK)
+        }
+        Command::Graph(a) => {
+            let registry = docpipe_stages::builtin_registry();
+            let (validated, _) = load_and_validate(cli, &registry, RunOptions::default())?;
+            let plan = match &a.pipeline {
+                Some(name) => validated.plan(Some(name)).map_err(Failure::Usage)?.clone(),
+                None => validated.whole_graph(&registry),
+            };
+            match a.format {
+                GraphFormat::Dot => print!("{}", plan.to_dot()),
+                GraphFormat::Mermaid => print!("{}", plan.to_mermaid()),
+            }
+            Ok(exit::OK)
+        }
+        Command::Run(a) => run(cli, a, color),
+    }
+}
+
+fn init(path: &Path) -> Result<u8, Failure> {
+    if path.exists() {
+        return Err(Failure::Usage(format!(
+            "{} already exists; docpipe init never overwrites. Move it away or edit it",
+            path.display()
+        )));
+    }
+    std::fs::write(path, EMBEDDED_PIPELINE)
+        .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", path.display())))?;
+    eprintln!(
+        "wrote {}: check it with `docpipe validate`, run it with `docpipe run`",
+        path.display()
+    );
+    Ok(exit::OK)
+}
+
+struct Location(String);
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn load_and_validate(cli: &Cli, registry: &Registry, run: RunOptions) -> Result<(Validated, Location), Failure> {
+    let cwd = std::env::current_dir().map_err(|e| Failure::Runtime(format!("no working directory: {e}")))?;
+    let options = LoadOptions {
+        explicit: cli.global.config.clone(),
+        cwd,
+        overrides: cli.global.set.clone(),
+        embedded: EMBEDDED_PIPELINE,
+        sections: registry.section_names(),
+        env: None,
+    };
+    let (config, location) = load(&options)?;
+    let shown = match &location {
+        docpipe_core::config::ConfigLocation::File(p) => p.display().to_string(),
+        docpipe_core::config::ConfigLocation::Embedded => "the built-in pipeline.toml".to_string(),
+    };
+    let validated = validate(config, registry, Arc::new(run))?;
+    Ok((validated, Location(shown)))
+}
+
+fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
+    let registry = docpipe_stages::builtin_registry();
+    let jobs = cli
+        .global
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1);
+    let mut run_options = RunOptions {
+        write_mode: if a.diff {
+            WriteMode::Diff
+        } else if a.check {
+            WriteMode::Check
+        } else {
+            WriteMode::InPlace
+        },
+        estimate: a.estimate,
+        format: a.format.clone(),
+        jobs,
+        ..RunOptions::default()
+    };
+    let (validated, _) = load_and_validate(cli, &registry, run_options.clone())?;
+
+    // The first argument is the pipeline unless it names none and is a path.
+    let mut positional = a.args.iter();
+    let mut pipeline: Option<String> = None;
+    let mut paths: Vec<PathBuf> = Vec::new();
+    if let Some(first) = positional.next() {
+        let is_pipeline = validated.config.pipelines.contains_key(first);
+        if is_pipeline || (!Path::new(first).exists() && !validated.config.pipelines.is_empty()) {
+            pipeline = Some(first.clone());
+        } else {
+            paths.push(PathBuf::from(first));
+        }
+    }
+    paths.extend(positional.map(PathBuf::from));
+    for p in &paths {
+        if !p.exists() {
+            return Err(Failure::Usage(format!(
+                "{} does not exist; give existing files or directories to `docpipe run`",
+                p.display()
+            )));
+        }
+    }
+    let plan = validated.plan(pipeline.as_deref()).map_err(Failure::Usage)?.clone();
+    run_options.paths = paths;
+    run_options.base_dir = std::env::current_dir().unwrap_or_default();
+    let run_options = Arc::new(run_options);
+    let stages = build_stages(&validated, &plan, &registry, run_options.clone())?;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(jobs)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Runtime(format!("cannot start the runtime: {e}")))?;
+    let handles = RunHandles::new(run_options);
+    let show_progress = !cli.global.quiet && std::io::stderr().is_terminal();
+    let outcome = runtime.block_on(async {
+        signals::cancel_on_signal(handles.cancel.clone());
+        let bar = show_progress.then(|| output::progress_bar(handles.progress.clone()));
+        let outcome = execute(
+            &plan,
+            stages,
+            handles.clone(),
+            ExecOptions {
+                jobs,
+                ..ExecOptions::default()
+            },
+        )
+        .await;
+        if let Some(bar) = bar {
+            bar.finish().await;
+        }
+        outcome
+    });
+    // Stages may still hold blocking work; do not wait for it after an interrupt.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+
+    if let Some(path) = &cli.global.report {
+        let json = serde_json::to_string_pretty(&outcome.report)
+            .map_err(|e| Failure::Runtime(format!("cannot serialize the report: {e}")))?;
+        std::fs::write(path, json + "\n")
+            .map_err(|e| Failure::Runtime(format!("cannot write the report to {}: {e}", path.display())))?;
+    }
+    if !cli.global.quiet {
+        eprint!("{}", output::summary(&outcome, color));
+    }
+    if let Some((stage, message)) = &outcome.fatal {
+        eprintln!("error: stage `{stage}` failed: {message}");
+        return Ok(exit::PROBLEMS);
+    }
+    if outcome.report.interrupted {
+        eprintln!("interrupted: whole files were finished, nothing partial was written");
+        return Ok(exit::INTERRUPTED);
+    }
+    if let Some(message) = &outcome.invariant {
+        eprintln!("error: {message}");
+        return Ok(exit::PROBLEMS);
+    }
+    if outcome.report.by_state.failed > 0 || outcome.problems() > 0 {
+        return Ok(exit::PROBLEMS);
+    }
+    Ok(exit::OK)
+}
