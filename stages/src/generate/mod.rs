@@ -1,7 +1,541 @@
-//! Placeholder module, filled by its owner.
+//! The `llm-generate` and `reply-parse` stages: docstrings from the model.
+//!
+//! ## The bounded retry path
+//!
+//! pipeline.toml stays acyclic, so a reply that fails validation cannot be
+//! sent back along an edge. Instead `llm-generate` validates every answer
+//! with the parser's own code ([`parse::interpret`]: JSON extraction, schema,
+//! signature check) before a unit leaves it. Units whose entry fails go back
+//! to the model in the same task, with the errors in the prompt, until they
+//! pass or `[model] max_attempts` answers were tried; then they end
+//! `Failed` with the last reason. A unit that passes leaves with the answer
+//! attached (`extra.llm_reply`), still `Pending`; `reply-parse` only
+//! finalises it: it parses the attached answer again (cheap, deterministic,
+//! and the same check, so a generator plugin that skips validation is still
+//! caught), sets the draft and `Generated`, or ends the unit `Failed`.
+//!
+//! ## Concurrency and batching
+//!
+//! `process` hands each request to a task and returns, waiting only for one
+//! of `[model] concurrency` slots: the stage's own `concurrency` does not
+//! limit requests. With `batch_size > 1`, units of one file are held until
+//! the batch is full, the file's units have all arrived, or the input ends.
+//! Model errors after the backend's transport retries end the units of the
+//! request `Failed`; the run goes on. A 401/403 stops every later request.
 
-use docpipe_core::registry::Registry;
+pub mod parse;
+pub mod prompt;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use async_trait::async_trait;
+use docpipe_core::chat::{ChatRequest, FinishReason, Model, ModelError};
+use docpipe_core::executor::Emitter;
+use docpipe_core::model::{Envelope, Item, ItemKind, TokenUsage, UnitState};
+use docpipe_core::registry::{
+    BuildContext, BuildError, DefaultConcurrency, NoOptions, PortDoc, Registry, StageRole,
+    StageSpec,
+};
+use docpipe_core::report::RunStats;
+use docpipe_core::stage::{BuiltStage, StageContext, StageError, Transform};
+use serde_json::Value;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
+
+use crate::budget::prices::{Price, PriceTable};
+use crate::budget::tokens::{ModelLimits, TokenCounter, shorten_source};
+use crate::llm::section::{BudgetSection, ModelSection};
+use crate::reply::{SCHEMA_NAME, schema};
+use parse::{AttachedReply, REPLY_KEY};
+use prompt::{PromptTemplates, PromptUnit};
+
+/// Key of `Envelope::extra` holding the prompt version (part of cache keys).
+pub const PROMPT_VERSION_KEY: &str = "prompt_version";
+/// Key of `Envelope::extra` holding a source shortened to fit the context
+/// window (set by `token-budget`, read by the prompt).
+pub const PROMPT_SOURCE_KEY: &str = "prompt_source";
+/// Completion tokens asked for per unit of a request, before doubling on truncation.
+pub const COMPLETION_TOKENS_PER_UNIT: u64 = 1024;
 
 pub(crate) fn register(registry: &mut Registry) {
-    let _ = registry;
+    registry.add_stage::<NoOptions, _>(
+        StageSpec {
+            type_name: "llm-generate",
+            role: StageRole::Transform,
+            summary: "Asks the `[model]` backend for docstrings, validates each answer and asks again with the errors, up to `max_attempts`",
+            input: Some(ItemKind::Unit),
+            ports: vec![PortDoc {
+                name: "out",
+                kind: ItemKind::Unit,
+                doc: "every unit: with a validated answer attached, or failed/skipped with the reason",
+            }],
+            default_concurrency: DefaultConcurrency::One,
+            sections: vec!["model", "budget", "style"],
+        },
+        |_options, ctx| Ok(BuiltStage::Transform(Arc::new(GenerateStage::build(ctx)?))),
+    );
+    registry.add_stage::<NoOptions, _>(
+        StageSpec {
+            type_name: "reply-parse",
+            role: StageRole::Transform,
+            summary: "Turns the model answer attached by `llm-generate` into the unit's draft docstring, checked against the signature",
+            input: Some(ItemKind::Unit),
+            ports: vec![PortDoc {
+                name: "out",
+                kind: ItemKind::Unit,
+                doc: "every unit: generated with a draft, or failed with the reason",
+            }],
+            default_concurrency: DefaultConcurrency::Jobs,
+            sections: vec![],
+        },
+        |_options, _ctx| Ok(BuiltStage::Transform(Arc::new(parse::ReplyParseStage))),
+    );
+}
+
+/// The style name of `[style] name` (default `google`), for the prompt.
+pub fn style_name(ctx: &BuildContext<'_>) -> String {
+    ctx.config
+        .section("style")
+        .get("name")
+        .and_then(|v| v.as_str())
+        .unwrap_or("google")
+        .to_string()
+}
+
+/// The prompt templates of `[model] prompt_file`, or the built-in ones.
+pub fn prompt_templates(
+    section: &ModelSection,
+    ctx: &BuildContext<'_>,
+) -> Result<PromptTemplates, BuildError> {
+    match &section.prompt_file {
+        None => Ok(PromptTemplates::default()),
+        Some(file) => {
+            let path = ctx.run.base_dir.join(file);
+            PromptTemplates::from_file(&path).map_err(|e| {
+                BuildError::new(format!("`[model] prompt_file`: {e}"))
+                    .with_help("write a TOML file with `system`, `user` and `unit` strings; see `docpipe stages`")
+            })
+        }
+    }
+}
+
+/// What every request task of the stage shares.
+struct Shared {
+    model: Arc<dyn Model>,
+    model_id: String,
+    prompts: PromptTemplates,
+    style: String,
+    section: ModelSection,
+    budget: BudgetSection,
+    limits: ModelLimits,
+    counter: TokenCounter,
+    price: Option<Price>,
+    slots: Arc<Semaphore>,
+    requests: AtomicU64,
+    cost_micro_usd: AtomicU64,
+    auth_failure: OnceLock<String>,
+}
+
+#[derive(Default)]
+struct Held {
+    envs: Vec<Envelope>,
+    seen: usize,
+}
+
+/// The `llm-generate` stage.
+pub struct GenerateStage {
+    shared: Arc<Shared>,
+    held: Mutex<HashMap<PathBuf, Held>>,
+    tasks: Mutex<JoinSet<Result<(), StageError>>>,
+}
+
+impl GenerateStage {
+    /// Builds the stage from `[model]`, `[budget]` and `[style]`.
+    pub fn build(ctx: &BuildContext<'_>) -> Result<GenerateStage, BuildError> {
+        let section: ModelSection = ctx.section("model")?;
+        let budget: BudgetSection = ctx.section("budget")?;
+        let model = ctx.registry.model(&section.provider, ctx)?;
+        let prompts = prompt_templates(&section, ctx)?;
+        let prices = PriceTable::new(&section.prices);
+        Ok(GenerateStage {
+            shared: Arc::new(Shared {
+                model_id: model.id(),
+                model,
+                prompts,
+                style: style_name(ctx),
+                limits: ModelLimits::of(&section),
+                counter: TokenCounter::for_model(&section.name),
+                price: prices.price(&section.name),
+                slots: Arc::new(Semaphore::new(section.concurrency())),
+                budget,
+                section,
+                requests: AtomicU64::new(0),
+                cost_micro_usd: AtomicU64::new(0),
+                auth_failure: OnceLock::new(),
+            }),
+            held: Mutex::new(HashMap::new()),
+            tasks: Mutex::new(JoinSet::new()),
+        })
+    }
+
+    /// Starts a request for `batch` once a slot is free.
+    async fn dispatch(
+        &self,
+        batch: Vec<Envelope>,
+        ctx: &StageContext,
+        out: &Emitter,
+    ) -> Result<(), StageError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let permit = tokio::select! {
+            p = self.shared.slots.clone().acquire_owned() => p.map_err(|_| StageError::Closed)?,
+            _ = ctx.cancel.cancelled() => return Err(StageError::Closed),
+        };
+        let shared = self.shared.clone();
+        let ctx = ctx.clone();
+        let out = out.clone();
+        let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
+        // Collect finished tasks so the set does not grow with the run.
+        let mut first_error = None;
+        while let Some(done) = tasks.try_join_next() {
+            if let Err(e) = flatten(done) {
+                first_error.get_or_insert(e);
+            }
+        }
+        tasks.spawn(async move { shared.run_batch(batch, permit, &ctx, &out).await });
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+fn flatten(
+    joined: Result<Result<(), StageError>, tokio::task::JoinError>,
+) -> Result<(), StageError> {
+    match joined {
+        Ok(r) => r,
+        Err(e) if e.is_panic() => Err(StageError::fatal(format!(
+            "llm-generate: a request task panicked: {e}"
+        ))),
+        Err(_) => Ok(()),
+    }
+}
+
+#[async_trait]
+impl Transform for GenerateStage {
+    async fn process(
+        &self,
+        item: Item,
+        ctx: &StageContext,
+        out: &Emitter,
+    ) -> Result<(), StageError> {
+        let Item::Unit(env) = item else {
+            return Err(StageError::fatal(
+                "llm-generate takes units; its input must be an analyzer or budget stage, not a source",
+            ));
+        };
+        let mut env = *env;
+        if env.state != UnitState::Pending {
+            return out.send(Item::Unit(Box::new(env))).await;
+        }
+        if ctx.run.estimate {
+            env.skip("estimate only");
+            return out.send(Item::Unit(Box::new(env))).await;
+        }
+        let batch_size = self.shared.section.batch_size();
+        if batch_size == 1 {
+            return self.dispatch(vec![env], ctx, out).await;
+        }
+        let ready = {
+            let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+            let path = env.file.path.clone();
+            let file_units = env.file_units;
+            let entry = held.entry(path.clone()).or_default();
+            entry.seen += 1;
+            entry.envs.push(env);
+            let whole = entry.seen >= file_units;
+            if whole {
+                held.remove(&path).map(|h| h.envs).unwrap_or_default()
+            } else if entry.envs.len() >= batch_size {
+                std::mem::take(&mut entry.envs)
+            } else {
+                Vec::new()
+            }
+        };
+        for chunk in chunks(ready, batch_size) {
+            self.dispatch(chunk, ctx, out).await?;
+        }
+        Ok(())
+    }
+
+    async fn finish(&self, ctx: &StageContext, out: &Emitter) -> Result<(), StageError> {
+        let held: Vec<Held> = {
+            let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+            held.drain().map(|(_, h)| h).collect()
+        };
+        let batch_size = self.shared.section.batch_size();
+        for h in held {
+            for chunk in chunks(h.envs, batch_size) {
+                self.dispatch(chunk, ctx, out).await?;
+            }
+        }
+        let mut tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut first_error = None;
+        while let Some(done) = tasks.join_next().await {
+            if let Err(e) = flatten(done) {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+fn chunks(envs: Vec<Envelope>, size: usize) -> Vec<Vec<Envelope>> {
+    let mut out = Vec::new();
+    let mut current = Vec::new();
+    for env in envs {
+        current.push(env);
+        if current.len() >= size {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// One unit of a request, with the reason its last answer was rejected.
+struct Todo {
+    env: Envelope,
+    last_error: Option<String>,
+}
+
+impl Shared {
+    /// Asks for the docstrings of `batch` until each is valid or out of attempts.
+    async fn run_batch(
+        &self,
+        batch: Vec<Envelope>,
+        _permit: OwnedSemaphorePermit,
+        ctx: &StageContext,
+        out: &Emitter,
+    ) -> Result<(), StageError> {
+        let mut todo: Vec<Todo> = batch
+            .into_iter()
+            .map(|env| Todo {
+                env,
+                last_error: None,
+            })
+            .collect();
+        let attempts = self.section.max_attempts();
+        let mut max_tokens =
+            (COMPLETION_TOKENS_PER_UNIT * todo.len() as u64).min(self.limits.max_completion_tokens);
+        for _ in 0..attempts {
+            if todo.is_empty() {
+                break;
+            }
+            if let Some(reason) = self.auth_failure.get() {
+                return self.end_all(todo, |e| e.fail(reason.clone()), out).await;
+            }
+            if let Some(reason) = self.cap_reached() {
+                return self.end_all(todo, |e| e.skip(reason.clone()), out).await;
+            }
+            let request = self.request(&todo, max_tokens);
+            let units: Vec<_> = todo.iter().map(|t| t.env.unit.clone()).collect();
+            let answer = tokio::select! {
+                r = self.model.complete(request) => r,
+                _ = ctx.cancel.cancelled() => return Ok(()),
+            };
+            let response = match answer {
+                Ok(r) => r,
+                Err(e) => {
+                    RunStats::add(&ctx.stats.model_requests, 1);
+                    let reason = self.describe(&e);
+                    if matches!(e, ModelError::Auth { .. }) {
+                        let _ = self.auth_failure.set(reason.clone());
+                    }
+                    return self
+                        .end_all(todo, |env| env.fail(reason.clone()), out)
+                        .await;
+                }
+            };
+            self.account(&response.usage, response.retries, ctx);
+            let share = TokenUsage {
+                prompt: response.usage.prompt / todo.len() as u64,
+                completion: response.usage.completion / todo.len() as u64,
+            };
+            let unit_refs: Vec<&docpipe_core::model::CodeUnit> =
+                units.iter().map(|u| u.as_ref()).collect();
+            let results = parse::interpret(&response, &unit_refs);
+            let mut next = Vec::new();
+            let mut feedback = Vec::new();
+            for (mut t, result) in todo.into_iter().zip(results) {
+                t.env.attempts += 1;
+                t.env.usage.prompt += share.prompt;
+                t.env.usage.completion += share.completion;
+                match result {
+                    Ok((entry, _doc)) => {
+                        let reply = serde_json::to_value(AttachedReply {
+                            response: response.clone(),
+                            entry: Some(entry),
+                        })
+                        .unwrap_or(Value::Null);
+                        t.env.extra.insert(REPLY_KEY.into(), reply);
+                        self.mark(&mut t.env);
+                        out.send(Item::Unit(Box::new(t.env))).await?;
+                    }
+                    Err(reason) => {
+                        feedback.push(format!("- {reason}"));
+                        t.last_error = Some(reason);
+                        next.push(t);
+                    }
+                }
+            }
+            if response.finish_reason == FinishReason::Length {
+                max_tokens = (max_tokens * 2).min(self.limits.max_completion_tokens);
+            }
+            todo = next;
+            if !todo.is_empty() {
+                feedback.dedup();
+                let text = feedback.join("\n");
+                for t in &mut todo {
+                    t.env
+                        .extra
+                        .insert("llm_feedback".into(), Value::String(text.clone()));
+                }
+            }
+        }
+        for mut t in todo {
+            t.env.extra.remove("llm_feedback");
+            let reason = t.last_error.unwrap_or_else(|| "no answer".into());
+            t.env.fail(format!(
+                "no valid docstring after {} answer(s): {reason}",
+                t.env.attempts
+            ));
+            self.mark(&mut t.env);
+            out.send(Item::Unit(Box::new(t.env))).await?;
+        }
+        Ok(())
+    }
+
+    fn request(&self, todo: &[Todo], max_tokens: u64) -> ChatRequest {
+        let sources: Vec<String> = todo.iter().map(|t| self.prompt_source(&t.env)).collect();
+        let units: Vec<PromptUnit<'_>> = todo
+            .iter()
+            .zip(&sources)
+            .map(|(t, s)| PromptUnit {
+                unit: &t.env.unit,
+                source: s,
+            })
+            .collect();
+        let feedback = todo
+            .first()
+            .and_then(|t| t.env.extra.get("llm_feedback"))
+            .and_then(Value::as_str);
+        let messages = self.prompts.render(&units, &self.style, feedback);
+        let estimated = self
+            .counter
+            .count_chat(messages.iter().map(|m| m.content.as_str()));
+        ChatRequest {
+            messages,
+            schema: Some(schema().clone()),
+            schema_name: SCHEMA_NAME.into(),
+            max_tokens: Some(u32::try_from(max_tokens).unwrap_or(u32::MAX)),
+            temperature: self.section.temperature,
+            estimated_prompt_tokens: estimated,
+            units: todo.iter().map(|t| t.env.unit.clone()).collect(),
+        }
+    }
+
+    /// The source the prompt shows: `token-budget`'s shortened one, or the
+    /// unit's, shortened here when no budget stage ran and it is too long.
+    fn prompt_source(&self, env: &Envelope) -> String {
+        if let Some(s) = env.extra.get(PROMPT_SOURCE_KEY).and_then(Value::as_str) {
+            return s.to_string();
+        }
+        let room = self.limits.prompt_room(
+            self.limits
+                .max_completion_tokens
+                .min(4 * COMPLETION_TOKENS_PER_UNIT),
+        );
+        let room = self
+            .budget
+            .max_prompt_tokens
+            .map_or(room, |m| m.min(room))
+            .saturating_sub(600);
+        // Cheap bound first: a token is at least one byte.
+        if (env.unit.source.len() as u64) <= room {
+            return env.unit.source.clone();
+        }
+        shorten_source(&self.counter, &env.unit.source, &env.unit.signature, room)
+    }
+
+    fn mark(&self, env: &mut Envelope) {
+        env.extra.remove("llm_feedback");
+        env.extra.insert(
+            PROMPT_VERSION_KEY.into(),
+            Value::String(self.prompts.version().to_string()),
+        );
+        env.extra
+            .insert("model".into(), Value::String(self.model_id.clone()));
+    }
+
+    async fn end_all(
+        &self,
+        todo: Vec<Todo>,
+        end: impl Fn(&mut Envelope),
+        out: &Emitter,
+    ) -> Result<(), StageError> {
+        for mut t in todo {
+            end(&mut t.env);
+            self.mark(&mut t.env);
+            out.send(Item::Unit(Box::new(t.env))).await?;
+        }
+        Ok(())
+    }
+
+    /// Why no more requests may go out, when a `[budget]` cap is reached.
+    /// Counts the request it allows.
+    fn cap_reached(&self) -> Option<String> {
+        if let Some(max) = self.budget.max_cost_usd {
+            let spent = self.cost_micro_usd.load(Ordering::Relaxed) as f64 / 1e6;
+            if spent >= max {
+                return Some(format!(
+                    "budget: the run has spent ${spent:.4}, `[budget] max_cost_usd` = {max}"
+                ));
+            }
+        }
+        let sent = self.requests.fetch_add(1, Ordering::Relaxed);
+        match self.budget.max_requests {
+            Some(max) if sent >= max => Some(format!(
+                "budget: {max} model request(s) sent, the limit of `[budget] max_requests`"
+            )),
+            _ => None,
+        }
+    }
+
+    fn account(&self, usage: &TokenUsage, retries: u32, ctx: &StageContext) {
+        let stats = &ctx.stats;
+        RunStats::add(&stats.model_requests, 1 + u64::from(retries));
+        RunStats::add(&stats.model_retries, u64::from(retries));
+        RunStats::add(&stats.prompt_tokens, usage.prompt);
+        RunStats::add(&stats.completion_tokens, usage.completion);
+        if let Some(price) = &self.price {
+            let micro = (price.cost(usage.prompt, usage.completion) * 1e6).round() as u64;
+            RunStats::add(&stats.cost_micro_usd, micro);
+            self.cost_micro_usd.fetch_add(micro, Ordering::Relaxed);
+        }
+    }
+
+    fn describe(&self, e: &ModelError) -> String {
+        match e {
+            ModelError::Auth { status, message } => format!(
+                "model `{}` refused the credentials ({status}): {message}; check the API key variable and `[model] api_key_env`",
+                self.model_id
+            ),
+            other => format!("model `{}`: {other}", self.model_id),
+        }
+    }
 }
