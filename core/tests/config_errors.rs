@@ -43,7 +43,7 @@ fn a_good_configuration_validates() {
     let v = support::check(GOOD, &[], &registry()).unwrap_or_else(|e| panic!("{}", e.render(false)));
     let plan = v.plan(Some("main")).unwrap();
     assert_eq!(plan.stages.len(), 3);
-    assert_eq!(plan.edges.len(), 2);
+    assert_eq!(plan.edges.len(), 3);
 }
 
 #[test]

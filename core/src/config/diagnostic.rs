@@ -173,8 +173,19 @@ fn render_one(source: &ConfigSource, d: &Diagnostic, color: bool) -> String {
                     .lines()
                     .skip_while(|l| !l.contains('╭'))
                     .collect();
+                let mut blank = false;
                 for l in body {
-                    out.push_str(l.trim_end());
+                    let l = l.trim_end();
+                    // The handler ends with blank footer lines; keep none of them.
+                    if l.is_empty() {
+                        blank = true;
+                        continue;
+                    }
+                    if blank {
+                        out.push('\n');
+                        blank = false;
+                    }
+                    out.push_str(l);
                     out.push('\n');
                 }
             }

@@ -534,6 +534,10 @@ fn plan_pipeline(
             edges.push(Edge { from, port, to, written: input.to_string() });
         }
     }
+    if !errors.is_empty() {
+        // Reachability follows from membership: fix that first.
+        return Err(errors);
+    }
     // Units on a port nobody consumes would be lost.
     for (i, s) in stages.iter().enumerate() {
         for port in &s.descriptor.ports {
