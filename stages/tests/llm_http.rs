@@ -409,15 +409,15 @@ async fn a_signature_mismatch_is_fed_back_and_fixed() {
     assert_eq!(ran.count("generated"), 1, "{:?}", ran.reasons());
     let second = server.requests()[1].prompt();
     assert!(
-        second.contains("parameter `alpha` is not documented"),
+        second.contains("parameter `alpha` of `func_0` is not documented"),
         "{second}"
     );
     assert!(
-        second.contains("`gamma` is documented but is not a parameter"),
+        second.contains("documented parameter `gamma` is not a parameter of `func_0`"),
         "{second}"
     );
     assert!(
-        second.contains("the return value is not documented"),
+        second.contains("the return value of `func_0` is not documented"),
         "{second}"
     );
 }

@@ -9,15 +9,13 @@ use std::sync::OnceLock;
 use async_trait::async_trait;
 use docpipe_core::chat::{ChatResponse, FinishReason};
 use docpipe_core::executor::Emitter;
-use docpipe_core::model::{CodeUnit, DocModel, Item, UnitKind, UnitState};
+use docpipe_core::model::{CodeUnit, DocModel, Item, UnitState};
 use docpipe_core::stage::{StageContext, StageError, Transform};
 use jsonschema::Validator;
 use serde_json::Value;
 
-use super::prompt::wants_returns;
+use crate::analyze::{AnalyzeSettings, check_doc};
 use crate::reply::{Reply, ReplyDoc, schema};
-
-use crate::writer::merge::documented_params;
 
 /// Key of `Envelope::extra` holding the model's answer (a [`ChatResponse`])
 /// between `llm-generate` and `reply-parse`.
@@ -110,56 +108,6 @@ pub fn validate_reply(value: &Value) -> Result<Reply, String> {
         .map_err(|e| format!("the reply does not follow the schema: {e}"))
 }
 
-/// What is wrong with `doc` as the docstring of `unit`: parameters missing or
-/// unknown, a missing `Returns` or `Yields`, an undocumented exception, an
-/// empty summary. Empty: it fits. (The analyzer's rules, as far as a model
-/// answer can break them.)
-pub fn signature_problems(unit: &CodeUnit, doc: &DocModel) -> Vec<String> {
-    let mut problems = Vec::new();
-    let name = unit.display_name();
-    if doc.summary.trim().is_empty() {
-        problems.push(format!("`{name}`: the summary is empty"));
-    }
-    if !matches!(unit.kind, UnitKind::Function | UnitKind::Method) {
-        return problems;
-    }
-    let expected: Vec<&str> = documented_params(unit).map(|p| p.name.as_str()).collect();
-    for p in &expected {
-        if doc.param(p).is_none() {
-            problems.push(format!("`{name}`: parameter `{p}` is not documented"));
-        }
-    }
-    for p in &doc.params {
-        let bare = p.name.trim_start_matches('*');
-        if !expected.contains(&bare) {
-            problems.push(format!(
-                "`{name}`: `{bare}` is documented but is not a parameter of the signature"
-            ));
-        }
-    }
-    if wants_returns(unit) && doc.returns.is_none() {
-        problems.push(format!(
-            "`{name}`: the return value is not documented (`returns` is null)"
-        ));
-    }
-    if unit.yields && doc.yields.is_none() {
-        problems.push(format!("`{name}`: it is a generator but `yields` is null"));
-    }
-    for e in &unit.raises {
-        let short = e.rsplit('.').next().unwrap_or(e);
-        let documented = doc
-            .raises
-            .iter()
-            .any(|r| r.exception == *e || r.exception.rsplit('.').next() == Some(short));
-        if !documented {
-            problems.push(format!(
-                "`{name}`: exception `{e}` is raised but not documented"
-            ));
-        }
-    }
-    problems
-}
-
 /// The entries of an answer, validated against the schema.
 pub fn reply_entries(response: &ChatResponse) -> Result<Vec<ReplyDoc>, String> {
     extract_json(response)
@@ -229,7 +177,19 @@ pub fn interpret(
         .collect()
 }
 
-/// The signature check in use; the one place to swap it for the analyzer's.
+/// What is wrong with `doc` as the docstring of `unit`, by the analyzer's
+/// rules (parameters missing or unknown, `Returns`/`Yields` missing or
+/// extraneous, undocumented exceptions, no summary): the same rules that sent
+/// the unit to the generator, so an accepted answer passes `check` later.
+pub fn signature_problems(unit: &CodeUnit, doc: &DocModel) -> Vec<String> {
+    static SETTINGS: OnceLock<AnalyzeSettings> = OnceLock::new();
+    let settings = SETTINGS.get_or_init(AnalyzeSettings::default);
+    check_doc(unit, Some(doc), settings)
+        .into_iter()
+        .map(|f| format!("{} {}", f.code, f.message))
+        .collect()
+}
+
 fn check(unit: &CodeUnit, doc: &DocModel) -> Vec<String> {
     signature_problems(unit, doc)
 }
