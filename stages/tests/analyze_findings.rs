@@ -1,0 +1,94 @@
+//! Snapshots of the analyzer's findings on fixtures, in each style, with the
+//! default settings and with interrogate-like ignore options.
+
+use std::path::Path;
+
+use docpipe_core::style::Style;
+use docpipe_stages::analyze::{AnalyzeSettings, check_doc};
+use docpipe_stages::python::{extract, read_source};
+use docpipe_stages::style::{GoogleStyle, NumpyStyle, SphinxStyle};
+
+/// One line per unit: its name, and its findings (or `ignored by ...`).
+fn findings(fixture: &str, style: &dyn Style, settings: &AnalyzeSettings) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/analyze")
+        .join(fixture);
+    let file = read_source(&path).unwrap();
+    let units = extract(&file).unwrap();
+    let mut out = String::new();
+    for unit in &units {
+        let name = if unit.qualname.is_empty() {
+            "<module>".to_string()
+        } else {
+            unit.qualname.clone()
+        };
+        if let Some(option) = settings.ignored(unit) {
+            out.push_str(&format!("{name}: ignored by {option}\n"));
+            continue;
+        }
+        let doc = unit.docstring.as_ref().map(|d| style.parse(&d.value));
+        let found = check_doc(unit, doc.as_ref(), settings);
+        if found.is_empty() {
+            out.push_str(&format!("{name}: ok\n"));
+        }
+        for f in found {
+            out.push_str(&format!(
+                "{name}: {}:{} {} {}\n",
+                f.line, f.column, f.code, f.message
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn google_findings_with_default_settings() {
+    insta::assert_snapshot!(
+        "DOC_google.py",
+        findings("google.py", &GoogleStyle, &AnalyzeSettings::default())
+    );
+}
+
+#[test]
+fn google_findings_with_ignore_options() {
+    let settings = AnalyzeSettings {
+        ignore_private: true,
+        ignore_magic: true,
+        ignore_init: true,
+        ignore_nested: true,
+        ignore_module: true,
+        ignore: vec!["DOC5".into()],
+        ..AnalyzeSettings::default()
+    };
+    insta::assert_snapshot!(
+        "DOC_google.py_ignores",
+        findings("google.py", &GoogleStyle, &settings)
+    );
+}
+
+#[test]
+fn select_limits_the_codes() {
+    let settings = AnalyzeSettings {
+        select: vec!["DOC2".into()],
+        ..AnalyzeSettings::default()
+    };
+    let out = findings("google.py", &GoogleStyle, &settings);
+    assert!(out.contains("DOC201") && out.contains("DOC202"), "{out}");
+    assert!(!out.contains("DOC10") && !out.contains("DOC30"), "{out}");
+}
+
+#[test]
+fn numpy_findings() {
+    insta::assert_snapshot!(
+        "DOC_numpy.py",
+        findings("numpy.py", &NumpyStyle, &AnalyzeSettings::default())
+    );
+}
+
+#[test]
+fn sphinx_findings() {
+    insta::assert_snapshot!(
+        "DOC_sphinx.py",
+        findings("sphinx.py", &SphinxStyle, &AnalyzeSettings::default())
+    );
+}
