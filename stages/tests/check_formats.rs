@@ -1,0 +1,86 @@
+//! Snapshots of the check report in each output format, and the exit verdict.
+
+use docpipe_core::model::{Finding, Severity};
+use docpipe_stages::check::{Format, Report, ReportFinding};
+
+fn finding(code: &str, message: &str, line: usize, column: usize) -> Finding {
+    Finding {
+        code: code.into(),
+        message: message.into(),
+        line,
+        column,
+        fix: Some("Add a docstring".into()),
+        severity: Severity::Error,
+    }
+}
+
+fn report(fail_under: f64) -> Report {
+    Report {
+        definitions: 5,
+        undocumented: 3,
+        considered: 4,
+        documented: 2,
+        coverage: 50.0,
+        fail_under,
+        files: 2,
+        file_errors: 1,
+        findings: vec![
+            ReportFinding {
+                path: "pkg/a.py".into(),
+                name: "f".into(),
+                finding: finding("DOC102", "function `f` has no docstring", 3, 1),
+            },
+            ReportFinding {
+                path: "pkg/a.py".into(),
+                name: "g".into(),
+                finding: finding(
+                    "DOC201",
+                    "parameter `x, y` of `g` is not documented: 100%",
+                    9,
+                    5,
+                ),
+            },
+            ReportFinding {
+                path: "pkg/b.py".into(),
+                name: String::new(),
+                finding: finding("DOC003", "syntax error: expected `)`", 1, 12),
+            },
+        ],
+    }
+}
+
+#[test]
+fn text_format() {
+    insta::assert_snapshot!("check_text", report(75.0).render(Format::Text));
+}
+
+#[test]
+fn json_format() {
+    insta::assert_snapshot!("check_json", report(0.0).render(Format::Json));
+}
+
+#[test]
+fn github_format_escapes_properties_and_data() {
+    insta::assert_snapshot!("check_github", report(0.0).render(Format::Github));
+}
+
+#[test]
+fn sarif_format() {
+    let mut sarif: serde_json::Value =
+        serde_json::from_str(&report(0.0).render(Format::Sarif)).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    assert_eq!(
+        sarif["runs"][0]["results"].as_array().map(Vec::len),
+        Some(3)
+    );
+    sarif["runs"][0]["tool"]["driver"]["version"] = "[version]".into();
+    insta::assert_json_snapshot!("check_sarif", sarif);
+}
+
+#[test]
+fn problems_count_findings_and_low_coverage() {
+    assert_eq!(report(0.0).problems(), 3);
+    assert_eq!(report(50.0).problems(), 3);
+    assert_eq!(report(50.1).problems(), 4);
+    assert!(Format::parse("xml").is_err());
+}
