@@ -88,6 +88,9 @@ pub struct BuildError {
     pub message: String,
     /// The option key at fault, to point at (`None`: the stage header).
     pub option: Option<String>,
+    /// A key of a shared section at fault (`["style", "name"]`): the error is
+    /// about the section, not the stage, and is reported once.
+    pub section_key: Option<(String, String)>,
     /// What to do.
     pub help: Option<String>,
 }
@@ -98,6 +101,7 @@ impl BuildError {
         BuildError {
             message: message.into(),
             option: None,
+            section_key: None,
             help: None,
         }
     }
@@ -107,6 +111,17 @@ impl BuildError {
         BuildError {
             message: message.into(),
             option: Some(key.into()),
+            section_key: None,
+            help: None,
+        }
+    }
+
+    /// An error about key `key` of the shared section `[section]`.
+    pub fn section(section: impl Into<String>, key: impl Into<String>, message: impl Into<String>) -> BuildError {
+        BuildError {
+            message: message.into(),
+            option: None,
+            section_key: Some((section.into(), key.into())),
             help: None,
         }
     }
@@ -115,6 +130,32 @@ impl BuildError {
     pub fn with_help(mut self, help: impl Into<String>) -> BuildError {
         self.help = Some(help.into());
         self
+    }
+}
+
+impl BuildError {
+    /// The located diagnostic for this error of stage `stage`.
+    pub fn into_diagnostic(self, config: &Config, stage: &str) -> Diagnostic {
+        let doc = &config.doc;
+        let (message, at) = match (&self.section_key, &self.option) {
+            (Some((section, key)), _) => (
+                format!("[{section}] {key}: {}", self.message),
+                doc.value_origin(&[section, key]).or_else(|| doc.table_origin(&[section])),
+            ),
+            (None, Some(k)) => (
+                format!("stage `{stage}`: {}", self.message),
+                doc.value_origin(&["stages", stage, k]),
+            ),
+            (None, None) => (
+                format!("stage `{stage}`: {}", self.message),
+                doc.table_origin(&["stages", stage]),
+            ),
+        };
+        let mut d = Diagnostic::new(message, at);
+        if let Some(h) = self.help {
+            d = d.with_help(h);
+        }
+        d
     }
 }
 
@@ -134,17 +175,9 @@ pub struct BuildContext<'a> {
 }
 
 impl BuildContext<'_> {
-    /// The shared section `[name]` as `T` (validated when the configuration was).
-    pub fn section<T: DeserializeOwned + Default>(&self, name: &str) -> Result<T, BuildError> {
+    /// The shared section `[name]` as `T` (checked when the configuration was validated).
+    pub fn section<T: DeserializeOwned>(&self, name: &str) -> Result<T, BuildError> {
         let table = self.config.section(name);
-        if table.is_empty() {
-            // An absent section still has the defaults of its keys.
-            return self
-                .config
-                .doc
-                .deserialize_table(&[name], &table, &format!("[{name}]"))
-                .or_else(|_| Ok(T::default()));
-        }
         self.config
             .doc
             .deserialize_table(&[name], &table, &format!("[{name}]"))

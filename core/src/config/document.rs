@@ -252,6 +252,7 @@ impl Document {
                     });
                     match closest {
                         Some(c) => format!("did you mean `{c}`? {what} accepts {expected}"),
+                        None if expected.is_empty() => format!("remove it; {what} takes no options"),
                         None => format!("remove it; {what} accepts {expected}"),
                     }
                 } else {

@@ -247,15 +247,10 @@ pub fn validate(config: Config, registry: &Registry, run: Arc<RunOptions>) -> Re
             Ok(_) => {}
             Err(BuildErrorOrDiag::Diag(d)) => errors.push(d),
             Err(BuildErrorOrDiag::Build(e)) => {
-                let at = match &e.option {
-                    Some(k) => doc.value_origin(&["stages", &sc.name, k]),
-                    None => doc.table_origin(&["stages", &sc.name]),
-                };
-                let mut d = Diagnostic::new(format!("stage `{}`: {}", sc.name, e.message), at);
-                if let Some(h) = e.help {
-                    d = d.with_help(h);
+                let d = e.into_diagnostic(&config, &sc.name);
+                if !errors.contains(&d) {
+                    errors.push(d);
                 }
-                errors.push(d);
             }
         }
         descriptors.insert(sc.name.clone(), desc.clone());

@@ -21,7 +21,7 @@ use fanout::Port;
 pub use ledger::Ledger;
 
 use crate::config::validate::{Plan, Validated};
-use crate::config::{ConfigError, Diagnostic};
+use crate::config::ConfigError;
 use crate::model::{Envelope, Item, ItemKind};
 use crate::registry::{BuildContext, BuildErrorOrDiag, Registry, StageRole};
 use crate::report::{Diagnostics, RunReport, RunStats, StageReport};
@@ -49,15 +49,10 @@ pub fn build_stages(
             Ok(b) => built.push(b),
             Err(BuildErrorOrDiag::Diag(d)) => errors.push(d),
             Err(BuildErrorOrDiag::Build(e)) => {
-                let at = match &e.option {
-                    Some(k) => config.doc.value_origin(&["stages", &s.name, k]),
-                    None => config.doc.table_origin(&["stages", &s.name]),
-                };
-                let mut d = Diagnostic::new(format!("stage `{}`: {}", s.name, e.message), at);
-                if let Some(h) = e.help {
-                    d = d.with_help(h);
+                let d = e.into_diagnostic(config, &s.name);
+                if !errors.contains(&d) {
+                    errors.push(d);
                 }
-                errors.push(d);
             }
         }
     }

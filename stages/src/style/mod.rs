@@ -87,12 +87,17 @@ pub(crate) fn register(registry: &mut Registry) {
 pub fn from_context(ctx: &BuildContext<'_>) -> Result<(Arc<dyn Style>, StyleSection), BuildError> {
     let section: StyleSection = ctx.section("style")?;
     if section.width < 20 {
-        return Err(
-            BuildError::new(format!("`[style] width = {}` is too narrow", section.width))
-                .with_help("use a width of at least 20 columns (88 is the default)"),
-        );
+        return Err(BuildError::section(
+            "style",
+            "width",
+            format!("`{}` is too narrow", section.width),
+        )
+        .with_help("use a width of at least 20 columns (88 is the default)"));
     }
-    let style = ctx.registry.style(&section.name)?;
+    let style = ctx.registry.style(&section.name).map_err(|e| BuildError {
+        section_key: Some(("style".into(), "name".into())),
+        ..e
+    })?;
     Ok((style, section))
 }
 
