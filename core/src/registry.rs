@@ -117,7 +117,11 @@ impl BuildError {
     }
 
     /// An error about key `key` of the shared section `[section]`.
-    pub fn section(section: impl Into<String>, key: impl Into<String>, message: impl Into<String>) -> BuildError {
+    pub fn section(
+        section: impl Into<String>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> BuildError {
         BuildError {
             message: message.into(),
             option: None,
@@ -140,7 +144,8 @@ impl BuildError {
         let (message, at) = match (&self.section_key, &self.option) {
             (Some((section, key)), _) => (
                 format!("[{section}] {key}: {}", self.message),
-                doc.value_origin(&[section, key]).or_else(|| doc.table_origin(&[section])),
+                doc.value_origin(&[section, key])
+                    .or_else(|| doc.table_origin(&[section])),
             ),
             (None, Some(k)) => (
                 format!("stage `{stage}`: {}", self.message),
@@ -190,7 +195,8 @@ impl BuildContext<'_> {
     }
 }
 
-type StageFactory = Arc<dyn Fn(&Table, &BuildContext<'_>) -> Result<BuiltStage, BuildErrorOrDiag> + Send + Sync>;
+type StageFactory =
+    Arc<dyn Fn(&Table, &BuildContext<'_>) -> Result<BuiltStage, BuildErrorOrDiag> + Send + Sync>;
 
 /// Either a factory's own error or an option deserialization diagnostic.
 pub enum BuildErrorOrDiag {
@@ -253,7 +259,11 @@ pub struct StageSpec {
 
 impl StageDescriptor {
     /// Builds the stage from its option table.
-    pub fn build(&self, options: &Table, ctx: &BuildContext<'_>) -> Result<BuiltStage, BuildErrorOrDiag> {
+    pub fn build(
+        &self,
+        options: &Table,
+        ctx: &BuildContext<'_>,
+    ) -> Result<BuiltStage, BuildErrorOrDiag> {
         (self.factory)(options, ctx)
     }
 
@@ -264,8 +274,10 @@ impl StageDescriptor {
 }
 
 type SectionCheck = Arc<dyn Fn(&Config) -> Result<(), Diagnostic> + Send + Sync>;
-type ModelFactory = Arc<dyn Fn(&BuildContext<'_>) -> Result<Arc<dyn Model>, BuildError> + Send + Sync>;
-type CacheFactory = Arc<dyn Fn(&BuildContext<'_>) -> Result<Arc<dyn CacheStore>, BuildError> + Send + Sync>;
+type ModelFactory =
+    Arc<dyn Fn(&BuildContext<'_>) -> Result<Arc<dyn Model>, BuildError> + Send + Sync>;
+type CacheFactory =
+    Arc<dyn Fn(&BuildContext<'_>) -> Result<Arc<dyn CacheStore>, BuildError> + Send + Sync>;
 
 /// A shared section's registration.
 #[derive(Clone)]
@@ -420,10 +432,12 @@ impl Registry {
     pub fn model(&self, name: &str, ctx: &BuildContext<'_>) -> Result<Arc<dyn Model>, BuildError> {
         match self.models.get(name) {
             Some(f) => f(ctx),
-            None => Err(BuildError::new(format!("unknown model provider `{name}`")).with_help(format!(
-                "set `[model] provider` to one of {}",
-                crate::config::backticks(&self.models.keys().collect::<Vec<_>>())
-            ))),
+            None => Err(
+                BuildError::new(format!("unknown model provider `{name}`")).with_help(format!(
+                    "set `[model] provider` to one of {}",
+                    crate::config::backticks(&self.models.keys().collect::<Vec<_>>())
+                )),
+            ),
         }
     }
 
@@ -433,13 +447,19 @@ impl Registry {
     }
 
     /// Builds the cache tier `name`.
-    pub fn cache(&self, name: &str, ctx: &BuildContext<'_>) -> Result<Arc<dyn CacheStore>, BuildError> {
+    pub fn cache(
+        &self,
+        name: &str,
+        ctx: &BuildContext<'_>,
+    ) -> Result<Arc<dyn CacheStore>, BuildError> {
         match self.caches.get(name) {
             Some(f) => f(ctx),
-            None => Err(BuildError::new(format!("unknown cache tier `{name}`")).with_help(format!(
-                "use tiers from {}",
-                crate::config::backticks(&self.caches.keys().collect::<Vec<_>>())
-            ))),
+            None => Err(
+                BuildError::new(format!("unknown cache tier `{name}`")).with_help(format!(
+                    "use tiers from {}",
+                    crate::config::backticks(&self.caches.keys().collect::<Vec<_>>())
+                )),
+            ),
         }
     }
 

@@ -88,8 +88,12 @@ pub trait Source: Send {
 #[async_trait]
 pub trait Transform: Send + Sync {
     /// Handles one item.
-    async fn process(&self, item: Item, ctx: &StageContext, out: &Emitter)
-    -> Result<(), StageError>;
+    async fn process(
+        &self,
+        item: Item,
+        ctx: &StageContext,
+        out: &Emitter,
+    ) -> Result<(), StageError>;
 
     /// Called once after the input ended, for stages that hold items back
     /// (batching). Not called when the run was cancelled.

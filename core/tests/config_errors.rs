@@ -40,7 +40,8 @@ fn error_of(text: &str, overrides: &[&str]) -> String {
 
 #[test]
 fn a_good_configuration_validates() {
-    let v = support::check(GOOD, &[], &registry()).unwrap_or_else(|e| panic!("{}", e.render(false)));
+    let v =
+        support::check(GOOD, &[], &registry()).unwrap_or_else(|e| panic!("{}", e.render(false)));
     let plan = v.plan(Some("main")).unwrap();
     assert_eq!(plan.stages.len(), 3);
     assert_eq!(plan.edges.len(), 3);
@@ -48,17 +49,29 @@ fn a_good_configuration_validates() {
 
 #[test]
 fn toml_syntax() {
-    insta::assert_snapshot!(error_of("[stages.src]\ntype = \"test-source\nunits_per_file = 3\n", &[]));
+    insta::assert_snapshot!(error_of(
+        "[stages.src]\ntype = \"test-source\nunits_per_file = 3\n",
+        &[]
+    ));
 }
 
 #[test]
 fn unknown_stage_type_suggests_the_closest() {
-    insta::assert_snapshot!(error_of(&GOOD.replace("type = \"test-split\"", "type = \"test-splti\""), &[]));
+    insta::assert_snapshot!(error_of(
+        &GOOD.replace("type = \"test-split\"", "type = \"test-splti\""),
+        &[]
+    ));
 }
 
 #[test]
 fn unknown_option() {
-    insta::assert_snapshot!(error_of(&GOOD.replace("units_per_file = 3", "units_per_file = 3\nunits_per_flie = 4"), &[]));
+    insta::assert_snapshot!(error_of(
+        &GOOD.replace(
+            "units_per_file = 3",
+            "units_per_file = 3\nunits_per_flie = 4"
+        ),
+        &[]
+    ));
 }
 
 #[test]
@@ -68,22 +81,37 @@ fn missing_option() {
 
 #[test]
 fn option_of_the_wrong_type() {
-    insta::assert_snapshot!(error_of(&GOOD.replace("units_per_file = 3", "units_per_file = \"three\""), &[]));
+    insta::assert_snapshot!(error_of(
+        &GOOD.replace("units_per_file = 3", "units_per_file = \"three\""),
+        &[]
+    ));
 }
 
 #[test]
 fn unknown_input_stage() {
-    insta::assert_snapshot!(error_of(&GOOD.replace("inputs = [\"src\"]", "inputs = [\"scr\"]"), &[]));
+    insta::assert_snapshot!(error_of(
+        &GOOD.replace("inputs = [\"src\"]", "inputs = [\"scr\"]"),
+        &[]
+    ));
 }
 
 #[test]
 fn unknown_input_port() {
-    insta::assert_snapshot!(error_of(&GOOD.replace("\"split.odd\"]", "\"split.odds\"]"), &[]));
+    insta::assert_snapshot!(error_of(
+        &GOOD.replace("\"split.odd\"]", "\"split.odds\"]"),
+        &[]
+    ));
 }
 
 #[test]
 fn port_must_be_named_when_a_stage_has_several() {
-    insta::assert_snapshot!(error_of(&GOOD.replace("inputs = [\"split.even\", \"split.odd\"]", "inputs = [\"split\"]"), &[]));
+    insta::assert_snapshot!(error_of(
+        &GOOD.replace(
+            "inputs = [\"split.even\", \"split.odd\"]",
+            "inputs = [\"split\"]"
+        ),
+        &[]
+    ));
 }
 
 #[test]
@@ -116,42 +144,80 @@ inputs = ["c"]
 
 #[test]
 fn a_stage_that_reaches_no_sink() {
-    let text = format!("{GOOD}\n[stages.dead_end]\ntype = \"test-pass\"\ninputs = [\"split.odd\"]\n")
-        .replace("stages = [\"src\", \"split\", \"sink\"]", "stages = [\"src\", \"split\", \"sink\", \"dead_end\"]");
+    let text =
+        format!("{GOOD}\n[stages.dead_end]\ntype = \"test-pass\"\ninputs = [\"split.odd\"]\n")
+            .replace(
+                "stages = [\"src\", \"split\", \"sink\"]",
+                "stages = [\"src\", \"split\", \"sink\", \"dead_end\"]",
+            );
     insta::assert_snapshot!(error_of(&text, &[]));
 }
 
 #[test]
 fn an_unconsumed_port_would_lose_units() {
-    insta::assert_snapshot!(error_of(&GOOD.replace("inputs = [\"split.even\", \"split.odd\"]", "inputs = [\"split.even\"]"), &[]));
+    insta::assert_snapshot!(error_of(
+        &GOOD.replace(
+            "inputs = [\"split.even\", \"split.odd\"]",
+            "inputs = [\"split.even\"]"
+        ),
+        &[]
+    ));
 }
 
 #[test]
 fn a_pipeline_that_names_an_unknown_stage() {
-    insta::assert_snapshot!(error_of(&GOOD.replace("stages = [\"src\", \"split\", \"sink\"]", "stages = [\"src\", \"split\", \"snik\"]"), &[]));
+    insta::assert_snapshot!(error_of(
+        &GOOD.replace(
+            "stages = [\"src\", \"split\", \"sink\"]",
+            "stages = [\"src\", \"split\", \"snik\"]"
+        ),
+        &[]
+    ));
 }
 
 #[test]
 fn a_pipeline_missing_an_upstream_stage() {
-    insta::assert_snapshot!(error_of(&GOOD.replace("stages = [\"src\", \"split\", \"sink\"]", "stages = [\"src\", \"sink\"]"), &[]));
+    insta::assert_snapshot!(error_of(
+        &GOOD.replace(
+            "stages = [\"src\", \"split\", \"sink\"]",
+            "stages = [\"src\", \"sink\"]"
+        ),
+        &[]
+    ));
 }
 
 #[test]
 fn unset_environment_variable_without_default() {
-    let text = GOOD.replace("provider = \"template\"", "provider = \"${DOCPIPE_TEST_PROVIDER}\"");
+    let text = GOOD.replace(
+        "provider = \"template\"",
+        "provider = \"${DOCPIPE_TEST_PROVIDER}\"",
+    );
     insta::assert_snapshot!(error_of(&text, &[]));
 }
 
 #[test]
 fn environment_variables_and_defaults_are_interpolated() {
-    let text = GOOD.replace("provider = \"template\"", "provider = \"${DOCPIPE_TEST_HOST}-${DOCPIPE_TEST_UNSET:-x}\"");
-    let v = support::check(&text, &[], &registry()).unwrap_or_else(|e| panic!("{}", e.render(false)));
-    assert_eq!(v.config.section("model")["provider"].as_str(), Some("localhost-x"));
+    let text = GOOD.replace(
+        "provider = \"template\"",
+        "provider = \"${DOCPIPE_TEST_HOST}-${DOCPIPE_TEST_UNSET:-x}\"",
+    );
+    let v =
+        support::check(&text, &[], &registry()).unwrap_or_else(|e| panic!("{}", e.render(false)));
+    assert_eq!(
+        v.config.section("model")["provider"].as_str(),
+        Some("localhost-x")
+    );
 }
 
 #[test]
 fn unknown_key_in_a_shared_section() {
-    insta::assert_snapshot!(error_of(&GOOD.replace("provider = \"template\"", "provider = \"template\"\nprovdier = \"x\""), &[]));
+    insta::assert_snapshot!(error_of(
+        &GOOD.replace(
+            "provider = \"template\"",
+            "provider = \"template\"\nprovdier = \"x\""
+        ),
+        &[]
+    ));
 }
 
 #[test]
@@ -166,10 +232,20 @@ fn a_transform_without_inputs() {
 
 #[test]
 fn set_overrides_are_typed_like_the_file() {
-    let v = support::check(GOOD, &["model.timeout_s=30", "stages.src.units_per_file=7"], &registry())
-        .unwrap_or_else(|e| panic!("{}", e.render(false)));
-    assert_eq!(v.config.section("model")["timeout_s"].as_integer(), Some(30));
-    assert_eq!(v.config.stages.get("src").unwrap().options["units_per_file"].as_integer(), Some(7));
+    let v = support::check(
+        GOOD,
+        &["model.timeout_s=30", "stages.src.units_per_file=7"],
+        &registry(),
+    )
+    .unwrap_or_else(|e| panic!("{}", e.render(false)));
+    assert_eq!(
+        v.config.section("model")["timeout_s"].as_integer(),
+        Some(30)
+    );
+    assert_eq!(
+        v.config.stages.get("src").unwrap().options["units_per_file"].as_integer(),
+        Some(7)
+    );
 }
 
 #[test]
@@ -183,7 +259,10 @@ fn every_problem_is_reported_at_once() {
         .replace("type = \"test-split\"", "type = \"test-splti\"")
         .replace("units_per_file = 3", "units_per_file = 3\nbogus = 1");
     let rendered = error_of(&text, &[]);
-    assert!(rendered.contains("unknown stage type `test-splti`"), "{rendered}");
+    assert!(
+        rendered.contains("unknown stage type `test-splti`"),
+        "{rendered}"
+    );
     assert!(rendered.contains("unknown field `bogus`"), "{rendered}");
     assert!(rendered.contains("2 problems"), "{rendered}");
 }

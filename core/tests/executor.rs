@@ -81,11 +81,21 @@ inputs = ["split.odd"]
     assert_eq!(by_sink["all"], 150 * 2 + 150);
     assert_eq!(by_sink["odd_only"], 150);
     assert_eq!(outcome.report.finished(), 600);
-    let split = outcome.report.stages.iter().find(|s| s.name == "split").unwrap();
+    let split = outcome
+        .report
+        .stages
+        .iter()
+        .find(|s| s.name == "split")
+        .unwrap();
     assert_eq!(split.received, 300);
     assert_eq!(split.emitted["even"], 150);
     assert_eq!(split.emitted["odd"], 150);
-    let b = outcome.report.stages.iter().find(|s| s.name == "b").unwrap();
+    let b = outcome
+        .report
+        .stages
+        .iter()
+        .find(|s| s.name == "b")
+        .unwrap();
     assert_eq!(b.received, 300);
 }
 
@@ -95,18 +105,34 @@ async fn the_ledger_names_a_stage_that_drops_units() {
     let text = LINEAR.replace("inputs = [\"src\"]", "inputs = [\"src\"]\ndrop_every = 10");
     let (outcome, _) = support::run(&text, None, &registry, 8).await;
     let message = outcome.invariant.expect("dropped units must be reported");
-    assert!(message.contains("stage `pass` (test-pass) received 5000 unit(s) and emitted 4500: 500 unit(s) lost"), "{message}");
+    assert!(
+        message.contains(
+            "stage `pass` (test-pass) received 5000 unit(s) and emitted 4500: 500 unit(s) lost"
+        ),
+        "{message}"
+    );
     assert!(message.contains("never reached a sink"), "{message}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ledger_names_a_stage_that_duplicates_units() {
     let (_, _, registry) = fresh();
-    let text = LINEAR.replace("inputs = [\"src\"]", "inputs = [\"src\"]\nduplicate_every = 1000");
+    let text = LINEAR.replace(
+        "inputs = [\"src\"]",
+        "inputs = [\"src\"]\nduplicate_every = 1000",
+    );
     let (outcome, _) = support::run(&text, None, &registry, 8).await;
-    let message = outcome.invariant.expect("duplicated units must be reported");
-    assert!(message.contains("emitted 5005: 5 unit(s) duplicated"), "{message}");
-    assert!(message.contains("reached a sink 1 extra time(s)"), "{message}");
+    let message = outcome
+        .invariant
+        .expect("duplicated units must be reported");
+    assert!(
+        message.contains("emitted 5005: 5 unit(s) duplicated"),
+        "{message}"
+    );
+    assert!(
+        message.contains("reached a sink 1 extra time(s)"),
+        "{message}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -132,10 +158,17 @@ whole_files = true
     assert!(handles.cancel.is_cancelled());
     assert!(outcome.report.interrupted);
     assert!(outcome.fatal.is_none());
-    assert!(outcome.invariant.is_none(), "the ledger is not judged after an interrupt");
+    assert!(
+        outcome.invariant.is_none(),
+        "the ledger is not judged after an interrupt"
+    );
     assert_eq!(gauge.sink_finished_cancelled.load(Ordering::SeqCst), 1);
     // Stopped early: far from the 5000 units the source would make.
-    assert!(outcome.report.units < 1400, "units {}", outcome.report.units);
+    assert!(
+        outcome.report.units < 1400,
+        "units {}",
+        outcome.report.units
+    );
     // Only whole files were completed; the part-file's units were released as skipped.
     let done = seen.files_done.lock().unwrap().len() as u64;
     assert!(done <= 25, "files done {done}");

@@ -39,7 +39,9 @@ pub fn main() -> ExitCode {
     let color = match cli.global.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        ColorChoice::Auto => {
+            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
     };
     output::init_logging(cli.global.verbose, cli.global.quiet, color);
     let code = match dispatch(&cli, color) {
@@ -139,8 +141,13 @@ impl std::fmt::Display for Location {
     }
 }
 
-fn load_and_validate(cli: &Cli, registry: &Registry, run: RunOptions) -> Result<(Validated, Location), Failure> {
-    let cwd = std::env::current_dir().map_err(|e| Failure::Runtime(format!("no working directory: {e}")))?;
+fn load_and_validate(
+    cli: &Cli,
+    registry: &Registry,
+    run: RunOptions,
+) -> Result<(Validated, Location), Failure> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| Failure::Runtime(format!("no working directory: {e}")))?;
     let options = LoadOptions {
         explicit: cli.global.config.clone(),
         cwd,
@@ -178,6 +185,18 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
         jobs,
         ..RunOptions::default()
     };
+    // The runtime and the signal handlers come first, so that a signal during
+    // loading already ends the run with 130 rather than killing the process.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(jobs)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Runtime(format!("cannot start the runtime: {e}")))?;
+    let cancel = tokio_util::sync::CancellationToken::new();
+    {
+        let _guard = runtime.enter();
+        signals::cancel_on_signal(cancel.clone());
+    }
     let (validated, _) = load_and_validate(cli, &registry, run_options.clone())?;
 
     // The first argument is the pipeline unless it names none and is a path.
@@ -201,21 +220,19 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
             )));
         }
     }
-    let plan = validated.plan(pipeline.as_deref()).map_err(Failure::Usage)?.clone();
+    let plan = validated
+        .plan(pipeline.as_deref())
+        .map_err(Failure::Usage)?
+        .clone();
     run_options.paths = paths;
     run_options.base_dir = std::env::current_dir().unwrap_or_default();
     let run_options = Arc::new(run_options);
     let stages = build_stages(&validated, &plan, &registry, run_options.clone())?;
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(jobs)
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::Runtime(format!("cannot start the runtime: {e}")))?;
-    let handles = RunHandles::new(run_options);
+    let mut handles = RunHandles::new(run_options);
+    handles.cancel = cancel;
     let show_progress = !cli.global.quiet && std::io::stderr().is_terminal();
     let outcome = runtime.block_on(async {
-        signals::cancel_on_signal(handles.cancel.clone());
         let bar = show_progress.then(|| output::progress_bar(handles.progress.clone()));
         let outcome = execute(
             &plan,
@@ -238,8 +255,12 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
     if let Some(path) = &cli.global.report {
         let json = serde_json::to_string_pretty(&outcome.report)
             .map_err(|e| Failure::Runtime(format!("cannot serialize the report: {e}")))?;
-        std::fs::write(path, json + "\n")
-            .map_err(|e| Failure::Runtime(format!("cannot write the report to {}: {e}", path.display())))?;
+        std::fs::write(path, json + "\n").map_err(|e| {
+            Failure::Runtime(format!(
+                "cannot write the report to {}: {e}",
+                path.display()
+            ))
+        })?;
     }
     if !cli.global.quiet {
         eprint!("{}", output::summary(&outcome, color));

@@ -38,7 +38,9 @@ pub fn describe_stages(registry: &Registry, json: bool) -> String {
         let stages: Vec<_> = registry.stages().collect();
         let sections: Vec<_> = registry
             .sections()
-            .map(|s| serde_json::json!({"name": s.name, "summary": s.summary, "options": s.options}))
+            .map(
+                |s| serde_json::json!({"name": s.name, "summary": s.summary, "options": s.options}),
+            )
             .collect();
         let value = serde_json::json!({
             "stages": stages,
@@ -70,11 +72,25 @@ pub fn describe_stages(registry: &Registry, json: bool) -> String {
         };
         let _ = writeln!(out, "    concurrency: {conc} by default");
         if !d.sections.is_empty() {
-            let _ = writeln!(out, "    reads: {}", d.sections.iter().map(|s| format!("[{s}]")).collect::<Vec<_>>().join(", "));
+            let _ = writeln!(
+                out,
+                "    reads: {}",
+                d.sections
+                    .iter()
+                    .map(|s| format!("[{s}]"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         }
         for o in &d.options {
-            let default = o.default.map_or_else(|| "required".to_string(), |v| format!("default {v}"));
-            let _ = writeln!(out, "    option {} ({}, {default}): {}", o.name, o.ty, o.doc);
+            let default = o
+                .default
+                .map_or_else(|| "required".to_string(), |v| format!("default {v}"));
+            let _ = writeln!(
+                out,
+                "    option {} ({}, {default}): {}",
+                o.name, o.ty, o.doc
+            );
         }
         out.push('\n');
     }
@@ -82,13 +98,19 @@ pub fn describe_stages(registry: &Registry, json: bool) -> String {
         let _ = writeln!(out, "[{}] (shared section)", s.name);
         let _ = writeln!(out, "    {}", s.summary);
         for o in &s.options {
-            let default = o.default.map_or_else(|| "no default".to_string(), |v| format!("default {v}"));
+            let default = o
+                .default
+                .map_or_else(|| "no default".to_string(), |v| format!("default {v}"));
             let _ = writeln!(out, "    {} ({}, {default}): {}", o.name, o.ty, o.doc);
         }
         out.push('\n');
     }
     let _ = writeln!(out, "styles: {}", registry.style_names().join(", "));
-    let _ = writeln!(out, "model providers: {}", registry.model_names().join(", "));
+    let _ = writeln!(
+        out,
+        "model providers: {}",
+        registry.model_names().join(", ")
+    );
     out
 }
 
@@ -130,12 +152,27 @@ pub fn summary(outcome: &RunOutcome, color: bool) -> String {
     let b = &r.by_state;
     let mut out = String::new();
     for f in r.failures.iter().take(20) {
-        let _ = writeln!(out, "failed: {}:{}: {}: {}", f.path.display(), f.line, f.qualname, f.reason);
+        let _ = writeln!(
+            out,
+            "failed: {}:{}: {}: {}",
+            f.path.display(),
+            f.line,
+            f.qualname,
+            f.reason
+        );
     }
     if r.failures.len() > 20 {
-        let _ = writeln!(out, "failed: ... and {} more (see --report)", r.failures.len() - 20);
+        let _ = writeln!(
+            out,
+            "failed: ... and {} more (see --report)",
+            r.failures.len() - 20
+        );
     }
-    let head = if color { "\x1b[1mdocpipe\x1b[0m" } else { "docpipe" };
+    let head = if color {
+        "\x1b[1mdocpipe\x1b[0m"
+    } else {
+        "docpipe"
+    };
     let _ = writeln!(
         out,
         "{head}: {} unit(s): {} kept, {} cached, {} generated, {} failed, {} skipped; {} file(s) written in {:.2}s",

@@ -169,10 +169,7 @@ fn render_one(source: &ConfigSource, d: &Diagnostic, color: bool) -> String {
             let mut snippet = String::new();
             if handler.render_report(&mut snippet, &excerpt).is_ok() {
                 // The handler's own header line repeats the (empty) message; keep the excerpt only.
-                let body: Vec<&str> = snippet
-                    .lines()
-                    .skip_while(|l| !l.contains('╭'))
-                    .collect();
+                let body: Vec<&str> = snippet.lines().skip_while(|l| !l.contains('╭')).collect();
                 let mut blank = false;
                 for l in body {
                     let l = l.trim_end();

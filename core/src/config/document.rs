@@ -77,7 +77,8 @@ impl Document {
         env: &EnvVars,
         errors: &mut Vec<Diagnostic>,
     ) -> Table {
-        self.headers.insert(path.clone(), header_span(&self.source.text, span));
+        self.headers
+            .insert(path.clone(), header_span(&self.source.text, span));
         let mut out = Table::new();
         for (key, value) in table.iter() {
             path.push(key.get_ref().to_string());
@@ -115,12 +116,9 @@ impl Document {
                     Value::String(s.to_string())
                 }
             },
-            DeValue::Integer(i) => i64::from_str_radix(
-                &i.as_str().replace('_', ""),
-                i.radix(),
-            )
-            .map(Value::Integer)
-            .unwrap_or_else(|_| Value::String(i.as_str().to_string())),
+            DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
+                .map(Value::Integer)
+                .unwrap_or_else(|_| Value::String(i.as_str().to_string())),
             DeValue::Float(f) => f
                 .as_str()
                 .replace('_', "")
@@ -221,16 +219,14 @@ impl Document {
     ) -> Result<T, Diagnostic> {
         // Round-trip through TOML text: the text deserializer reports a span,
         // which tells which key failed; the key maps back to the original place.
-        let text = toml::to_string(table).map_err(|e| {
-            Diagnostic::new(format!("{what}: {e}"), self.table_origin(path))
-        })?;
+        let text = toml::to_string(table)
+            .map_err(|e| Diagnostic::new(format!("{what}: {e}"), self.table_origin(path)))?;
         match toml::from_str::<T>(&text) {
             Ok(v) => Ok(v),
             Err(e) => {
                 let message = e.message().trim().to_string();
-                let key = unknown_or_missing_field(&message).or_else(|| {
-                    e.span().and_then(|span| key_at(&text, span.start))
-                });
+                let key = unknown_or_missing_field(&message)
+                    .or_else(|| e.span().and_then(|span| key_at(&text, span.start)));
                 let missing = message.starts_with("missing field");
                 let origin = match (&key, missing) {
                     (Some(k), false) => {
@@ -247,12 +243,14 @@ impl Document {
                         .split_once("expected ")
                         .map(|(_, e)| e.to_string())
                         .unwrap_or_default();
-                    let closest = key.as_deref().and_then(|k| {
-                        closest_backticked(k, &expected)
-                    });
+                    let closest = key
+                        .as_deref()
+                        .and_then(|k| closest_backticked(k, &expected));
                     match closest {
                         Some(c) => format!("did you mean `{c}`? {what} accepts {expected}"),
-                        None if expected.is_empty() => format!("remove it; {what} takes no options"),
+                        None if expected.is_empty() => {
+                            format!("remove it; {what} takes no options")
+                        }
                         None => format!("remove it; {what} accepts {expected}"),
                     }
                 } else {
@@ -277,7 +275,9 @@ fn unknown_or_missing_field(message: &str) -> Option<String> {
 
 /// The key of the `key = value` line containing `offset` in serialized TOML.
 fn key_at(text: &str, offset: usize) -> Option<String> {
-    let start = text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let start = text[..offset.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
     let line = &text[start..];
     let line = line.lines().next()?;
     let (key, _) = line.split_once('=')?;
@@ -300,7 +300,11 @@ fn header_span(text: &str, span: Range<usize>) -> Range<usize> {
     let rest = &text[start..];
     if rest.starts_with('[') {
         let end = rest.find(']').map_or(rest.len(), |i| i + 1);
-        let end = if rest[end..].starts_with(']') { end + 1 } else { end };
+        let end = if rest[end..].starts_with(']') {
+            end + 1
+        } else {
+            end
+        };
         start..start + end
     } else {
         start..start

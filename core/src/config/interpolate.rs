@@ -87,11 +87,7 @@ pub fn interpolate(text: &str, env: &EnvVars) -> Result<String, InterpolationErr
                 Some((n, d)) => (n, Some(d)),
                 None => (inner, None),
             };
-            if name.is_empty()
-                || !name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
-            {
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                 return Err(InterpolationError {
                     message: format!("`${{{inner}}}` is not a valid variable reference"),
                     help: "write `${NAME}` or `${NAME:-default}` with letters, digits and `_`"

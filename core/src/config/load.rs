@@ -3,11 +3,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::Config;
 use super::diagnostic::{ConfigError, ConfigSource, Diagnostic, Origin};
 use super::document::Document;
 use super::interpolate::EnvVars;
 use super::overrides::parse_override;
-use super::Config;
 
 /// The file docpipe looks for in the working directory and its parents.
 pub const CONFIG_FILE_NAME: &str = "pipeline.toml";
@@ -72,13 +72,18 @@ pub fn load(options: &LoadOptions<'_>) -> Result<(Config, ConfigLocation), Confi
     };
     let env = match &options.env {
         Some(e) => e.clone(),
-        None => EnvVars::load(if env_dir.as_os_str().is_empty() { Path::new(".") } else { &env_dir })
-            .map_err(|e| {
-                ConfigError::one(
-                    &source,
-                    Diagnostic::new(e, None).with_help("fix the `.env` file: one `NAME=value` per line"),
-                )
-            })?,
+        None => EnvVars::load(if env_dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            &env_dir
+        })
+        .map_err(|e| {
+            ConfigError::one(
+                &source,
+                Diagnostic::new(e, None)
+                    .with_help("fix the `.env` file: one `NAME=value` per line"),
+            )
+        })?,
     };
     let mut doc = Document::parse(source.clone(), &env)?;
     let mut overrides = Vec::new();

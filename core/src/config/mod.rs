@@ -108,7 +108,11 @@ pub const DEFAULT_PIPELINE: &str = "generate";
 
 impl Config {
     /// Reads the shape of `doc`: `[stages]`, `[pipelines]`, and top-level keys.
-    pub fn from_document(doc: Document, env: EnvVars, sections: &[String]) -> Result<Config, ConfigError> {
+    pub fn from_document(
+        doc: Document,
+        env: EnvVars,
+        sections: &[String],
+    ) -> Result<Config, ConfigError> {
         let mut errors = Vec::new();
         let mut stages = IndexMap::new();
         let mut pipelines = IndexMap::new();
@@ -123,7 +127,12 @@ impl Config {
                             }
                         }
                     }
-                    other => errors.push(not_a_table(&doc, &["stages"], other, "[stages.NAME] tables")),
+                    other => errors.push(not_a_table(
+                        &doc,
+                        &["stages"],
+                        other,
+                        "[stages.NAME] tables",
+                    )),
                 },
                 "pipelines" => match value {
                     Value::Table(t) => {
@@ -133,7 +142,12 @@ impl Config {
                             }
                         }
                     }
-                    other => errors.push(not_a_table(&doc, &["pipelines"], other, "[pipelines.NAME] tables")),
+                    other => errors.push(not_a_table(
+                        &doc,
+                        &["pipelines"],
+                        other,
+                        "[pipelines.NAME] tables",
+                    )),
                 },
                 k if sections.iter().any(|s| s == k) => {
                     if !value.is_table() {
@@ -145,13 +159,19 @@ impl Config {
                     known.extend(sections.iter().map(String::as_str));
                     let suggestion = closest(other, known.iter().copied());
                     let help = match suggestion {
-                        Some(s) => format!("did you mean `{s}`? top-level tables are {}", backticks(&known)),
+                        Some(s) => format!(
+                            "did you mean `{s}`? top-level tables are {}",
+                            backticks(&known)
+                        ),
                         None => format!("top-level tables are {}", backticks(&known)),
                     };
                     errors.push(
-                        Diagnostic::new(format!("unknown top-level key `{other}`"), doc.key_origin(&[other]))
-                            .with_label("not a docpipe section")
-                            .with_help(help),
+                        Diagnostic::new(
+                            format!("unknown top-level key `{other}`"),
+                            doc.key_origin(&[other]),
+                        )
+                        .with_label("not a docpipe section")
+                        .with_help(help),
                     );
                 }
             }
@@ -190,9 +210,19 @@ impl Config {
     }
 }
 
-fn read_stage(doc: &Document, name: &str, value: &Value, errors: &mut Vec<Diagnostic>) -> Option<StageConfig> {
+fn read_stage(
+    doc: &Document,
+    name: &str,
+    value: &Value,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<StageConfig> {
     let Value::Table(t) = value else {
-        errors.push(not_a_table(doc, &["stages", name], value, &format!("a [stages.{name}] table")));
+        errors.push(not_a_table(
+            doc,
+            &["stages", name],
+            value,
+            &format!("a [stages.{name}] table"),
+        ));
         return None;
     };
     let type_name = match t.get("type") {
@@ -200,7 +230,10 @@ fn read_stage(doc: &Document, name: &str, value: &Value, errors: &mut Vec<Diagno
         Some(other) => {
             errors.push(
                 Diagnostic::new(
-                    format!("stage `{name}`: `type` must be a string, found {}", other.type_str()),
+                    format!(
+                        "stage `{name}`: `type` must be a string, found {}",
+                        other.type_str()
+                    ),
                     doc.value_origin(&["stages", name, "type"]),
                 )
                 .with_help("write `type = \"python-source\"`; `docpipe stages` lists the types"),
@@ -209,9 +242,12 @@ fn read_stage(doc: &Document, name: &str, value: &Value, errors: &mut Vec<Diagno
         }
         None => {
             errors.push(
-                Diagnostic::new(format!("stage `{name}` has no `type`"), doc.table_origin(&["stages", name]))
-                    .with_label("`type` missing")
-                    .with_help("add `type = \"...\"`; `docpipe stages` lists the types"),
+                Diagnostic::new(
+                    format!("stage `{name}` has no `type`"),
+                    doc.table_origin(&["stages", name]),
+                )
+                .with_label("`type` missing")
+                .with_help("add `type = \"...\"`; `docpipe stages` lists the types"),
             );
             return None;
         }
@@ -226,7 +262,10 @@ fn read_stage(doc: &Document, name: &str, value: &Value, errors: &mut Vec<Diagno
                     Value::String(s) => inputs.push(InputRef::parse(s, i)),
                     other => errors.push(
                         Diagnostic::new(
-                            format!("stage `{name}`: each input must be a string, found {}", other.type_str()),
+                            format!(
+                                "stage `{name}`: each input must be a string, found {}",
+                                other.type_str()
+                            ),
                             doc.value_origin(&["stages", name, "inputs", &i.to_string()]),
                         )
                         .with_help("name an upstream stage, or its port as \"stage.port\""),
@@ -236,7 +275,10 @@ fn read_stage(doc: &Document, name: &str, value: &Value, errors: &mut Vec<Diagno
         }
         Some(other) => errors.push(
             Diagnostic::new(
-                format!("stage `{name}`: `inputs` must be an array of strings, found {}", other.type_str()),
+                format!(
+                    "stage `{name}`: `inputs` must be an array of strings, found {}",
+                    other.type_str()
+                ),
                 doc.value_origin(&["stages", name, "inputs"]),
             )
             .with_help("write `inputs = [\"extract\"]` or `inputs = [\"analyze.incomplete\"]`"),
@@ -270,9 +312,19 @@ fn read_stage(doc: &Document, name: &str, value: &Value, errors: &mut Vec<Diagno
     })
 }
 
-fn read_pipeline(doc: &Document, name: &str, value: &Value, errors: &mut Vec<Diagnostic>) -> Option<PipelineConfig> {
+fn read_pipeline(
+    doc: &Document,
+    name: &str,
+    value: &Value,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<PipelineConfig> {
     let Value::Table(t) = value else {
-        errors.push(not_a_table(doc, &["pipelines", name], value, &format!("a [pipelines.{name}] table")));
+        errors.push(not_a_table(
+            doc,
+            &["pipelines", name],
+            value,
+            &format!("a [pipelines.{name}] table"),
+        ));
         return None;
     };
     let mut stages = Vec::new();
@@ -287,7 +339,10 @@ fn read_pipeline(doc: &Document, name: &str, value: &Value, errors: &mut Vec<Dia
                         other => {
                             ok = false;
                             errors.push(Diagnostic::new(
-                                format!("pipeline `{name}`: stage names must be strings, found {}", other.type_str()),
+                                format!(
+                                    "pipeline `{name}`: stage names must be strings, found {}",
+                                    other.type_str()
+                                ),
                                 doc.value_origin(&["pipelines", name, "stages", &i.to_string()]),
                             ));
                         }
@@ -297,16 +352,25 @@ fn read_pipeline(doc: &Document, name: &str, value: &Value, errors: &mut Vec<Dia
             ("description", Value::String(s)) => description = Some(s.clone()),
             ("stages" | "description", other) => {
                 ok = false;
-                errors.push(Diagnostic::new(
-                    format!("pipeline `{name}`: `{k}` has the wrong type ({})", other.type_str()),
-                    doc.value_origin(&["pipelines", name, k]),
-                ).with_help("`stages` is an array of stage names, `description` a string"));
+                errors.push(
+                    Diagnostic::new(
+                        format!(
+                            "pipeline `{name}`: `{k}` has the wrong type ({})",
+                            other.type_str()
+                        ),
+                        doc.value_origin(&["pipelines", name, k]),
+                    )
+                    .with_help("`stages` is an array of stage names, `description` a string"),
+                );
             }
             (other, _) => {
                 ok = false;
                 errors.push(
-                    Diagnostic::new(format!("pipeline `{name}`: unknown key `{other}`"), doc.key_origin(&["pipelines", name, other]))
-                        .with_help("a pipeline has `stages = [...]` and an optional `description`"),
+                    Diagnostic::new(
+                        format!("pipeline `{name}`: unknown key `{other}`"),
+                        doc.key_origin(&["pipelines", name, other]),
+                    )
+                    .with_help("a pipeline has `stages = [...]` and an optional `description`"),
                 );
             }
         }
@@ -314,8 +378,11 @@ fn read_pipeline(doc: &Document, name: &str, value: &Value, errors: &mut Vec<Dia
     if !t.contains_key("stages") {
         ok = false;
         errors.push(
-            Diagnostic::new(format!("pipeline `{name}` has no `stages`"), doc.table_origin(&["pipelines", name]))
-                .with_help("list the stages it runs: `stages = [\"source\", \"extract\", ...]`"),
+            Diagnostic::new(
+                format!("pipeline `{name}` has no `stages`"),
+                doc.table_origin(&["pipelines", name]),
+            )
+            .with_help("list the stages it runs: `stages = [\"source\", \"extract\", ...]`"),
         );
     }
     ok.then(|| PipelineConfig {
@@ -327,7 +394,11 @@ fn read_pipeline(doc: &Document, name: &str, value: &Value, errors: &mut Vec<Dia
 
 fn not_a_table(doc: &Document, path: &[&str], value: &Value, expected: &str) -> Diagnostic {
     Diagnostic::new(
-        format!("`{}` must be a table, found {}", path.join("."), value.type_str()),
+        format!(
+            "`{}` must be a table, found {}",
+            path.join("."),
+            value.type_str()
+        ),
         doc.value_origin(path),
     )
     .with_help(format!("write {expected}"))
@@ -350,4 +421,3 @@ pub fn backticks<S: AsRef<str>>(items: &[S]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
-

@@ -22,7 +22,11 @@ pub fn parse_override(raw: &str) -> Result<Override, String> {
             "`--set {raw}` has no `=`: write `--set section.key=value`"
         ));
     };
-    let path: Vec<String> = key.trim().split('.').map(|s| s.trim().to_string()).collect();
+    let path: Vec<String> = key
+        .trim()
+        .split('.')
+        .map(|s| s.trim().to_string())
+        .collect();
     if path.len() < 2 || path.iter().any(String::is_empty) {
         return Err(format!(
             "`--set {raw}`: the key must be a dotted path such as `model.provider` or `stages.extract.concurrency`"
@@ -30,7 +34,9 @@ pub fn parse_override(raw: &str) -> Result<Override, String> {
     }
     let text = value.trim();
     let value = match toml::from_str::<toml::Table>(&format!("v = {text}")) {
-        Ok(mut t) => t.remove("v").unwrap_or_else(|| Value::String(text.to_string())),
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| Value::String(text.to_string())),
         Err(_) => Value::String(text.to_string()),
     };
     Ok(Override {
@@ -46,14 +52,22 @@ mod tests {
 
     #[test]
     fn values_are_typed_like_the_file() {
-        assert_eq!(parse_override("model.rpm=60").unwrap().value, Value::Integer(60));
-        assert_eq!(parse_override("a.b=true").unwrap().value, Value::Boolean(true));
+        assert_eq!(
+            parse_override("model.rpm=60").unwrap().value,
+            Value::Integer(60)
+        );
+        assert_eq!(
+            parse_override("a.b=true").unwrap().value,
+            Value::Boolean(true)
+        );
         assert_eq!(
             parse_override("model.name=gpt-4o-mini").unwrap().value,
             Value::String("gpt-4o-mini".into())
         );
         assert_eq!(
-            parse_override("model.base_url=http://127.0.0.1:9/v1").unwrap().value,
+            parse_override("model.base_url=http://127.0.0.1:9/v1")
+                .unwrap()
+                .value,
             Value::String("http://127.0.0.1:9/v1".into())
         );
     }

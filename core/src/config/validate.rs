@@ -9,7 +9,9 @@ use toml::Table;
 
 use super::{Config, ConfigError, Diagnostic, InputRef, backticks, closest};
 use crate::model::ItemKind;
-use crate::registry::{BuildContext, BuildErrorOrDiag, DefaultConcurrency, Registry, StageDescriptor, StageRole};
+use crate::registry::{
+    BuildContext, BuildErrorOrDiag, DefaultConcurrency, Registry, StageDescriptor, StageRole,
+};
 use crate::stage::RunOptions;
 
 /// One stage of a plan.
@@ -135,7 +137,10 @@ impl Validated {
     pub fn plan(&self, name: Option<&str>) -> Result<&Plan, String> {
         if self.config.pipelines.is_empty() {
             return match name {
-                None => self.plans.first().ok_or_else(|| "the configuration has no stages".to_string()),
+                None => self
+                    .plans
+                    .first()
+                    .ok_or_else(|| "the configuration has no stages".to_string()),
                 Some(n) => Err(format!(
                     "no pipeline named `{n}`: the configuration declares no [pipelines], run it without a name"
                 )),
@@ -150,7 +155,10 @@ impl Validated {
                 let hint = closest(wanted, names.iter().map(|s| s.as_str()))
                     .map(|c| format!("did you mean `{c}`? "))
                     .unwrap_or_default();
-                format!("no pipeline named `{wanted}`; {hint}the configuration has {}", backticks(&names))
+                format!(
+                    "no pipeline named `{wanted}`; {hint}the configuration has {}",
+                    backticks(&names)
+                )
             })
     }
 }
@@ -173,26 +181,47 @@ impl Validated {
         }
         let mut edges = Vec::new();
         for (to, s) in stages.iter().enumerate() {
-            let Some(sc) = config.stages.get(&s.name) else { continue };
+            let Some(sc) = config.stages.get(&s.name) else {
+                continue;
+            };
             for input in &sc.inputs {
                 if let Some(from) = stages.iter().position(|u| u.name == input.stage) {
                     let port = input
                         .port
                         .clone()
-                        .or_else(|| stages[from].descriptor.ports.first().map(|p| p.name.to_string()))
+                        .or_else(|| {
+                            stages[from]
+                                .descriptor
+                                .ports
+                                .first()
+                                .map(|p| p.name.to_string())
+                        })
                         .unwrap_or_default();
-                    edges.push(Edge { from, port, to, written: input.to_string() });
+                    edges.push(Edge {
+                        from,
+                        port,
+                        to,
+                        written: input.to_string(),
+                    });
                 }
             }
         }
-        Plan { pipeline: None, stages, edges }
+        Plan {
+            pipeline: None,
+            stages,
+            edges,
+        }
     }
 }
 
 /// Checks everything that can be checked without running: stage types,
 /// options, sections, inputs and ports, item kinds, cycles, reachability of a
 /// sink, unconsumed ports and pipeline membership. Reports every problem.
-pub fn validate(config: Config, registry: &Registry, run: Arc<RunOptions>) -> Result<Validated, ConfigError> {
+pub fn validate(
+    config: Config,
+    registry: &Registry,
+    run: Arc<RunOptions>,
+) -> Result<Validated, ConfigError> {
     let doc = config.doc.clone();
     let mut errors: Vec<Diagnostic> = registry.check_sections(&config);
     let mut descriptors: HashMap<String, StageDescriptor> = HashMap::new();
@@ -203,7 +232,10 @@ pub fn validate(config: Config, registry: &Registry, run: Arc<RunOptions>) -> Re
             let names: Vec<&str> = registry.stages().map(|d| d.type_name.as_str()).collect();
             let help = match closest(&sc.type_name, names.iter().copied()) {
                 Some(c) => format!("did you mean `{c}`? `docpipe stages` lists every type"),
-                None => format!("use one of {}; `docpipe stages` describes them", backticks(&names)),
+                None => format!(
+                    "use one of {}; `docpipe stages` describes them",
+                    backticks(&names)
+                ),
             };
             errors.push(
                 Diagnostic::new(
@@ -218,7 +250,10 @@ pub fn validate(config: Config, registry: &Registry, run: Arc<RunOptions>) -> Re
         match (desc.role, sc.inputs.is_empty()) {
             (StageRole::Source, false) => errors.push(
                 Diagnostic::new(
-                    format!("stage `{}` is a source ({}) and takes no inputs", sc.name, desc.type_name),
+                    format!(
+                        "stage `{}` is a source ({}) and takes no inputs",
+                        sc.name, desc.type_name
+                    ),
                     doc.key_origin(&["stages", &sc.name, "inputs"]),
                 )
                 .with_help("remove `inputs` from this stage"),
@@ -258,7 +293,9 @@ pub fn validate(config: Config, registry: &Registry, run: Arc<RunOptions>) -> Re
 
     // Inputs: stage exists, port exists, kinds fit.
     for sc in config.stages.values() {
-        let Some(desc) = descriptors.get(&sc.name) else { continue };
+        let Some(desc) = descriptors.get(&sc.name) else {
+            continue;
+        };
         for input in &sc.inputs {
             if let Err(d) = check_input(&config, &descriptors, sc.name.as_str(), desc, input) {
                 errors.push(d);
@@ -272,7 +309,10 @@ pub fn validate(config: Config, registry: &Registry, run: Arc<RunOptions>) -> Re
     }
 
     if !errors.is_empty() {
-        return Err(ConfigError { source: doc.source.clone(), diagnostics: errors });
+        return Err(ConfigError {
+            source: doc.source.clone(),
+            diagnostics: errors,
+        });
     }
 
     // Pipelines.
@@ -293,7 +333,10 @@ pub fn validate(config: Config, registry: &Registry, run: Arc<RunOptions>) -> Re
         }
     }
     if !errors.is_empty() {
-        return Err(ConfigError { source: doc.source.clone(), diagnostics: errors });
+        return Err(ConfigError {
+            source: doc.source.clone(),
+            diagnostics: errors,
+        });
     }
     let _ = run;
     Ok(Validated { config, plans })
@@ -317,23 +360,34 @@ fn check_input(
         }
         let help = match closest(&input.stage, config.stages.keys().map(String::as_str)) {
             Some(c) => format!("did you mean `{c}`?"),
-            None => format!("stages in this file: {}", backticks(&config.stages.keys().collect::<Vec<_>>())),
+            None => format!(
+                "stages in this file: {}",
+                backticks(&config.stages.keys().collect::<Vec<_>>())
+            ),
         };
         return Err(Diagnostic::new(
-            format!("stage `{stage}`: input `{input}` names an unknown stage `{}`", input.stage),
+            format!(
+                "stage `{stage}`: input `{input}` names an unknown stage `{}`",
+                input.stage
+            ),
             at,
         )
         .with_label("no [stages] table has this name")
         .with_help(help));
     };
     if input.stage == stage {
-        return Err(Diagnostic::new(format!("stage `{stage}` takes its own output as input"), at)
-            .with_label("cycle")
-            .with_help(format!("cycle: {stage} -> {stage}; remove this input")));
+        return Err(
+            Diagnostic::new(format!("stage `{stage}` takes its own output as input"), at)
+                .with_label("cycle")
+                .with_help(format!("cycle: {stage} -> {stage}; remove this input")),
+        );
     }
     if up.role == StageRole::Sink {
         return Err(Diagnostic::new(
-            format!("stage `{stage}`: input `{}` is a sink ({}) and has no output", input.stage, up.type_name),
+            format!(
+                "stage `{stage}`: input `{}` is a sink ({}) and has no output",
+                input.stage, up.type_name
+            ),
             at,
         )
         .with_help("take input from a source or transform"));
@@ -344,7 +398,10 @@ fn check_input(
             None => {
                 let names: Vec<&str> = up.ports.iter().map(|p| p.name).collect();
                 return Err(Diagnostic::new(
-                    format!("stage `{stage}`: `{}` has no output port `{p}`", input.stage),
+                    format!(
+                        "stage `{stage}`: `{}` has no output port `{p}`",
+                        input.stage
+                    ),
                     at,
                 )
                 .with_label("unknown port")
@@ -352,15 +409,27 @@ fn check_input(
                     "{} ({}) has {}",
                     input.stage,
                     up.type_name,
-                    backticks(&names.iter().map(|n| format!("{}.{n}", input.stage)).collect::<Vec<_>>())
+                    backticks(
+                        &names
+                            .iter()
+                            .map(|n| format!("{}.{n}", input.stage))
+                            .collect::<Vec<_>>()
+                    )
                 )));
             }
         },
         None if up.ports.len() == 1 => &up.ports[0],
         None => {
-            let names: Vec<String> = up.ports.iter().map(|p| format!("{}.{}", input.stage, p.name)).collect();
+            let names: Vec<String> = up
+                .ports
+                .iter()
+                .map(|p| format!("{}.{}", input.stage, p.name))
+                .collect();
             return Err(Diagnostic::new(
-                format!("stage `{stage}`: `{}` has several output ports; name one", input.stage),
+                format!(
+                    "stage `{stage}`: `{}` has several output ports; name one",
+                    input.stage
+                ),
                 at,
             )
             .with_help(format!("write one of {}", backticks(&names))));
@@ -389,7 +458,11 @@ fn check_input(
 fn find_cycle(config: &Config) -> Option<Diagnostic> {
     // Depth-first search with colours over stage -> consumer edges.
     let names: Vec<&String> = config.stages.keys().collect();
-    let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
     let mut consumers: Vec<Vec<(usize, usize)>> = vec![Vec::new(); names.len()];
     for (to, sc) in config.stages.values().enumerate() {
         for input in &sc.inputs {
@@ -440,7 +513,11 @@ fn find_cycle(config: &Config) -> Option<Diagnostic> {
         if colour[n] == Colour::White
             && let Some((cycle, input_index)) = visit(n, &consumers, &mut colour, &mut stack)
         {
-            let text = cycle.iter().map(|&i| names[i].as_str()).collect::<Vec<_>>().join(" -> ");
+            let text = cycle
+                .iter()
+                .map(|&i| names[i].as_str())
+                .collect::<Vec<_>>()
+                .join(" -> ");
             // Point at the input that closes the cycle: the last edge's consumer.
             let closer = names[cycle[cycle.len() - 1]];
             let at = config
@@ -467,16 +544,23 @@ fn plan_pipeline(
 ) -> Result<Plan, Vec<Diagnostic>> {
     let doc = &config.doc;
     let mut errors = Vec::new();
-    let label = pipeline.map_or_else(|| "the configuration".to_string(), |p| format!("pipeline `{p}`"));
+    let label = pipeline.map_or_else(
+        || "the configuration".to_string(),
+        |p| format!("pipeline `{p}`"),
+    );
     let member_set: BTreeSet<&str> = members.iter().map(String::as_str).collect();
 
     let mut stages = Vec::new();
     for (i, name) in members.iter().enumerate() {
         let Some(sc) = config.stages.get(name) else {
-            let at = pipeline.and_then(|p| doc.value_origin(&["pipelines", p, "stages", &i.to_string()]));
+            let at = pipeline
+                .and_then(|p| doc.value_origin(&["pipelines", p, "stages", &i.to_string()]));
             let help = match closest(name, config.stages.keys().map(String::as_str)) {
                 Some(c) => format!("did you mean `{c}`?"),
-                None => format!("stages in this file: {}", backticks(&config.stages.keys().collect::<Vec<_>>())),
+                None => format!(
+                    "stages in this file: {}",
+                    backticks(&config.stages.keys().collect::<Vec<_>>())
+                ),
             };
             errors.push(
                 Diagnostic::new(format!("{label} names an unknown stage `{name}`"), at)
@@ -485,7 +569,9 @@ fn plan_pipeline(
             );
             continue;
         };
-        let Some(desc) = descriptors.get(name) else { continue };
+        let Some(desc) = descriptors.get(name) else {
+            continue;
+        };
         let concurrency = sc.concurrency.unwrap_or(match desc.default_concurrency {
             DefaultConcurrency::One => 1,
             DefaultConcurrency::Jobs => 0, // resolved by the executor from --jobs
@@ -501,7 +587,11 @@ fn plan_pipeline(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let index: HashMap<&str, usize> = stages.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = stages
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.as_str(), i))
+        .collect();
     let mut edges = Vec::new();
     for (to, s) in stages.iter().enumerate() {
         let sc = config.stages.get(&s.name).expect("planned stages exist");
@@ -517,7 +607,10 @@ fn plan_pipeline(
                         at,
                     )
                     .with_help(match pipeline {
-                        Some(p) => format!("add `{}` to [pipelines.{p}] stages, or remove this input", input.stage),
+                        Some(p) => format!(
+                            "add `{}` to [pipelines.{p}] stages, or remove this input",
+                            input.stage
+                        ),
                         None => "remove this input".to_string(),
                     }),
                 );
@@ -525,8 +618,16 @@ fn plan_pipeline(
             }
             let from = index[input.stage.as_str()];
             let desc = &stages[from].descriptor;
-            let port = input.port.clone().unwrap_or_else(|| desc.ports[0].name.to_string());
-            edges.push(Edge { from, port, to, written: input.to_string() });
+            let port = input
+                .port
+                .clone()
+                .unwrap_or_else(|| desc.ports[0].name.to_string());
+            edges.push(Edge {
+                from,
+                port,
+                to,
+                written: input.to_string(),
+            });
         }
     }
     if !errors.is_empty() {
@@ -544,11 +645,16 @@ fn plan_pipeline(
                 };
                 errors.push(
                     Diagnostic::new(
-                        format!("in {label}, nothing consumes `{reference}`: its {} would be lost", port.kind.noun()),
+                        format!(
+                            "in {label}, nothing consumes `{reference}`: its {} would be lost",
+                            port.kind.noun()
+                        ),
                         doc.table_origin(&["stages", &s.name]),
                     )
                     .with_label(format!("`{reference}` ({}) goes nowhere", port.doc))
-                    .with_help(format!("add \"{reference}\" to the `inputs` of a stage that reaches a sink")),
+                    .with_help(format!(
+                        "add \"{reference}\" to the `inputs` of a stage that reaches a sink"
+                    )),
                 );
             }
         }
@@ -569,14 +675,25 @@ fn plan_pipeline(
             );
         }
     }
-    if stages.iter().all(|s| s.descriptor.role != StageRole::Source) && !stages.is_empty() {
+    if stages
+        .iter()
+        .all(|s| s.descriptor.role != StageRole::Source)
+        && !stages.is_empty()
+    {
         errors.push(
-            Diagnostic::new(format!("{label} has no source stage"), pipeline.and_then(|p| doc.table_origin(&["pipelines", p])))
-                .with_help("add a source stage (such as `python-source`) to it"),
+            Diagnostic::new(
+                format!("{label} has no source stage"),
+                pipeline.and_then(|p| doc.table_origin(&["pipelines", p])),
+            )
+            .with_help("add a source stage (such as `python-source`) to it"),
         );
     }
     if errors.is_empty() {
-        Ok(Plan { pipeline: pipeline.map(str::to_string), stages, edges })
+        Ok(Plan {
+            pipeline: pipeline.map(str::to_string),
+            stages,
+            edges,
+        })
     } else {
         Err(errors)
     }

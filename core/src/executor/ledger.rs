@@ -62,7 +62,17 @@ impl Ledger {
         let mut v: Vec<(String, i64)> = map
             .values()
             .filter(|(n, _)| *n != 0)
-            .map(|(n, unit)| (format!("{}:{} {}", unit.path.display(), unit.line, unit.display_name()), *n))
+            .map(|(n, unit)| {
+                (
+                    format!(
+                        "{}:{} {}",
+                        unit.path.display(),
+                        unit.line,
+                        unit.display_name()
+                    ),
+                    *n,
+                )
+            })
             .collect();
         v.sort();
         v

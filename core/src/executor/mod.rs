@@ -20,8 +20,8 @@ pub use fanout::Emitter;
 use fanout::Port;
 pub use ledger::Ledger;
 
-use crate::config::validate::{Plan, Validated};
 use crate::config::ConfigError;
+use crate::config::validate::{Plan, Validated};
 use crate::model::{Envelope, Item, ItemKind};
 use crate::registry::{BuildContext, BuildErrorOrDiag, Registry, StageRole};
 use crate::report::{Diagnostics, RunReport, RunStats, StageReport};
@@ -149,7 +149,12 @@ struct StageCounters {
 }
 
 /// Runs `stages` (built from `plan`, in the same order) to the end.
-pub async fn execute(plan: &Plan, stages: Vec<BuiltStage>, handles: RunHandles, options: ExecOptions) -> RunOutcome {
+pub async fn execute(
+    plan: &Plan,
+    stages: Vec<BuiltStage>,
+    handles: RunHandles,
+    options: ExecOptions,
+) -> RunOutcome {
     let started = Instant::now();
     let n = plan.stages.len();
     let ledger = Arc::new(Ledger::default());
@@ -207,7 +212,10 @@ pub async fn execute(plan: &Plan, stages: Vec<BuiltStage>, handles: RunHandles, 
                 emitted: Arc::new(AtomicU64::new(0)),
             })
             .collect::<Vec<Port>>();
-        port_counts[i] = ports.iter().map(|p| (p.name.clone(), p.emitted.clone())).collect();
+        port_counts[i] = ports
+            .iter()
+            .map(|p| (p.name.clone(), p.emitted.clone()))
+            .collect();
         emitters.push(Some(Emitter {
             stage: Arc::from(s.name.as_str()),
             ports: Arc::new(ports),
@@ -222,7 +230,7 @@ pub async fn execute(plan: &Plan, stages: Vec<BuiltStage>, handles: RunHandles, 
     let mut tasks = JoinSet::new();
     for (i, (stage, (rx, emitter))) in stages
         .into_iter()
-        .zip(receivers.into_iter().zip(emitters.into_iter()))
+        .zip(receivers.into_iter().zip(emitters))
         .enumerate()
     {
         let planned = &plan.stages[i];
@@ -244,7 +252,9 @@ pub async fn execute(plan: &Plan, stages: Vec<BuiltStage>, handles: RunHandles, 
                 tasks.spawn(async move {
                     let t = Instant::now();
                     let r = source.run(&ctx, &out).await;
-                    counters.busy_ns.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                    counters
+                        .busy_ns
+                        .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
                     note_error(&fatal, &ctx, r);
                 });
             }
@@ -278,7 +288,9 @@ pub async fn execute(plan: &Plan, stages: Vec<BuiltStage>, handles: RunHandles, 
                                 }
                                 let t = Instant::now();
                                 let r = transform.process(item, &ctx, &out).await;
-                                counters.busy_ns.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                                counters
+                                    .busy_ns
+                                    .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
                                 if !note_error(&fatal, &ctx, r) {
                                     break;
                                 }
@@ -289,7 +301,9 @@ pub async fn execute(plan: &Plan, stages: Vec<BuiltStage>, handles: RunHandles, 
                     if !ctx.cancel.is_cancelled() {
                         let t = Instant::now();
                         let r = transform.finish(&ctx, &out).await;
-                        counters.busy_ns.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                        counters
+                            .busy_ns
+                            .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
                         note_error(&fatal, &ctx, r);
                     }
                     drop(out);
@@ -303,8 +317,12 @@ pub async fn execute(plan: &Plan, stages: Vec<BuiltStage>, handles: RunHandles, 
                 let name = planned.name.clone();
                 tasks.spawn(async move {
                     let release = |released: Vec<Envelope>, counters: &StageCounters| {
-                        counters.units_out.fetch_add(released.len() as u64, Ordering::Relaxed);
-                        progress.finished.fetch_add(released.len() as u64, Ordering::Relaxed);
+                        counters
+                            .units_out
+                            .fetch_add(released.len() as u64, Ordering::Relaxed);
+                        progress
+                            .finished
+                            .fetch_add(released.len() as u64, Ordering::Relaxed);
                         if let Ok(mut r) = report.lock() {
                             for env in &released {
                                 ledger.release(env.id);
@@ -320,13 +338,21 @@ pub async fn execute(plan: &Plan, stages: Vec<BuiltStage>, handles: RunHandles, 
                         let Some(item) = item else { break };
                         counters.received.fetch_add(1, Ordering::Relaxed);
                         let Item::Unit(env) = item else {
-                            note_error(&fatal, &ctx, Err(StageError::fatal("a sink received a file; sinks take units")));
+                            note_error(
+                                &fatal,
+                                &ctx,
+                                Err(StageError::fatal(
+                                    "a sink received a file; sinks take units",
+                                )),
+                            );
                             break;
                         };
                         counters.units_in.fetch_add(1, Ordering::Relaxed);
                         let t = Instant::now();
                         let r = sink.consume(*env, &ctx).await;
-                        counters.busy_ns.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                        counters
+                            .busy_ns
+                            .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
                         match r {
                             Ok(released) => release(released, &counters),
                             Err(e) => {
@@ -338,7 +364,9 @@ pub async fn execute(plan: &Plan, stages: Vec<BuiltStage>, handles: RunHandles, 
                     drop(rx);
                     let t = Instant::now();
                     let r = sink.finish(&ctx, ctx.cancel.is_cancelled()).await;
-                    counters.busy_ns.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                    counters
+                        .busy_ns
+                        .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
                     match r {
                         Ok(finish) => {
                             release(finish.released, &counters);
@@ -369,7 +397,9 @@ pub async fn execute(plan: &Plan, stages: Vec<BuiltStage>, handles: RunHandles, 
     let ledger_for_progress = ledger.clone();
     let sampler = tokio::spawn(async move {
         loop {
-            progress.entered.store(ledger_for_progress.entered(), Ordering::Relaxed);
+            progress
+                .entered
+                .store(ledger_for_progress.entered(), Ordering::Relaxed);
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     });
@@ -385,7 +415,10 @@ pub async fn execute(plan: &Plan, stages: Vec<BuiltStage>, handles: RunHandles, 
         }
     }
     sampler.abort();
-    handles.progress.entered.store(ledger.entered(), Ordering::Relaxed);
+    handles
+        .progress
+        .entered
+        .store(ledger.entered(), Ordering::Relaxed);
 
     let fatal = fatal.lock().map(|f| f.clone()).unwrap_or(None);
     let interrupted = handles.cancel.is_cancelled() && fatal.is_none();
@@ -424,7 +457,11 @@ pub async fn execute(plan: &Plan, stages: Vec<BuiltStage>, handles: RunHandles, 
 }
 
 /// Records a stage's error; returns whether the stage should go on.
-fn note_error(fatal: &Mutex<Option<(String, String)>>, ctx: &StageContext, r: Result<(), StageError>) -> bool {
+fn note_error(
+    fatal: &Mutex<Option<(String, String)>>,
+    ctx: &StageContext,
+    r: Result<(), StageError>,
+) -> bool {
     match r {
         Ok(()) => true,
         Err(StageError::Closed) => false,
@@ -440,7 +477,11 @@ fn note_error(fatal: &Mutex<Option<(String, String)>>, ctx: &StageContext, r: Re
 }
 
 /// Every unit in must come out once per stage; every copy must be released once.
-fn check_invariant(plan: &Plan, counters: &[Arc<StageCounters>], ledger: &Ledger) -> Option<String> {
+fn check_invariant(
+    plan: &Plan,
+    counters: &[Arc<StageCounters>],
+    ledger: &Ledger,
+) -> Option<String> {
     let mut problems = Vec::new();
     for (i, s) in plan.stages.iter().enumerate() {
         let c = &counters[i];
@@ -448,7 +489,11 @@ fn check_invariant(plan: &Plan, counters: &[Arc<StageCounters>], ledger: &Ledger
         let units_out = c.units_out.load(Ordering::Relaxed);
         let takes_units = s.descriptor.input == Some(ItemKind::Unit);
         if takes_units && units_in != units_out {
-            let verb = if s.descriptor.role == StageRole::Sink { "released" } else { "emitted" };
+            let verb = if s.descriptor.role == StageRole::Sink {
+                "released"
+            } else {
+                "emitted"
+            };
             let what = if units_out < units_in {
                 format!("{} unit(s) lost", units_in - units_out)
             } else {

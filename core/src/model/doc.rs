@@ -78,6 +78,8 @@ pub struct DocModel {
 impl DocModel {
     /// The documented parameter called `name`.
     pub fn param(&self, name: &str) -> Option<&DocParam> {
-        self.params.iter().find(|p| p.name.trim_start_matches('*') == name)
+        self.params
+            .iter()
+            .find(|p| p.name.trim_start_matches('*') == name)
     }
 }

@@ -12,12 +12,15 @@ use docpipe_core::async_trait;
 use docpipe_core::config::validate::{Validated, validate};
 use docpipe_core::config::{ConfigError, EnvVars, LoadOptions, load};
 use docpipe_core::executor::{Emitter, ExecOptions, RunHandles, RunOutcome, build_stages, execute};
-use docpipe_core::model::{CodeUnit, Envelope, Insertion, Item, ItemKind, SourceFile, UnitKind, UnitState};
+use docpipe_core::model::{
+    CodeUnit, Envelope, Insertion, Item, ItemKind, SourceFile, UnitKind, UnitState,
+};
 use docpipe_core::registry::{
     DefaultConcurrency, OptionDoc, PortDoc, Registry, StageOptions, StageRole, StageSpec,
 };
 use docpipe_core::stage::{
-    BuiltStage, RunOptions, Sink, SinkFinish, SinkSummary, Source, StageContext, StageError, Transform,
+    BuiltStage, RunOptions, Sink, SinkFinish, SinkSummary, Source, StageContext, StageError,
+    Transform,
 };
 use serde::Deserialize;
 
@@ -54,8 +57,18 @@ fn one() -> usize {
 impl StageOptions for SourceOptions {
     fn describe() -> Vec<OptionDoc> {
         vec![
-            OptionDoc { name: "files", ty: "integer", default: Some("1"), doc: "files to make" },
-            OptionDoc { name: "units_per_file", ty: "integer", default: None, doc: "units per file" },
+            OptionDoc {
+                name: "files",
+                ty: "integer",
+                default: Some("1"),
+                doc: "files to make",
+            },
+            OptionDoc {
+                name: "units_per_file",
+                ty: "integer",
+                default: None,
+                doc: "units per file",
+            },
         ]
     }
 }
@@ -83,7 +96,11 @@ pub fn unit(path: &str, i: usize) -> CodeUnit {
         returns_value: false,
         complexity: 1,
         docstring: None,
-        insertion: Insertion { offset: 0, indent: "    ".into(), inline_body: None },
+        insertion: Insertion {
+            offset: 0,
+            indent: "    ".into(),
+            inline_body: None,
+        },
         line: i + 1,
         column: 1,
         span: 0..0,
@@ -133,7 +150,12 @@ struct PassOptions {
 
 impl StageOptions for PassOptions {
     fn describe() -> Vec<OptionDoc> {
-        vec![OptionDoc { name: "delay_ms", ty: "integer", default: Some("0"), doc: "sleep per item" }]
+        vec![OptionDoc {
+            name: "delay_ms",
+            ty: "integer",
+            default: Some("0"),
+            doc: "sleep per item",
+        }]
     }
 }
 
@@ -144,7 +166,12 @@ struct Pass {
 
 #[async_trait]
 impl Transform for Pass {
-    async fn process(&self, item: Item, ctx: &StageContext, out: &Emitter) -> Result<(), StageError> {
+    async fn process(
+        &self,
+        item: Item,
+        ctx: &StageContext,
+        out: &Emitter,
+    ) -> Result<(), StageError> {
         let n = self.seen.fetch_add(1, Ordering::SeqCst) as usize + 1;
         if self.options.delay_ms > 0 {
             tokio::time::sleep(Duration::from_millis(self.options.delay_ms)).await;
@@ -169,7 +196,12 @@ struct Split;
 
 #[async_trait]
 impl Transform for Split {
-    async fn process(&self, item: Item, _ctx: &StageContext, out: &Emitter) -> Result<(), StageError> {
+    async fn process(
+        &self,
+        item: Item,
+        _ctx: &StageContext,
+        out: &Emitter,
+    ) -> Result<(), StageError> {
         let even = match &item {
             Item::Unit(env) => env.unit.line % 2 == 0,
             Item::File(_) => true,
@@ -190,7 +222,12 @@ struct SinkOptions {
 
 impl StageOptions for SinkOptions {
     fn describe() -> Vec<OptionDoc> {
-        vec![OptionDoc { name: "delay_us", ty: "integer", default: Some("0"), doc: "sleep per unit" }]
+        vec![OptionDoc {
+            name: "delay_us",
+            ty: "integer",
+            default: Some("0"),
+            doc: "sleep per unit",
+        }]
     }
 }
 
@@ -210,7 +247,11 @@ struct RecordingSink {
 
 #[async_trait]
 impl Sink for RecordingSink {
-    async fn consume(&mut self, mut env: Envelope, ctx: &StageContext) -> Result<Vec<Envelope>, StageError> {
+    async fn consume(
+        &mut self,
+        mut env: Envelope,
+        ctx: &StageContext,
+    ) -> Result<Vec<Envelope>, StageError> {
         if self.options.delay_us > 0 {
             tokio::time::sleep(Duration::from_micros(self.options.delay_us)).await;
         }
@@ -236,9 +277,15 @@ impl Sink for RecordingSink {
         Ok(Vec::new())
     }
 
-    async fn finish(&mut self, _ctx: &StageContext, cancelled: bool) -> Result<SinkFinish, StageError> {
+    async fn finish(
+        &mut self,
+        _ctx: &StageContext,
+        cancelled: bool,
+    ) -> Result<SinkFinish, StageError> {
         if cancelled {
-            self.gauge.sink_finished_cancelled.fetch_add(1, Ordering::SeqCst);
+            self.gauge
+                .sink_finished_cancelled
+                .fetch_add(1, Ordering::SeqCst);
         }
         let mut released = Vec::new();
         for (_, units) in self.held.drain() {
@@ -247,7 +294,10 @@ impl Sink for RecordingSink {
                 released.push(env);
             }
         }
-        Ok(SinkFinish { summary: SinkSummary::default(), released })
+        Ok(SinkFinish {
+            summary: SinkSummary::default(),
+            released,
+        })
     }
 }
 
@@ -261,12 +311,20 @@ pub fn registry(gauge: Arc<Gauge>, seen: Arc<Seen>) -> Registry {
             role: StageRole::Source,
             summary: "makes units",
             input: None,
-            ports: vec![PortDoc { name: "out", kind: ItemKind::Unit, doc: "every unit" }],
+            ports: vec![PortDoc {
+                name: "out",
+                kind: ItemKind::Unit,
+                doc: "every unit",
+            }],
             default_concurrency: DefaultConcurrency::One,
             sections: vec![],
         },
         move |o, _| {
-            Ok(BuiltStage::Source(Box::new(UnitSource { files: o.files, per_file: o.units_per_file, gauge: g.clone() })))
+            Ok(BuiltStage::Source(Box::new(UnitSource {
+                files: o.files,
+                per_file: o.units_per_file,
+                gauge: g.clone(),
+            })))
         },
     );
     r.add_stage::<PassOptions, _>(
@@ -275,11 +333,20 @@ pub fn registry(gauge: Arc<Gauge>, seen: Arc<Seen>) -> Registry {
             role: StageRole::Transform,
             summary: "passes units on",
             input: Some(ItemKind::Unit),
-            ports: vec![PortDoc { name: "out", kind: ItemKind::Unit, doc: "every unit" }],
+            ports: vec![PortDoc {
+                name: "out",
+                kind: ItemKind::Unit,
+                doc: "every unit",
+            }],
             default_concurrency: DefaultConcurrency::One,
             sections: vec![],
         },
-        |o, _| Ok(BuiltStage::Transform(Arc::new(Pass { options: o, seen: AtomicU64::new(0) }))),
+        |o, _| {
+            Ok(BuiltStage::Transform(Arc::new(Pass {
+                options: o,
+                seen: AtomicU64::new(0),
+            })))
+        },
     );
     r.add_stage::<docpipe_core::registry::NoOptions, _>(
         StageSpec {
@@ -288,8 +355,16 @@ pub fn registry(gauge: Arc<Gauge>, seen: Arc<Seen>) -> Registry {
             summary: "even and odd lines",
             input: Some(ItemKind::Unit),
             ports: vec![
-                PortDoc { name: "even", kind: ItemKind::Unit, doc: "units on even lines" },
-                PortDoc { name: "odd", kind: ItemKind::Unit, doc: "units on odd lines" },
+                PortDoc {
+                    name: "even",
+                    kind: ItemKind::Unit,
+                    doc: "units on even lines",
+                },
+                PortDoc {
+                    name: "odd",
+                    kind: ItemKind::Unit,
+                    doc: "units on odd lines",
+                },
             ],
             default_concurrency: DefaultConcurrency::Jobs,
             sections: vec![],
@@ -302,11 +377,21 @@ pub fn registry(gauge: Arc<Gauge>, seen: Arc<Seen>) -> Registry {
             role: StageRole::Source,
             summary: "emits files",
             input: None,
-            ports: vec![PortDoc { name: "out", kind: ItemKind::File, doc: "files" }],
+            ports: vec![PortDoc {
+                name: "out",
+                kind: ItemKind::File,
+                doc: "files",
+            }],
             default_concurrency: DefaultConcurrency::One,
             sections: vec![],
         },
-        |_, _| Ok(BuiltStage::Source(Box::new(UnitSource { files: 0, per_file: 0, gauge: Arc::new(Gauge::default()) }))),
+        |_, _| {
+            Ok(BuiltStage::Source(Box::new(UnitSource {
+                files: 0,
+                per_file: 0,
+                gauge: Arc::new(Gauge::default()),
+            })))
+        },
     );
     let g = gauge;
     r.add_stage::<SinkOptions, _>(
@@ -342,7 +427,11 @@ struct ModelSection {
 }
 
 /// Loads and validates `text` with `overrides`, with a fixed environment.
-pub fn check(text: &str, overrides: &[&str], registry: &Registry) -> Result<Validated, ConfigError> {
+pub fn check(
+    text: &str,
+    overrides: &[&str],
+    registry: &Registry,
+) -> Result<Validated, ConfigError> {
     let dir = std::env::temp_dir();
     let path = dir.join(format!("docpipe-test-{}.toml", std::process::id()));
     let options = LoadOptions {
@@ -351,7 +440,10 @@ pub fn check(text: &str, overrides: &[&str], registry: &Registry) -> Result<Vali
         overrides: overrides.iter().map(|s| s.to_string()).collect(),
         embedded: text,
         sections: registry.section_names(),
-        env: Some(EnvVars::from_map(HashMap::from([("DOCPIPE_TEST_HOST".to_string(), "localhost".to_string())]))),
+        env: Some(EnvVars::from_map(HashMap::from([(
+            "DOCPIPE_TEST_HOST".to_string(),
+            "localhost".to_string(),
+        )]))),
     };
     let _ = path;
     let (config, _) = load(&options)?;
@@ -359,12 +451,30 @@ pub fn check(text: &str, overrides: &[&str], registry: &Registry) -> Result<Vali
 }
 
 /// Runs pipeline `name` of `text`.
-pub async fn run(text: &str, name: Option<&str>, registry: &Registry, capacity: usize) -> (RunOutcome, RunHandles) {
+pub async fn run(
+    text: &str,
+    name: Option<&str>,
+    registry: &Registry,
+    capacity: usize,
+) -> (RunOutcome, RunHandles) {
     let validated = check(text, &[], registry).unwrap_or_else(|e| panic!("{}", e.render(false)));
-    let plan = validated.plan(name).unwrap_or_else(|e| panic!("{e}")).clone();
+    let plan = validated
+        .plan(name)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .clone();
     let run = Arc::new(RunOptions::default());
-    let stages = build_stages(&validated, &plan, registry, run.clone()).unwrap_or_else(|e| panic!("{}", e.render(false)));
+    let stages = build_stages(&validated, &plan, registry, run.clone())
+        .unwrap_or_else(|e| panic!("{}", e.render(false)));
     let handles = RunHandles::new(run);
-    let outcome = execute(&plan, stages, handles.clone(), ExecOptions { channel_capacity: capacity, jobs: 2 }).await;
+    let outcome = execute(
+        &plan,
+        stages,
+        handles.clone(),
+        ExecOptions {
+            channel_capacity: capacity,
+            jobs: 2,
+        },
+    )
+    .await;
     (outcome, handles)
 }
