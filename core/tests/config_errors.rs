@@ -266,3 +266,22 @@ fn every_problem_is_reported_at_once() {
     assert!(rendered.contains("unknown field `bogus`"), "{rendered}");
     assert!(rendered.contains("2 problems"), "{rendered}");
 }
+
+#[test]
+fn concurrency_on_a_sink_is_rejected() {
+    let rendered = error_of(
+        &GOOD.replace(
+            "type = \"test-sink\"",
+            "type = \"test-sink\"\nconcurrency = 4",
+        ),
+        &[],
+    );
+    assert!(
+        rendered.contains("stage `sink` is a sink (test-sink) and runs as one task"),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains("--> <built-in pipeline.toml>:15:1"),
+        "{rendered}"
+    );
+}

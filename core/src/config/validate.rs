@@ -271,6 +271,20 @@ pub fn validate(
             ),
             _ => {}
         }
+        if desc.role != StageRole::Transform && sc.concurrency.is_some_and(|c| c > 1) {
+            errors.push(
+                Diagnostic::new(
+                    format!(
+                        "stage `{}` is a {} ({}) and runs as one task; `concurrency` applies to transforms",
+                        sc.name,
+                        if desc.role == StageRole::Source { "source" } else { "sink" },
+                        desc.type_name
+                    ),
+                    doc.key_origin(&["stages", &sc.name, "concurrency"]),
+                )
+                .with_help("remove `concurrency` from this stage"),
+            );
+        }
         let ctx = BuildContext {
             stage: &sc.name,
             config: &config,
