@@ -390,7 +390,7 @@ fn fail_indices(units: &mut [Envelope], indices: &[usize], reason: &str) {
 /// A unified diff of `old` and `new` with `a/` and `b/` headers.
 pub fn unified_diff(path: &Path, old: &str, new: &str) -> String {
     let shown = path.to_string_lossy().replace('\\', "/");
-    let shown = shown.trim_start_matches("./");
+    let shown = shown.trim_start_matches("./").trim_start_matches('/');
     similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)
