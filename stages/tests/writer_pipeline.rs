@@ -100,7 +100,7 @@ async fn run(paths: &[PathBuf], mode: WriteMode) -> RunOutcome {
 
 /// A copy of the sample project in a temporary directory.
 fn project() -> (tempfile::TempDir, PathBuf) {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/writer_project");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/writer/project");
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     copy_dir(&src, dir.path());
     let root = dir.path().to_path_buf();
