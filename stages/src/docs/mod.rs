@@ -221,10 +221,40 @@ fn is_private(unit: &CodeUnit) -> bool {
         .any(|part| part.starts_with('_') && !(part.starts_with("__") && part.ends_with("__")))
 }
 
-/// Where each module's page goes, relative to `out_dir`: the module's path
-/// as given when it is a plain relative path, otherwise its path below the
-/// directory all modules share.
+/// Where each module's page goes, relative to `out_dir`: its import path
+/// (`pkg/sub/mod.py` for `pkg.sub.mod`, found by walking up the directories
+/// that hold an `__init__.py`); when two modules would share a page, every
+/// module's path below the directory they all share.
 fn page_paths<'a>(paths: impl Iterator<Item = &'a Path> + Clone) -> Vec<PathBuf> {
+    let by_import: Vec<PathBuf> = paths.clone().map(import_path).collect();
+    let mut seen = std::collections::HashSet::new();
+    if by_import.iter().all(|p| seen.insert(p.clone())) {
+        return by_import;
+    }
+    shared_root_paths(paths)
+}
+
+/// `pkg/sub/mod.py` for a file in package directories `pkg/sub`.
+fn import_path(path: &Path) -> PathBuf {
+    let mut parts = Vec::new();
+    if let Some(name) = path.file_name() {
+        parts.push(name.to_os_string());
+    }
+    let mut dir = path.parent();
+    while let Some(d) = dir {
+        let Some(name) = d.file_name() else { break };
+        if !d.join("__init__.py").is_file() {
+            break;
+        }
+        parts.push(name.to_os_string());
+        dir = d.parent();
+    }
+    parts.iter().rev().collect()
+}
+
+/// Each path as given when all are plain relative paths, otherwise below the
+/// directory they all share.
+fn shared_root_paths<'a>(paths: impl Iterator<Item = &'a Path> + Clone) -> Vec<PathBuf> {
     let plain = |p: &Path| {
         p.components()
             .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
@@ -271,7 +301,7 @@ mod tests {
     fn relative_paths_are_kept_and_absolute_ones_share_a_root() {
         let rel = [PathBuf::from("./pkg/mod.py"), PathBuf::from("top.py")];
         assert_eq!(
-            page_paths(rel.iter().map(PathBuf::as_path)),
+            shared_root_paths(rel.iter().map(PathBuf::as_path)),
             [PathBuf::from("pkg/mod.py"), PathBuf::from("top.py")]
         );
         let abs = [
@@ -279,7 +309,7 @@ mod tests {
             PathBuf::from("/x/src/b.py"),
         ];
         assert_eq!(
-            page_paths(abs.iter().map(PathBuf::as_path)),
+            shared_root_paths(abs.iter().map(PathBuf::as_path)),
             [PathBuf::from("pkg/a.py"), PathBuf::from("b.py")]
         );
     }
