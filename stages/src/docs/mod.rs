@@ -67,7 +67,7 @@ pub(crate) fn register(registry: &mut Registry) {
             default_concurrency: DefaultConcurrency::One,
             sections: vec!["style"],
         },
-        |options, ctx| build(options, ctx),
+        build,
     );
 }
 

@@ -50,6 +50,9 @@ pub enum TokenMismatch {
     },
 }
 
+/// Events with the byte offset each starts at.
+type Events<'a> = Vec<(Event<'a>, usize)>;
+
 /// One step of the flattened tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Event<'a> {
@@ -229,19 +232,18 @@ fn docstring_statement<'t>(root: Node<'t>, span: &Range<usize>) -> Result<Node<'
 /// subtrees whose ranges are in `skip`, and the comments apart: tree-sitter
 /// attaches a comment to whichever node is open around it, so a comment that
 /// opened a body sits outside the body's block until a docstring precedes it.
-fn flatten<'a>(
-    root: Node<'_>,
-    text: &'a str,
-    skip: &[Range<usize>],
-) -> (Vec<(Event<'a>, usize)>, Vec<(Event<'a>, usize)>) {
+fn flatten<'a>(root: Node<'_>, text: &'a str, skip: &[Range<usize>]) -> (Events<'a>, Events<'a>) {
     let mut events = Vec::new();
     let mut comments = Vec::new();
     let mut cursor = root.walk();
     let mut descend = true;
     // The module is always one node, even when empty.
     events.push((Event::Enter(root.kind_id()), 0));
-    let has_children = cursor.goto_first_child();
-    while has_children {
+    if !cursor.goto_first_child() {
+        events.push((Event::Exit, text.len()));
+        return (events, comments);
+    }
+    loop {
         let node = cursor.node();
         if descend {
             let range = node.byte_range();
@@ -300,7 +302,7 @@ fn first_error_line(root: Node<'_>) -> usize {
             return node.start_position().row + 1;
         }
         let child = (0..node.child_count())
-            .filter_map(|i| node.child(i as u32))
+            .filter_map(|i| node.child(i))
             .find(|c| c.has_error());
         match child {
             Some(c) => cursor.reset(c),
@@ -402,12 +404,16 @@ pub(crate) fn line_of(text: &str, offset: usize) -> usize {
 mod tests {
     use super::*;
 
+    fn one(span: Range<usize>) -> Vec<Range<usize>> {
+        vec![span]
+    }
+
     #[test]
     fn an_inserted_docstring_passes() {
         let old = "def f(x):\n    return x\n";
         let new = "def f(x):\n    \"\"\"Doc.\"\"\"\n    return x\n";
         let lit = new.find("\"\"\"").unwrap_or(0);
-        assert_eq!(check_rewrite(old, new, &[], &[lit..lit + 10]), Ok(()));
+        assert_eq!(check_rewrite(old, new, &[], &one(lit..lit + 10)), Ok(()));
     }
 
     #[test]
@@ -415,7 +421,7 @@ mod tests {
         let old = "def f(x):\n    return x\n";
         let new = "def f(x):\n    \"\"\"Doc.\"\"\"\n    return y\n";
         let lit = new.find("\"\"\"").unwrap_or(0);
-        let err = check_rewrite(old, new, &[], &[lit..lit + 10]);
+        let err = check_rewrite(old, new, &[], &one(lit..lit + 10));
         assert!(
             matches!(err, Err(TokenMismatch::CodeChanged { line: 2, .. })),
             "{err:?}"
@@ -427,7 +433,7 @@ mod tests {
         let old = "def f(x):\n    # keep\n    return x\n";
         let new = "def f(x):\n    \"\"\"Doc.\"\"\"\n    # kept\n    return x\n";
         let lit = new.find("\"\"\"").unwrap_or(0);
-        assert!(check_rewrite(old, new, &[], &[lit..lit + 10]).is_err());
+        assert!(check_rewrite(old, new, &[], &one(lit..lit + 10)).is_err());
     }
 
     #[test]
@@ -444,7 +450,7 @@ mod tests {
     fn a_literal_that_ends_early_is_refused() {
         let old = "def f():\n    pass\n";
         let new = "def f():\n    \"\"\"a\"\"\" b \"\"\"\"\n    pass\n";
-        let err = check_rewrite(old, new, &[], &[13..27]);
+        let err = check_rewrite(old, new, &[], &one(13..27));
         assert!(err.is_err(), "{err:?}");
     }
 
@@ -454,7 +460,7 @@ mod tests {
         let new = "def f():\n    pass\n    \"\"\"Doc.\"\"\"\n";
         let lit = new.find("\"\"\"").unwrap_or(0);
         assert!(matches!(
-            check_rewrite(old, new, &[], &[lit..lit + 10]),
+            check_rewrite(old, new, &[], &one(lit..lit + 10)),
             Err(TokenMismatch::NotADocstring { .. })
         ));
     }
