@@ -188,6 +188,8 @@ impl FakeServer {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
+                // No Nagle delay: a small answer must not wait for the client's delayed ACK.
+                let _ = stream.set_nodelay(true);
                 let s = s.clone();
                 tokio::spawn(async move {
                     let _ = serve(stream, s).await;
@@ -310,8 +312,8 @@ async fn respond(
                     head.push_str(&format!("{k}: {v}\r\n"));
                 }
                 head.push_str("\r\n");
+                head.push_str(&body);
                 write.write_all(head.as_bytes()).await?;
-                write.write_all(body.as_bytes()).await?;
                 write.flush().await?;
                 return Ok(true);
             }
@@ -436,10 +438,10 @@ pub fn prompted_units(request: &Request) -> Vec<PromptedUnit> {
                 u.returns = r.starts_with("yes");
             } else if let Some(y) = line.strip_prefix("Yields: ") {
                 u.yields = y.starts_with("yes");
-            } else if let Some(r) = line.strip_prefix("Raises: ") {
-                if r != "none found" {
-                    u.raises = r.split(", ").map(str::to_string).collect();
-                }
+            } else if let Some(r) = line.strip_prefix("Raises: ")
+                && r != "none found"
+            {
+                u.raises = r.split(", ").map(str::to_string).collect();
             }
         }
     }
