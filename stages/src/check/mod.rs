@@ -109,6 +109,7 @@ pub struct CheckReport {
     considered: u64,
     considered_documented: u64,
     files: BTreeSet<PathBuf>,
+    last_path: Option<PathBuf>,
     findings: Vec<ReportFinding>,
     capture: Option<ReportOutput>,
 }
@@ -124,6 +125,7 @@ impl CheckReport {
             considered: 0,
             considered_documented: 0,
             files: BTreeSet::new(),
+            last_path: None,
             findings: Vec::new(),
             capture: None,
         }
@@ -197,8 +199,12 @@ impl Sink for CheckReport {
                 self.considered_documented += 1;
             }
         }
-        if !self.files.contains(&env.unit.path) {
-            self.files.insert(env.unit.path.clone());
+        // Units of a file arrive together: compare with the last path before the set.
+        if self.last_path.as_ref() != Some(&env.unit.path) {
+            self.last_path = Some(env.unit.path.clone());
+            if !self.files.contains(&env.unit.path) {
+                self.files.insert(env.unit.path.clone());
+            }
         }
         let name = env.unit.display_name();
         for f in &env.findings {

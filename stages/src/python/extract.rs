@@ -245,7 +245,13 @@ impl<'a> Extractor<'a> {
     }
 
     fn enter(&mut self, node: Node<'a>) {
-        if !node.is_named() {
+        // Most nodes matter to nobody: a table lookup by kind id skips them
+        // without comparing kind names.
+        if !interesting()
+            .get(usize::from(node.kind_id()))
+            .copied()
+            .unwrap_or(false)
+        {
             return;
         }
         match node.kind() {
@@ -526,6 +532,43 @@ fn unknown_future_feature(node: Node<'_>, text: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// Named node kinds [`Extractor::enter`] acts on.
+const INTERESTING: [&str; 16] = [
+    "function_definition",
+    "class_definition",
+    "decorated_definition",
+    "lambda",
+    "raise_statement",
+    "yield",
+    "return_statement",
+    "if_statement",
+    "elif_clause",
+    "for_statement",
+    "while_statement",
+    "except_clause",
+    "case_clause",
+    "print_statement",
+    "exec_statement",
+    "future_import_statement",
+];
+
+/// For each kind id of the grammar, whether it is one of [`INTERESTING`] (named).
+fn interesting() -> &'static [bool] {
+    static TABLE: std::sync::OnceLock<Vec<bool>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let language: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
+        (0..language.node_kind_count())
+            .map(|id| {
+                let id = u16::try_from(id).unwrap_or(u16::MAX);
+                language.node_kind_is_named(id)
+                    && language
+                        .node_kind_for_id(id)
+                        .is_some_and(|k| INTERESTING.contains(&k))
+            })
+            .collect()
+    })
 }
 
 /// Named children of `node` without comments.

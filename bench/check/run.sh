@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Times `docpipe run check` against ruff, interrogate and pydoclint on the same
+# copy of the CPython standard library, with a bare tree-sitter parse of the
+# same files on all cores as the floor. Prints a Markdown table of wall times,
+# ratios to the floor and peak memory, for BENCHMARKS.md ("## check").
+#
+# Needs python3 (with venv and pip), cargo, and network access to PyPI (and to
+# Debian's archive when hyperfine or GNU time are missing).
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+runs="${RUNS:-5}"
+
+if ! command -v hyperfine >/dev/null || [ ! -x /usr/bin/time ]; then
+    apt-get update -qq && apt-get install -y -qq hyperfine time >/dev/null
+fi
+
+echo "== tools" >&2
+python3 -m venv "$work/venv"
+"$work/venv/bin/pip" install -q ruff interrogate pydoclint
+bin="$work/venv/bin"
+
+echo "== copying the standard library (.py files, no site-packages)" >&2
+copy="$work/stdlib"
+python3 - "$copy" <<'PY'
+import os, shutil, sys, sysconfig
+src = sysconfig.get_paths()["stdlib"]
+dst = sys.argv[1]
+for d, dirs, files in os.walk(src):
+    dirs[:] = [x for x in dirs if x not in ("site-packages", "__pycache__")]
+    for f in files:
+        if f.endswith(".py"):
+            rel = os.path.relpath(os.path.join(d, f), src)
+            os.makedirs(os.path.join(dst, os.path.dirname(rel)), exist_ok=True)
+            shutil.copy2(os.path.join(d, f), os.path.join(dst, rel))
+PY
+files=$(find "$copy" -name '*.py' | wc -l)
+bytes=$(find "$copy" -name '*.py' -print0 | du -cb --files0-from=- | tail -1 | cut -f1)
+
+echo "== building docpipe and the parse floor (release)" >&2
+(cd "$repo" && cargo build --release -q && cargo build --release -q -p docpipe-stages --example parse_floor)
+docpipe="$repo/target/release/docpipe"
+floor="$repo/target/release/examples/parse_floor"
+
+cd "$work"
+declare -a names=(
+    "parse floor (tree-sitter, all cores)"
+    "docpipe run check --format json"
+    "ruff check --select D"
+    "ruff check --preview --select D,DOC"
+    "interrogate"
+    "pydoclint"
+)
+declare -a cmds=(
+    "$floor $copy"
+    "$docpipe run check $copy --format json"
+    "$bin/ruff check --no-cache --exit-zero --quiet --select D $copy"
+    "$bin/ruff check --no-cache --exit-zero --quiet --preview --select D,DOC $copy"
+    "$bin/interrogate --fail-under 0 --quiet $copy"
+    "$bin/pydoclint --quiet --style google $copy"
+)
+
+echo "== timing (hyperfine, $runs runs each)" >&2
+args=()
+for i in "${!cmds[@]}"; do
+    args+=(--command-name "${names[$i]}" "${cmds[$i]} >/dev/null 2>&1 || true")
+done
+hyperfine --warmup 1 --runs "$runs" --ignore-failure --export-json "$work/times.json" "${args[@]}" >&2
+
+echo "== peak memory (/usr/bin/time -v)" >&2
+: > "$work/rss.txt"
+for i in "${!cmds[@]}"; do
+    rss=$( { /usr/bin/time -v sh -c "${cmds[$i]} >/dev/null 2>&1" ; } 2>&1 | awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}')
+    echo "${names[$i]}	$rss" >> "$work/rss.txt"
+done
+
+echo "== definitions reported by docpipe vs python's ast" >&2
+"$docpipe" run check "$copy" --format json 2>/dev/null > "$work/check.json" || true
+
+python3 - "$work/times.json" "$work/rss.txt" "$work/check.json" "$files" "$bytes" "$(nproc)" <<'PY'
+import json, sys
+times = json.load(open(sys.argv[1]))["results"]
+rss = dict(line.rstrip("\n").split("\t") for line in open(sys.argv[2]) if "\t" in line)
+check = json.load(open(sys.argv[3]))
+files, size, cores = sys.argv[4], int(sys.argv[5]), sys.argv[6]
+floor = times[0]["mean"]
+dp = times[1]["mean"]
+print(f"Corpus: CPython standard library copy, {files} .py files, {size / 1e6:.1f} MB; {cores} cores.\n")
+print("| tool | mean wall (s) | ± σ | vs parse floor | docpipe is faster by | peak RSS (MB) |")
+print("|---|---:|---:|---:|---:|---:|")
+for t in times:
+    name = t["command"]
+    mb = int(rss.get(name, "0") or 0) / 1024
+    print(f"| {name} | {t['mean']:.3f} | {t['stddev'] or 0:.3f} | {t['mean'] / floor:.2f}x | {t['mean'] / dp:.2f}x | {mb:.0f} |")
+print(f"\ndocpipe check --format json: definitions={check.get('definitions')} undocumented={check.get('undocumented')} coverage={check.get('coverage', 0):.1f}% findings={len(check.get('findings', []))} file_errors={check.get('file_errors')}")
+PY
