@@ -105,6 +105,8 @@ pub enum ModelError {
     Exhausted {
         /// What the last attempt said.
         message: String,
+        /// Transport retries spent before giving up (requests sent = retries + 1).
+        retries: u32,
     },
     /// The request itself is wrong (400-class other than 401/403/429).
     #[error("request rejected ({status}): {message}")]
@@ -120,6 +122,16 @@ pub enum ModelError {
     /// Anything else.
     #[error("{0}")]
     Other(String),
+}
+
+impl ModelError {
+    /// Transport retries the failed call spent (zero unless it was exhausted).
+    pub fn retries(&self) -> u32 {
+        match self {
+            ModelError::Exhausted { retries, .. } => *retries,
+            _ => 0,
+        }
+    }
 }
 
 /// A chat-completion backend. Implementations handle their own transport

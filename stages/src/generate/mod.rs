@@ -351,7 +351,9 @@ impl Shared {
             let response = match answer {
                 Ok(r) => r,
                 Err(e) => {
-                    RunStats::add(&ctx.stats.model_requests, 1);
+                    // Every request sent counts, the retries of a call that gave up too.
+                    RunStats::add(&ctx.stats.model_requests, 1 + u64::from(e.retries()));
+                    RunStats::add(&ctx.stats.model_retries, u64::from(e.retries()));
                     let reason = self.describe(&e);
                     if matches!(e, ModelError::Auth { .. }) {
                         let _ = self.auth_failure.set(reason.clone());

@@ -121,6 +121,7 @@ impl HttpTransport {
                                 "gave up after {} attempt(s): {message}; raise `[model] max_retries` or lower `concurrency`/`rpm`",
                                 retries + 1
                             ),
+                            retries,
                         });
                     }
                     let wait = match hint {
