@@ -67,7 +67,9 @@ pub fn extract(file: &SourceFile) -> Result<Vec<CodeUnit>, Finding> {
         let message = if bad.is_missing() {
             format!("syntax error: expected `{}`", bad.kind())
         } else {
-            let snippet: String = text[bad.start_byte()..bad.end_byte()]
+            let snippet: String = text
+                .get(bad.start_byte()..bad.end_byte())
+                .unwrap_or("")
                 .lines()
                 .next()
                 .unwrap_or("")
@@ -700,12 +702,12 @@ fn docstring(text: &str, lines: &LineIndex, body: Node<'_>) -> Option<Docstring>
         }
         let start = part.child(0)?;
         let end = part.child(part.child_count().checked_sub(1)? as u32)?;
-        let opening = literal::opening(&text[start.start_byte()..start.end_byte()])?;
+        let opening = literal::opening(text.get(start.start_byte()..start.end_byte())?)?;
         if !literal::is_plain_str(opening.prefix) {
             return None;
         }
         literal::value(
-            &text[start.end_byte()..end.start_byte()],
+            text.get(start.end_byte()..end.start_byte())?,
             opening.prefix,
             &mut value,
         );
