@@ -33,4 +33,35 @@ pub trait Style: Send + Sync {
     /// Structure of an existing docstring (its cleaned value). Never fails:
     /// text it does not understand lands in `description` or `sections`.
     fn parse(&self, text: &str) -> DocModel;
+
+    /// An existing docstring split the way a person wrote it, so that a
+    /// writer can complete it without rewording or rewrapping their text.
+    ///
+    /// `text` is the docstring's value, as for [`parse`](Style::parse). The
+    /// default returns `None`: the style cannot tell where its free-text head
+    /// ends, and a writer falls back to rendering the whole merged model from
+    /// `parse`. A style that overrides this keeps `parse` unchanged (its round
+    /// trip is not affected).
+    fn parse_written(&self, text: &str) -> Option<WrittenDoc> {
+        let _ = text;
+        None
+    }
+}
+
+/// A docstring as a person wrote it: see [`Style::parse_written`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WrittenDoc {
+    /// The free-text head exactly as written: the lines of the cleaned
+    /// docstring (as `inspect.cleandoc` gives them) before the first section
+    /// the style recognises, trailing blank lines dropped, joined by `\n`.
+    /// Empty when the docstring starts with a section.
+    pub head: String,
+    /// The structure, like [`Style::parse`] gives it, except that free text
+    /// (the description and the descriptions of parameters, return and yielded
+    /// values and exceptions) keeps the person's line breaks: consecutive plain
+    /// lines are joined with `\n`, not with a space. Rendering it keeps them.
+    pub doc: DocModel,
+    /// The part of `doc.description` that is not in `head`: free text the
+    /// person wrote after a section (with line breaks kept), empty when none.
+    pub rest: String,
 }

@@ -17,10 +17,11 @@
 //! ```
 
 use docpipe_core::model::{DocModel, DocParam, DocRaise, DocReturn, DocSection};
-use docpipe_core::style::{RenderOptions, Style};
+use docpipe_core::style::{RenderOptions, Style, WrittenDoc};
 
 use super::text::{
-    self, cleandoc, columns, parse_free, parse_verbatim, render_free, render_verbatim, split_colon,
+    self, Breaks, cleandoc, columns, parse_free_as, parse_verbatim, render_free, render_verbatim,
+    split_colon,
 };
 use super::{SectionKind, item_description, items, render_item, section_kind};
 
@@ -95,39 +96,78 @@ impl Style for GoogleStyle {
     }
 
     fn parse(&self, text: &str) -> DocModel {
-        let lines = cleandoc(text);
-        let header = |i: usize| -> Option<(SectionKind, String)> {
-            let l = &lines[i];
-            let title = l.strip_suffix(':')?;
-            if l.starts_with(' ') {
-                return None;
-            }
-            section_kind(title).map(|k| (k, title.trim().to_string()))
-        };
-        let mut doc = DocModel::default();
-        let (summary, mut i) = text::summary(&lines, |i| header(i).is_some());
-        doc.summary = summary;
-        let mut description: Vec<String> = Vec::new();
-        while i < lines.len() {
-            let Some((kind, title)) = header(i) else {
-                description.push(lines[i].clone());
-                i += 1;
-                continue;
-            };
-            i += 1;
-            let start = i;
-            while i < lines.len() && (lines[i].is_empty() || lines[i].starts_with(' ')) {
-                i += 1;
-            }
-            let body = &lines[start..i];
-            apply_section(&mut doc, kind, title, body);
-        }
-        doc.description = parse_free(&description);
-        doc
+        scan(text, Breaks::Join).doc
+    }
+
+    fn parse_written(&self, text: &str) -> Option<WrittenDoc> {
+        Some(scan(text, Breaks::Keep))
     }
 }
 
-fn apply_section(doc: &mut DocModel, kind: SectionKind, title: String, body: &[String]) {
+/// Parses `text`; the head ends at the first section header.
+fn scan(text: &str, breaks: Breaks) -> WrittenDoc {
+    let lines = cleandoc(text);
+    let header = |i: usize| -> Option<(SectionKind, String)> {
+        let l = &lines[i];
+        let title = l.strip_suffix(':')?;
+        if l.starts_with(' ') {
+            return None;
+        }
+        section_kind(title).map(|k| (k, title.trim().to_string()))
+    };
+    let mut doc = DocModel::default();
+    let (summary, mut i) = text::summary(&lines, |i| header(i).is_some());
+    doc.summary = summary;
+    let mut description: Vec<String> = Vec::new();
+    // The first header's line, and how many description lines came before it.
+    let mut head_end: Option<(usize, usize)> = None;
+    while i < lines.len() {
+        let Some((kind, title)) = header(i) else {
+            description.push(lines[i].clone());
+            i += 1;
+            continue;
+        };
+        let at = i;
+        i += 1;
+        let start = i;
+        while i < lines.len() && (lines[i].is_empty() || lines[i].starts_with(' ')) {
+            i += 1;
+        }
+        let body = &lines[start..i];
+        let verbatim = matches!(
+            kind,
+            SectionKind::Examples | SectionKind::Notes | SectionKind::Other
+        );
+        if breaks == Breaks::Keep
+            && verbatim
+            && head_end.is_none()
+            && body.iter().all(|l| l.is_empty())
+        {
+            // A title over unindented text (`Examples:` then code at the
+            // margin) is part of what the person wrote before any section;
+            // as an empty section the title would be lost.
+            description.extend(lines[at..i].iter().cloned());
+            continue;
+        }
+        head_end.get_or_insert((at, description.len()));
+        apply_section(&mut doc, kind, title, body, breaks);
+    }
+    let (head_line, head_description) = head_end.unwrap_or((lines.len(), description.len()));
+    doc.description = parse_free_as(&description, breaks);
+    WrittenDoc {
+        head: text::head(&lines, head_line),
+        rest: parse_free_as(&description[head_description..], breaks),
+        doc,
+    }
+}
+
+fn apply_section(
+    doc: &mut DocModel,
+    kind: SectionKind,
+    title: String,
+    body: &[String],
+    breaks: Breaks,
+) {
     match kind {
         SectionKind::Params => {
             for (first, cont) in items(body) {
@@ -136,12 +176,12 @@ fn apply_section(doc: &mut DocModel, kind: SectionKind, title: String, body: &[S
                 doc.params.push(DocParam {
                     name,
                     ty,
-                    description: item_description(rest, &cont),
+                    description: item_description(rest, &cont, breaks),
                 });
             }
         }
         SectionKind::Returns | SectionKind::Yields => {
-            let value = typed_value(body);
+            let value = typed_value(body, breaks);
             if kind == SectionKind::Returns {
                 doc.returns = Some(value);
             } else {
@@ -153,7 +193,7 @@ fn apply_section(doc: &mut DocModel, kind: SectionKind, title: String, body: &[S
                 let (exc, rest) = split_colon(&first).unwrap_or((first.as_str(), ""));
                 doc.raises.push(DocRaise {
                     exception: exc.trim().to_string(),
-                    description: item_description(rest, &cont),
+                    description: item_description(rest, &cont, breaks),
                 });
             }
         }
@@ -182,7 +222,7 @@ fn name_and_type(head: &str) -> (String, Option<String>) {
 }
 
 /// A Returns/Yields body: `type: description` or a description alone.
-fn typed_value(body: &[String]) -> DocReturn {
+fn typed_value(body: &[String], breaks: Breaks) -> DocReturn {
     let lines: Vec<String> = {
         let m = body
             .iter()
@@ -203,12 +243,12 @@ fn typed_value(body: &[String]) -> DocReturn {
         let cont = dedent(&cont);
         return DocReturn {
             ty: Some(head.to_string()),
-            description: item_description(rest, &cont),
+            description: item_description(rest, &cont, breaks),
         };
     }
     DocReturn {
         ty: None,
-        description: parse_free(&lines),
+        description: parse_free_as(&lines, breaks),
     }
 }
 
@@ -265,6 +305,22 @@ mod tests {
         );
         assert_eq!(doc.raises[0].exception, "IOError");
         assert_eq!(doc.sections[0].title, "See Also");
+    }
+
+    #[test]
+    fn parse_written_keeps_the_head_the_rest_and_line_breaks() {
+        let text = "+\n    phrase = word\n        obs-phrase = word\n\n    Args:\n        x: One,\n            two.\n\n    Returns:\n        int: Three,\n            four.\n    Later,\n    text.\n    ";
+        let written = GoogleStyle.parse_written(text).unwrap_or_default();
+        assert_eq!(written.head, "+\nphrase = word\n    obs-phrase = word");
+        assert_eq!(written.rest, "Later,\ntext.");
+        assert_eq!(written.doc.params[0].description, "One,\ntwo.");
+        assert_eq!(
+            written.doc.returns.map(|r| r.description),
+            Some("Three,\nfour.".into())
+        );
+        let parsed = GoogleStyle.parse(text);
+        assert_eq!(parsed.summary, "+ phrase = word obs-phrase = word");
+        assert_eq!(parsed.params[0].description, "One, two.");
     }
 
     #[test]

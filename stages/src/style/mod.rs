@@ -168,14 +168,15 @@ pub(crate) fn items(lines: &[String]) -> Vec<(String, Vec<String>)> {
     out
 }
 
-/// An item's description: the text after the head on its first line, then its continuation.
-pub(crate) fn item_description(first_rest: &str, cont: &[String]) -> String {
+/// An item's description: the text after the head on its first line, then
+/// its continuation, plain lines joined or kept as `breaks` says.
+pub(crate) fn item_description(first_rest: &str, cont: &[String], breaks: text::Breaks) -> String {
     let mut lines = Vec::with_capacity(cont.len() + 1);
     if !first_rest.trim().is_empty() {
         lines.push(first_rest.trim().to_string());
     }
     lines.extend(cont.iter().cloned());
-    text::parse_free(&lines)
+    text::parse_free_as(&lines, breaks)
 }
 
 /// Renders an item: `head` then the description, wrapped, continuation lines at `cont_indent`.

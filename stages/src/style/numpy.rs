@@ -16,10 +16,11 @@
 //! ```
 
 use docpipe_core::model::{DocModel, DocParam, DocRaise, DocReturn, DocSection};
-use docpipe_core::style::{RenderOptions, Style};
+use docpipe_core::style::{RenderOptions, Style, WrittenDoc};
 
 use super::text::{
-    self, cleandoc, columns, indent_of, parse_free, parse_verbatim, render_free, render_verbatim,
+    self, Breaks, cleandoc, columns, indent_of, parse_free_as, parse_verbatim, render_free,
+    render_verbatim,
 };
 use super::{SectionKind, item_description, items, section_kind};
 
@@ -93,41 +94,63 @@ impl Style for NumpyStyle {
     }
 
     fn parse(&self, text: &str) -> DocModel {
-        let lines = cleandoc(text);
-        let is_header = |i: usize| {
-            !lines[i].trim().is_empty()
-                && !lines[i].starts_with(' ')
-                && lines.get(i + 1).is_some_and(|u| {
-                    let u = u.trim();
-                    u.len() >= 3 && u.chars().all(|c| c == '-')
-                })
-        };
-        let mut doc = DocModel::default();
-        let (summary, mut i) = text::summary(&lines, is_header);
-        doc.summary = summary;
-        let mut description = Vec::new();
-        while i < lines.len() {
-            if !is_header(i) {
-                description.push(lines[i].clone());
-                i += 1;
-                continue;
-            }
-            let title = lines[i].trim().to_string();
-            i += 2;
-            let start = i;
-            while i < lines.len() && !is_header(i) {
-                i += 1;
-            }
-            let body = &lines[start..i];
-            let kind = section_kind(&title).unwrap_or(SectionKind::Other);
-            apply_section(&mut doc, kind, title, body);
-        }
-        doc.description = parse_free(&description);
-        doc
+        scan(text, Breaks::Join).doc
+    }
+
+    fn parse_written(&self, text: &str) -> Option<WrittenDoc> {
+        Some(scan(text, Breaks::Keep))
     }
 }
 
-fn apply_section(doc: &mut DocModel, kind: SectionKind, title: String, body: &[String]) {
+/// Parses `text`; the head ends at the first underlined title.
+fn scan(text: &str, breaks: Breaks) -> WrittenDoc {
+    let lines = cleandoc(text);
+    let is_header = |i: usize| {
+        !lines[i].trim().is_empty()
+            && !lines[i].starts_with(' ')
+            && lines.get(i + 1).is_some_and(|u| {
+                let u = u.trim();
+                u.len() >= 3 && u.chars().all(|c| c == '-')
+            })
+    };
+    let mut doc = DocModel::default();
+    let (summary, mut i) = text::summary(&lines, is_header);
+    doc.summary = summary;
+    let mut description = Vec::new();
+    let mut head_end = None;
+    while i < lines.len() {
+        if !is_header(i) {
+            description.push(lines[i].clone());
+            i += 1;
+            continue;
+        }
+        head_end.get_or_insert(i);
+        let title = lines[i].trim().to_string();
+        i += 2;
+        let start = i;
+        while i < lines.len() && !is_header(i) {
+            i += 1;
+        }
+        let body = &lines[start..i];
+        let kind = section_kind(&title).unwrap_or(SectionKind::Other);
+        apply_section(&mut doc, kind, title, body, breaks);
+    }
+    doc.description = parse_free_as(&description, breaks);
+    WrittenDoc {
+        // Every line outside a section comes before the first one.
+        head: text::head(&lines, head_end.unwrap_or(lines.len())),
+        rest: String::new(),
+        doc,
+    }
+}
+
+fn apply_section(
+    doc: &mut DocModel,
+    kind: SectionKind,
+    title: String,
+    body: &[String],
+    breaks: Breaks,
+) {
     match kind {
         SectionKind::Params => {
             for (head, cont) in items(body) {
@@ -141,7 +164,7 @@ fn apply_section(doc: &mut DocModel, kind: SectionKind, title: String, body: &[S
                 doc.params.push(DocParam {
                     name,
                     ty,
-                    description: item_description("", &cont),
+                    description: item_description("", &cont, breaks),
                 });
             }
         }
@@ -157,12 +180,12 @@ fn apply_section(doc: &mut DocModel, kind: SectionKind, title: String, body: &[S
                         .to_string();
                     DocReturn {
                         ty: Some(ty),
-                        description: item_description("", &cont),
+                        description: item_description("", &cont, breaks),
                     }
                 }
                 _ => DocReturn {
                     ty: None,
-                    description: parse_free(body),
+                    description: parse_free_as(body, breaks),
                 },
             };
             if kind == SectionKind::Returns {
@@ -175,7 +198,7 @@ fn apply_section(doc: &mut DocModel, kind: SectionKind, title: String, body: &[S
             for (head, cont) in items(body) {
                 doc.raises.push(DocRaise {
                     exception: head.trim().to_string(),
-                    description: item_description("", &cont),
+                    description: item_description("", &cont, breaks),
                 });
             }
         }
@@ -210,6 +233,19 @@ mod tests {
                 title: "See Also".into(),
                 body: "mean".into()
             }]
+        );
+    }
+
+    #[test]
+    fn parse_written_keeps_the_head_and_line_breaks() {
+        let text = "Sum values,\n    line by line.\n\n    Parameters\n    ----------\n    a : int\n        First,\n        second.\n    ";
+        let written = NumpyStyle.parse_written(text).unwrap_or_default();
+        assert_eq!(written.head, "Sum values,\nline by line.");
+        assert_eq!(written.rest, "");
+        assert_eq!(written.doc.params[0].description, "First,\nsecond.");
+        assert_eq!(
+            NumpyStyle.parse(text).params[0].description,
+            "First, second."
         );
     }
 

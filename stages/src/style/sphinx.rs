@@ -14,10 +14,11 @@
 //! `.. rubric:: Title` followed by the body.
 
 use docpipe_core::model::{DocModel, DocParam, DocRaise, DocReturn, DocSection};
-use docpipe_core::style::{RenderOptions, Style};
+use docpipe_core::style::{RenderOptions, Style, WrittenDoc};
 
 use super::text::{
-    self, cleandoc, columns, indent_of, parse_free, parse_verbatim, render_free, render_verbatim,
+    self, Breaks, cleandoc, columns, indent_of, parse_free_as, parse_verbatim, render_free,
+    render_verbatim,
 };
 use super::{SectionKind, item_description, render_item, section_kind};
 
@@ -48,7 +49,7 @@ impl Style for SphinxStyle {
             out.push(".. note::".into());
             render_verbatim(&doc.notes, 4, &mut out);
         }
-        let examples = (!doc.examples.is_empty()).then(|| ("Examples", doc.examples.as_str()));
+        let examples = (!doc.examples.is_empty()).then_some(("Examples", doc.examples.as_str()));
         for (title, body) in examples.into_iter().chain(
             doc.sections
                 .iter()
@@ -104,64 +105,88 @@ impl Style for SphinxStyle {
     }
 
     fn parse(&self, text: &str) -> DocModel {
-        let lines = cleandoc(text);
-        let is_field = |l: &str| l.starts_with(':') && field_split(l).is_some();
-        let is_block_start = |l: &str| is_field(l) || l.starts_with(".. ");
-        let mut doc = DocModel::default();
-        let (summary, mut i) = text::summary(&lines, |i| is_block_start(&lines[i]));
-        doc.summary = summary;
-        let mut description = Vec::new();
-        while i < lines.len() {
-            let line = lines[i].clone();
-            if let Some((spec, rest)) = field_split(&line).filter(|_| line.starts_with(':')) {
-                i += 1;
-                let start = i;
-                while i < lines.len() && (lines[i].is_empty() || indent_of(&lines[i]) > 0) {
-                    i += 1;
-                }
-                let cont = dedent(trim_blank_end(&lines[start..i]));
-                if !apply_field(&mut doc, spec, rest, &cont) {
-                    // A field docpipe does not model (`:meta:`, `:ivar x:`) stays in the description.
-                    if !description.is_empty() {
-                        description.push(String::new());
-                    }
-                    description.extend(lines[start - 1..i].iter().cloned());
-                }
-            } else if let Some(rest) = line
-                .strip_prefix(".. note::")
-                .or_else(|| line.strip_prefix(".. notes::"))
-            {
-                i += 1;
-                let start = i;
-                while i < lines.len() && (lines[i].is_empty() || indent_of(&lines[i]) > 0) {
-                    i += 1;
-                }
-                let mut body = Vec::new();
-                if !rest.trim().is_empty() {
-                    body.push(rest.trim().to_string());
-                }
-                body.extend(dedent(&lines[start..i]));
-                doc.notes = parse_verbatim(&body);
-            } else if let Some(title) = line.strip_prefix(".. rubric::") {
-                i += 1;
-                let start = i;
-                while i < lines.len() && !is_block_start(&lines[i]) {
-                    i += 1;
-                }
-                let body = parse_verbatim(&lines[start..i]);
-                let title = title.trim().to_string();
-                match section_kind(&title) {
-                    Some(SectionKind::Examples) => doc.examples = body,
-                    Some(SectionKind::Notes) => doc.notes = body,
-                    _ => doc.sections.push(DocSection { title, body }),
-                }
-            } else {
-                description.push(line);
+        scan(text, Breaks::Join).doc
+    }
+
+    fn parse_written(&self, text: &str) -> Option<WrittenDoc> {
+        Some(scan(text, Breaks::Keep))
+    }
+}
+
+/// Parses `text`; the head ends at the first block the model holds: a field it
+/// has (`:param:`, `:returns:`...), a `.. note::` or a `.. rubric::`. Fields it
+/// does not have (`:ivar x:`) and other directives stay in the description.
+fn scan(text: &str, breaks: Breaks) -> WrittenDoc {
+    let lines = cleandoc(text);
+    let is_field = |l: &str| l.starts_with(':') && field_split(l).is_some();
+    let is_block_start = |l: &str| is_field(l) || l.starts_with(".. ");
+    let mut doc = DocModel::default();
+    let (summary, mut i) = text::summary(&lines, |i| is_block_start(&lines[i]));
+    doc.summary = summary;
+    let mut description = Vec::new();
+    // The first modelled block's line, and how many description lines came before it.
+    let mut head_end: Option<(usize, usize)> = None;
+    while i < lines.len() {
+        let line = lines[i].clone();
+        let at = i;
+        if let Some((spec, rest)) = field_split(&line).filter(|_| line.starts_with(':')) {
+            i += 1;
+            let start = i;
+            while i < lines.len() && (lines[i].is_empty() || indent_of(&lines[i]) > 0) {
                 i += 1;
             }
+            let cont = dedent(trim_blank_end(&lines[start..i]));
+            let before = description.len();
+            if apply_field(&mut doc, spec, rest, &cont, breaks) {
+                head_end.get_or_insert((at, before));
+            } else {
+                // A field docpipe does not model (`:meta:`, `:ivar x:`) stays in the description.
+                if !description.is_empty() {
+                    description.push(String::new());
+                }
+                description.extend(lines[start - 1..i].iter().cloned());
+            }
+        } else if let Some(rest) = line
+            .strip_prefix(".. note::")
+            .or_else(|| line.strip_prefix(".. notes::"))
+        {
+            head_end.get_or_insert((at, description.len()));
+            i += 1;
+            let start = i;
+            while i < lines.len() && (lines[i].is_empty() || indent_of(&lines[i]) > 0) {
+                i += 1;
+            }
+            let mut body = Vec::new();
+            if !rest.trim().is_empty() {
+                body.push(rest.trim().to_string());
+            }
+            body.extend(dedent(&lines[start..i]));
+            doc.notes = parse_verbatim(&body);
+        } else if let Some(title) = line.strip_prefix(".. rubric::") {
+            head_end.get_or_insert((at, description.len()));
+            i += 1;
+            let start = i;
+            while i < lines.len() && !is_block_start(&lines[i]) {
+                i += 1;
+            }
+            let body = parse_verbatim(&lines[start..i]);
+            let title = title.trim().to_string();
+            match section_kind(&title) {
+                Some(SectionKind::Examples) => doc.examples = body,
+                Some(SectionKind::Notes) => doc.notes = body,
+                _ => doc.sections.push(DocSection { title, body }),
+            }
+        } else {
+            description.push(line);
+            i += 1;
         }
-        doc.description = parse_free(&description);
-        doc
+    }
+    let (head_line, head_description) = head_end.unwrap_or((lines.len(), description.len()));
+    doc.description = parse_free_as(&description, breaks);
+    WrittenDoc {
+        head: text::head(&lines, head_line),
+        rest: parse_free_as(&description[head_description..], breaks),
+        doc,
     }
 }
 
@@ -212,10 +237,18 @@ fn param_mut<'a>(doc: &'a mut DocModel, name: &str) -> &'a mut DocParam {
 }
 
 /// Applies a field; `false` when the field is not one the model has.
-fn apply_field(doc: &mut DocModel, spec: &str, rest: &str, cont: &[String]) -> bool {
+fn apply_field(
+    doc: &mut DocModel,
+    spec: &str,
+    rest: &str,
+    cont: &[String],
+    breaks: Breaks,
+) -> bool {
     let (kind, arg) = spec.split_once(char::is_whitespace).unwrap_or((spec, ""));
     let arg = arg.trim();
-    let description = item_description(rest, cont);
+    let description = item_description(rest, cont, breaks);
+    // A type is one line even when written over several.
+    let ty = || item_description(rest, cont, Breaks::Join);
     match kind {
         "param" | "parameter" | "arg" | "argument" | "key" | "keyword" => {
             let (ty, name) = match arg.rsplit_once(char::is_whitespace) {
@@ -228,19 +261,19 @@ fn apply_field(doc: &mut DocModel, spec: &str, rest: &str, cont: &[String]) -> b
                 p.ty = ty;
             }
         }
-        "type" => param_mut(doc, arg).ty = Some(description),
+        "type" => param_mut(doc, arg).ty = Some(ty()),
         "returns" | "return" => {
             doc.returns
                 .get_or_insert_with(DocReturn::default)
                 .description = description
         }
-        "rtype" => doc.returns.get_or_insert_with(DocReturn::default).ty = Some(description),
+        "rtype" => doc.returns.get_or_insert_with(DocReturn::default).ty = Some(ty()),
         "yields" | "yield" => {
             doc.yields
                 .get_or_insert_with(DocReturn::default)
                 .description = description
         }
-        "ytype" => doc.yields.get_or_insert_with(DocReturn::default).ty = Some(description),
+        "ytype" => doc.yields.get_or_insert_with(DocReturn::default).ty = Some(ty()),
         "raises" | "raise" | "except" | "exception" => doc.raises.push(DocRaise {
             exception: arg.to_string(),
             description,
@@ -276,5 +309,15 @@ mod tests {
             })
         );
         assert_eq!(doc.raises[0].exception, "OSError");
+    }
+
+    #[test]
+    fn parse_written_ends_the_head_at_the_first_modelled_field() {
+        let text = "Open it,\nas written.\n\n:meta private:\n:param path: Where\n    it is.\n:type path: a\n    b\n\nAfter the fields.\n";
+        let written = SphinxStyle.parse_written(text).unwrap_or_default();
+        assert_eq!(written.head, "Open it,\nas written.\n\n:meta private:");
+        assert_eq!(written.rest, "After the fields.");
+        assert_eq!(written.doc.params[0].description, "Where\nit is.");
+        assert_eq!(written.doc.params[0].ty.as_deref(), Some("a b"));
     }
 }

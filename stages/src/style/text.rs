@@ -136,8 +136,18 @@ pub(crate) fn render_free(text: &str, indent: usize, width: usize, out: &mut Vec
     }
 }
 
-/// Free text from dedented `lines` (see the module documentation).
-pub(crate) fn parse_free(lines: &[String]) -> String {
+/// What parsing free text does with consecutive plain lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Breaks {
+    /// Joined with one space: the normalised form `parse` gives.
+    Join,
+    /// Kept as written (joined with `\n`), for merging into what a person wrote.
+    Keep,
+}
+
+/// Free text from dedented `lines` (see the module documentation), plain
+/// lines joined (the normalised form) or kept as `breaks` says.
+pub(crate) fn parse_free_as(lines: &[String], breaks: Breaks) -> String {
     let margin = lines
         .iter()
         .filter(|l| !l.trim().is_empty())
@@ -158,7 +168,7 @@ pub(crate) fn parse_free(lines: &[String]) -> String {
         if blank {
             out.push_str("\n\n");
             blank = false;
-        } else if plain && prev_plain {
+        } else if plain && prev_plain && breaks == Breaks::Join {
             out.push(' ');
         } else if !out.is_empty() {
             out.push('\n');
@@ -211,6 +221,16 @@ pub(crate) fn summary(lines: &[String], is_header: impl Fn(usize) -> bool) -> (S
         i += 1;
     }
     (parts.join(" "), i)
+}
+
+/// The first `end` cleaned `lines` as written, trailing blank lines dropped.
+pub(crate) fn head(lines: &[String], end: usize) -> String {
+    let kept = &lines[..end.min(lines.len())];
+    let len = kept
+        .iter()
+        .rposition(|l| !l.trim().is_empty())
+        .map_or(0, |p| p + 1);
+    kept[..len].join("\n")
 }
 
 /// Renders the summary wrapped so the first line leaves room for the opening quotes.
@@ -271,6 +291,42 @@ mod tests {
         let mut out = Vec::new();
         render_free(text, 4, 30, &mut out);
         assert!(out.iter().all(|l| l.chars().count() <= 30), "{out:?}");
-        assert_eq!(parse_free(&out), text);
+        assert_eq!(parse_free_as(&out, Breaks::Join), text);
+    }
+
+    #[test]
+    fn kept_breaks_survive_rendering() {
+        let lines: Vec<String> = [
+            "phrase = 1*word",
+            "obs-phrase = word",
+            "",
+            "Next paragraph.",
+        ]
+        .iter()
+        .map(|l| l.to_string())
+        .collect();
+        assert_eq!(
+            parse_free_as(&lines, Breaks::Join),
+            "phrase = 1*word obs-phrase = word\n\nNext paragraph."
+        );
+        let kept = parse_free_as(&lines, Breaks::Keep);
+        assert_eq!(
+            kept,
+            "phrase = 1*word\nobs-phrase = word\n\nNext paragraph."
+        );
+        let mut out = Vec::new();
+        render_free(&kept, 0, 88, &mut out);
+        assert_eq!(out, lines);
+    }
+
+    #[test]
+    fn head_drops_trailing_blank_lines_only() {
+        let lines: Vec<String> = ["+", "  indented", "", "Args:"]
+            .iter()
+            .map(|l| l.to_string())
+            .collect();
+        assert_eq!(head(&lines, 3), "+\n  indented");
+        assert_eq!(head(&lines, 0), "");
+        assert_eq!(head(&lines, 9), "+\n  indented\n\nArgs:");
     }
 }

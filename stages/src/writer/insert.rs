@@ -124,6 +124,10 @@ pub fn splice_for(file: &SourceFile, edit: &DocEdit<'_>) -> Result<Splice, Place
         replacement.push_str(&literal);
         let end = replacement.len();
         replacement.push_str(newline);
+        if unit.kind == UnitKind::Class {
+            // PEP 257: a blank line between a class docstring and the class body.
+            replacement.push_str(newline);
+        }
         replacement.push_str(indent);
         return Ok(Splice {
             range: colon.len()..body.start,
@@ -150,9 +154,13 @@ pub fn splice_for(file: &SourceFile, edit: &DocEdit<'_>) -> Result<Splice, Place
     if at_line_start || offset < text.len() {
         replacement.push_str(newline);
     }
-    // A blank line between a module docstring and the code after it.
+    // A blank line between a module or class docstring and the code after it
+    // (PEP 257; ruff D204 for a class).
     let rest = &text[offset..];
-    if unit.kind == UnitKind::Module && !rest.is_empty() && !starts_with_blank_line(rest) {
+    if matches!(unit.kind, UnitKind::Module | UnitKind::Class)
+        && !rest.is_empty()
+        && !starts_with_blank_line(rest)
+    {
         replacement.push_str(newline);
     }
     Ok(Splice {

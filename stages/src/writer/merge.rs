@@ -1,7 +1,60 @@
 //! Merging a generated docstring into the one a person wrote: what the person
 //! wrote wins, what is missing is added, parameters that left the signature go.
+//!
+//! What the person wrote is kept as they wrote it where the style can tell
+//! ([`Style::parse_written`]): their summary and description (everything
+//! before the first section) line for line, and the descriptions of the items
+//! they documented with their line breaks. Only the sections are rendered.
 
 use docpipe_core::model::{CodeUnit, DocModel, DocParam, DocRaise, DocReturn, ParamKind, UnitKind};
+use docpipe_core::style::{RenderOptions, Style};
+
+/// The docstring body to write for `unit`, whose docstring a person wrote
+/// (`value`, as Python reads it; `existing` is its parse), completed with the
+/// generated `draft`.
+///
+/// When `style` splits the docstring as written, the person's head (summary
+/// and description) is kept exactly, lines, wording and indentation, followed
+/// by the sections of the [`merge`]d model rendered by `style`, in which the
+/// person's item descriptions keep their line breaks. A person's free text
+/// after a section follows the head; without a description of their own, the
+/// draft's follows it. A docstring that starts with a section (no summary)
+/// and a style that cannot split get the whole merged model rendered.
+pub fn render_merged(
+    style: &dyn Style,
+    unit: &CodeUnit,
+    value: &str,
+    existing: &DocModel,
+    draft: &DocModel,
+    options: &RenderOptions,
+) -> String {
+    let Some(written) = style.parse_written(value) else {
+        return style.render(&merge(unit, existing, draft), options);
+    };
+    let merged = merge(unit, &written.doc, draft);
+    if written.head.trim().is_empty() || written.doc.summary.trim().is_empty() {
+        return style.render(&merged, options);
+    }
+    let description = if written.doc.description.trim().is_empty() {
+        merged.description
+    } else {
+        written.rest
+    };
+    let sections = DocModel {
+        summary: String::new(),
+        description,
+        ..merged
+    };
+    let rendered = style.render(&sections, options);
+    // Without a summary a style may start with the blank line it puts before
+    // the description.
+    let rendered = rendered.trim_start_matches(['\n', '\r']);
+    if rendered.trim().is_empty() {
+        written.head
+    } else {
+        format!("{}\n\n{rendered}", written.head)
+    }
+}
 
 /// The docstring to write for `unit` when it already has `existing` and the
 /// generator proposed `draft`.
@@ -200,6 +253,72 @@ mod tests {
         assert_eq!(
             merged.returns.map(|r| r.description),
             Some("The sum.".into())
+        );
+    }
+
+    fn draft() -> DocModel {
+        DocModel {
+            summary: "Theirs.".into(),
+            description: "Generated text.".into(),
+            params: vec![param("a", "Their a."), param("b", "Their b.")],
+            returns: Some(DocReturn {
+                ty: None,
+                description: "The sum.".into(),
+            }),
+            ..DocModel::default()
+        }
+    }
+
+    fn render_google(value: &str) -> String {
+        let style = crate::style::GoogleStyle;
+        render_merged(
+            &style,
+            &unit(&["a", "b"]),
+            value,
+            &style.parse(value),
+            &draft(),
+            &RenderOptions::default(),
+        )
+    }
+
+    #[test]
+    fn keeps_the_head_and_item_line_breaks_as_written() {
+        let value = "phrase = 1*word / obs-phrase\n        obs-phrase = word *(word)\n\n    One line,\n    and a deliberate break.\n\n    Args:\n        a: My a,\n            on two lines.\n        gone: Old.\n    ";
+        assert_eq!(
+            render_google(value),
+            "phrase = 1*word / obs-phrase\n    obs-phrase = word *(word)\n\nOne line,\nand a deliberate break.\n\nArgs:\n    a: My a,\n        on two lines.\n    b: Their b.\n\nReturns:\n    The sum."
+        );
+    }
+
+    #[test]
+    fn a_summary_alone_gets_the_generated_description() {
+        assert_eq!(
+            render_google("+\n    Mine,\n    as written.\n    "),
+            "+\nMine,\nas written.\n\nGenerated text.\n\nArgs:\n    a: Their a.\n    b: Their b.\n\nReturns:\n    The sum."
+        );
+    }
+
+    #[test]
+    fn text_after_a_section_follows_the_head() {
+        assert_eq!(
+            render_google("Mine.\n\nArgs:\n    a: My a.\nLater text,\nkept.\n"),
+            "Mine.\n\nLater text,\nkept.\n\nArgs:\n    a: My a.\n    b: Their b.\n\nReturns:\n    The sum."
+        );
+    }
+
+    #[test]
+    fn a_docstring_without_summary_gets_the_generated_one() {
+        assert_eq!(
+            render_google("\n    Args:\n        a: My a.\n    "),
+            "Theirs.\n\nGenerated text.\n\nArgs:\n    a: My a.\n    b: Their b.\n\nReturns:\n    The sum."
+        );
+    }
+
+    #[test]
+    fn a_title_over_unindented_text_stays_in_the_head() {
+        assert_eq!(
+            render_google("Mine.\n\nExamples:\n\nf(1, 2)\n"),
+            "Mine.\n\nExamples:\n\nf(1, 2)\n\nArgs:\n    a: Their a.\n    b: Their b.\n\nReturns:\n    The sum."
         );
     }
 }

@@ -241,12 +241,19 @@ impl FileJob {
             let Some(draft) = env.draft.as_ref() else {
                 continue;
             };
-            let doc = match (&env.existing, &env.unit.docstring) {
-                (Some(existing), Some(_)) => merge::merge(&env.unit, existing, draft),
-                _ => draft.clone(),
-            };
             let indent = body_indent(&env.unit).to_string();
-            let rendered = style.render(&doc, &RenderOptions { width, indent });
+            let options = RenderOptions { width, indent };
+            let rendered = match (&env.existing, &env.unit.docstring) {
+                (Some(existing), Some(written)) => merge::render_merged(
+                    style.as_ref(),
+                    &env.unit,
+                    &written.value,
+                    existing,
+                    draft,
+                    &options,
+                ),
+                _ => style.render(draft, &options),
+            };
             let body = escape::normalize_body(&rendered);
             if let Some(c) = encoding.unencodable(&body) {
                 env.fail(format!(
