@@ -19,6 +19,13 @@
 //!
 //! Parsing never fails: what a style does not understand lands in
 //! `description` or `sections`.
+//!
+//! # As written
+//! Each style also implements `Style::parse_written`, which the writer uses to
+//! complete a docstring a person wrote without rewording it: the head (the
+//! lines before the first section the style recognises) verbatim, and free
+//! text with the person's line breaks kept (`text::Breaks::Keep`). `parse`
+//! is unchanged by it, so the round trip above still holds.
 
 mod google;
 mod numpy;
