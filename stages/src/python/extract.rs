@@ -582,7 +582,7 @@ fn named_children<'t>(node: Node<'t>) -> impl Iterator<Item = Node<'t>> {
 
 /// End of the `:` that opens a definition's body.
 fn colon_end(node: Node<'_>) -> Option<usize> {
-    (0..node.child_count() as u32)
+    (0..node.child_count())
         .filter_map(|i| node.child(i))
         .find(|c| c.kind() == ":")
         .map(|c| c.end_byte())
@@ -701,7 +701,7 @@ fn docstring(text: &str, lines: &LineIndex, body: Node<'_>) -> Option<Docstring>
             return None;
         }
         let start = part.child(0)?;
-        let end = part.child(part.child_count().checked_sub(1)? as u32)?;
+        let end = part.child(part.child_count().checked_sub(1)?)?;
         let opening = literal::opening(text.get(start.start_byte()..start.end_byte())?)?;
         if !literal::is_plain_str(opening.prefix) {
             return None;
