@@ -77,6 +77,7 @@ pub enum DefaultConcurrency {
     One,
     /// `-j/--jobs` workers (CPU-bound stages).
     Jobs,
+
     /// A fixed number (I/O-bound stages).
     Fixed(usize),
 }

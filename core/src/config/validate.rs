@@ -22,9 +22,28 @@ pub struct PlannedStage {
     /// Its registration.
     pub descriptor: StageDescriptor,
     /// Workers.
-    pub concurrency: usize,
+    pub concurrency: Workers,
     /// Its option table.
     pub options: Table,
+}
+
+/// How many workers a stage runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workers {
+    /// Exactly this many.
+    Fixed(usize),
+    /// This many times `-j/--jobs`.
+    PerJob(usize),
+}
+
+impl Workers {
+    /// The number of workers for a run with `jobs` jobs.
+    pub fn resolve(self, jobs: usize) -> usize {
+        match self {
+            Workers::Fixed(n) => n.max(1),
+            Workers::PerJob(n) => (n * jobs).max(1),
+        }
+    }
 }
 
 /// One `inputs` entry: units leave `from` on `port` and enter `to`.
@@ -174,7 +193,7 @@ impl Validated {
                 stages.push(PlannedStage {
                     name: sc.name.clone(),
                     descriptor: desc.clone(),
-                    concurrency: sc.concurrency.unwrap_or(1),
+                    concurrency: Workers::Fixed(sc.concurrency.unwrap_or(1)),
                     options: sc.options.clone(),
                 });
             }
@@ -586,11 +605,14 @@ fn plan_pipeline(
         let Some(desc) = descriptors.get(name) else {
             continue;
         };
-        let concurrency = sc.concurrency.unwrap_or(match desc.default_concurrency {
-            DefaultConcurrency::One => 1,
-            DefaultConcurrency::Jobs => 0, // resolved by the executor from --jobs
-            DefaultConcurrency::Fixed(n) => n,
-        });
+        let concurrency =
+            sc.concurrency
+                .map(Workers::Fixed)
+                .unwrap_or(match desc.default_concurrency {
+                    DefaultConcurrency::One => Workers::Fixed(1),
+                    DefaultConcurrency::Jobs => Workers::PerJob(1),
+                    DefaultConcurrency::Fixed(n) => Workers::Fixed(n),
+                });
         stages.push(PlannedStage {
             name: name.clone(),
             descriptor: desc.clone(),

@@ -15,6 +15,8 @@ pub struct Ledger {
     next_id: AtomicU64,
     outstanding: Mutex<HashMap<UnitId, (i64, Arc<CodeUnit>)>>,
     entered: AtomicU64,
+    /// Units released after their last copy was: id -> extra releases.
+    over_released: Mutex<HashMap<UnitId, i64>>,
 }
 
 impl Ledger {
@@ -40,12 +42,24 @@ impl Ledger {
         }
     }
 
-    /// A sink released one copy.
+    /// A sink released one copy. A unit whose copies are all released leaves
+    /// the ledger, so the ledger holds only units in flight; releasing a unit
+    /// that already left is recorded as one release too many.
     pub fn release(&self, id: UnitId) {
-        if let Ok(mut map) = self.outstanding.lock()
-            && let Some(entry) = map.get_mut(&id)
-        {
-            entry.0 -= 1;
+        let Ok(mut map) = self.outstanding.lock() else {
+            return;
+        };
+        match map.get_mut(&id) {
+            Some(entry) if entry.0 == 1 => {
+                map.remove(&id);
+            }
+            Some(entry) => entry.0 -= 1,
+            None => {
+                drop(map);
+                if let Ok(mut extra) = self.over_released.lock() {
+                    *extra.entry(id).or_insert(0) += 1;
+                }
+            }
         }
     }
 
@@ -74,6 +88,9 @@ impl Ledger {
                 )
             })
             .collect();
+        if let Ok(extra) = self.over_released.lock() {
+            v.extend(extra.iter().map(|(id, n)| (format!("unit #{id}"), -n)));
+        }
         v.sort();
         v
     }

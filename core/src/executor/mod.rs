@@ -243,10 +243,7 @@ pub async fn execute(
         };
         let counters = counters[i].clone();
         let fatal = fatal.clone();
-        let workers = match planned.concurrency {
-            0 => options.jobs.max(1),
-            c => c,
-        };
+        let workers = planned.concurrency.resolve(options.jobs);
         match (stage, rx, emitter) {
             (BuiltStage::Source(mut source), _, Some(out)) => {
                 tasks.spawn(async move {

@@ -182,10 +182,10 @@ impl Transform for Pass {
         if self.options.cancel_after > 0 && n == self.options.cancel_after {
             ctx.cancel.cancel();
         }
-        if self.options.drop_every > 0 && n % self.options.drop_every == 0 {
+        if self.options.drop_every > 0 && n.is_multiple_of(self.options.drop_every) {
             return Ok(());
         }
-        if self.options.duplicate_every > 0 && n % self.options.duplicate_every == 0 {
+        if self.options.duplicate_every > 0 && n.is_multiple_of(self.options.duplicate_every) {
             out.send(item.clone()).await?;
         }
         out.send(item).await

@@ -97,12 +97,11 @@ impl Transform for PythonExtract {
                 )));
             }
         };
-        let parsed = {
-            let file = file.clone();
-            tokio::task::spawn_blocking(move || extract(&file))
-                .await
-                .map_err(|e| StageError::fatal(format!("extraction of a file panicked: {e}")))?
-        };
+        // Parsed on the runtime's own worker thread (there are `--jobs` of
+        // them, one per core) rather than on the blocking pool: more threads
+        // than cores made tree-sitter slower, and the extra threads' malloc
+        // arenas raised peak memory by half (BENCHMARKS.md, check).
+        let parsed = extract(&file);
         match parsed {
             Ok(units) => {
                 let n = units.len();
