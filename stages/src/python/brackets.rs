@@ -13,11 +13,13 @@
 //! bracketed expression sits on one physical line. Byte offsets are unchanged:
 //! a tree parsed from the copy indexes the original text.
 
-/// The text with line breaks and comments inside brackets replaced by spaces;
-/// `None` when nothing lies inside brackets across lines.
-pub(crate) fn join_bracketed_lines(text: &str) -> Option<String> {
+/// The text with line breaks and comments inside brackets replaced by spaces,
+/// with the byte ranges of the comments blanked (the writer compares those
+/// apart); `None` when nothing lies inside brackets across lines.
+pub(crate) fn join_bracketed_lines(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
     let bytes = text.as_bytes();
     let mut out = bytes.to_vec();
+    let mut comments = Vec::new();
     let mut depth = 0usize;
     let mut changed = false;
     let mut i = 0;
@@ -30,6 +32,7 @@ pub(crate) fn join_bracketed_lines(text: &str) -> Option<String> {
                     .map_or(bytes.len(), |n| i + n);
                 if depth > 0 {
                     blank(&mut out[i..end]);
+                    comments.push((i, end));
                     changed = true;
                 }
                 i = end;
@@ -57,7 +60,7 @@ pub(crate) fn join_bracketed_lines(text: &str) -> Option<String> {
     }
     // Only ASCII bytes were replaced by ASCII spaces, and only whole comments
     // (which end at an ASCII line break), so the result is still UTF-8.
-    String::from_utf8(out).ok()
+    String::from_utf8(out).ok().map(|s| (s, comments))
 }
 
 /// Replaces a comment with spaces, keeping its length in bytes.
@@ -100,7 +103,7 @@ mod tests {
     #[test]
     fn joins_lines_inside_brackets_and_blanks_their_comments() {
         let text = "def f():\n    (bar.  # c\nbaz)\n    s = '(\\''\n";
-        let joined = join_bracketed_lines(text).unwrap();
+        let (joined, _) = join_bracketed_lines(text).unwrap();
         assert_eq!(joined.len(), text.len());
         assert_eq!(joined, "def f():\n    (bar.      baz)\n    s = '(\\''\n");
     }

@@ -56,7 +56,7 @@ pub fn extract(file: &SourceFile) -> Result<Vec<CodeUnit>, Finding> {
     let root = tree.root_node();
     if root.has_error() {
         // Lines inside brackets that dedent confuse tree-sitter's scanner: retry with them joined.
-        if let Some(joined) = brackets::join_bracketed_lines(text)
+        if let Some((joined, _)) = brackets::join_bracketed_lines(text)
             && let Some(retry) = parse_tree(&joined)
             && !retry.root_node().has_error()
         {

@@ -9,7 +9,7 @@
 //! Files that cannot be read, decoded or parsed never reach a writer: they are
 //! reported as file-level findings (`DOC001`..`DOC003`) in the run's diagnostics.
 
-mod brackets;
+pub(crate) mod brackets;
 mod decode;
 mod discover;
 mod extract;

@@ -87,8 +87,8 @@ pub fn check_rewrite(
     // copies with those lines joined, and the comments they held apart.
     if old_tree.root_node().has_error()
         && let (Some((old_joined, old_bracket_comments)), Some((new_joined, new_bracket_comments))) = (
-            join_bracketed_lines(original),
-            join_bracketed_lines(rewritten),
+            crate::python::brackets::join_bracketed_lines(original),
+            crate::python::brackets::join_bracketed_lines(rewritten),
         )
         && let Some(tree) = parse(&old_joined)
         && !tree.root_node().has_error()
@@ -309,79 +309,6 @@ fn first_error_line(root: Node<'_>) -> usize {
             None => return node.start_position().row + 1,
         }
     }
-}
-
-/// A copy of `text` of the same length in which line breaks inside brackets
-/// are spaces and comments inside brackets are blanked, with the byte ranges
-/// of those comments; `None` when no bracket spans lines.
-fn join_bracketed_lines(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
-    let bytes = text.as_bytes();
-    let mut out = bytes.to_vec();
-    let mut comments = Vec::new();
-    let mut depth = 0usize;
-    let mut changed = false;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'#' => {
-                let end = bytes[i..]
-                    .iter()
-                    .position(|&b| b == b'\n' || b == b'\r')
-                    .map_or(bytes.len(), |n| i + n);
-                if depth > 0 {
-                    out[i..end].fill(b' ');
-                    comments.push((i, end));
-                    changed = true;
-                }
-                i = end;
-            }
-            b'\n' | b'\r' if depth > 0 => {
-                out[i] = b' ';
-                changed = true;
-                i += 1;
-            }
-            b'\\' => i += 2,
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                i += 1;
-            }
-            b')' | b']' | b'}' => {
-                depth = depth.saturating_sub(1);
-                i += 1;
-            }
-            b'"' | b'\'' => i = skip_string(bytes, i),
-            _ => i += 1,
-        }
-    }
-    if !changed {
-        return None;
-    }
-    // Only ASCII bytes became ASCII spaces, so the copy is still UTF-8.
-    String::from_utf8(out).ok().map(|s| (s, comments))
-}
-
-/// Index just past the string literal whose opening quote is at `start`.
-fn skip_string(bytes: &[u8], start: usize) -> usize {
-    let q = bytes[start];
-    let triple = bytes.get(start + 1) == Some(&q) && bytes.get(start + 2) == Some(&q);
-    let mut i = start + if triple { 3 } else { 1 };
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b if b == q => {
-                if !triple {
-                    return i + 1;
-                }
-                if bytes.get(i + 1) == Some(&q) && bytes.get(i + 2) == Some(&q) {
-                    return i + 3;
-                }
-                i += 1;
-            }
-            b'\n' | b'\r' if !triple => return i,
-            _ => i += 1,
-        }
-    }
-    bytes.len()
 }
 
 /// 1-based line of byte `offset` in `text` (any line ending counts).
