@@ -92,3 +92,46 @@ fn sphinx_findings() {
         findings("sphinx.py", &SphinxStyle, &AnalyzeSettings::default())
     );
 }
+
+#[test]
+fn returns_documented_on_a_stub_is_not_extraneous() {
+    let text = r#"class Base:
+    def submit(self):
+        """Submit.
+
+        Returns:
+            A future.
+        """
+        raise NotImplementedError()
+
+    def configure(self):
+        """Configure.
+
+        Returns:
+            Nothing.
+        """
+        pass  # subclasses override
+
+    def run(self):
+        """Run.
+
+        Returns:
+            A result.
+        """
+        self.started = True
+"#;
+    let file = docpipe_core::model::SourceFile::from_text("stub.py", text);
+    let units = extract(&file).unwrap();
+    let style = GoogleStyle;
+    let codes = |qualname: &str| -> Vec<String> {
+        let unit = units.iter().find(|u| u.qualname == qualname).unwrap();
+        let doc = unit.docstring.as_ref().map(|d| style.parse(&d.value));
+        check_doc(unit, doc.as_ref(), &AnalyzeSettings::default())
+            .into_iter()
+            .map(|f| f.code)
+            .collect()
+    };
+    assert!(!codes("Base.submit").contains(&"DOC302".to_string()));
+    assert!(!codes("Base.configure").contains(&"DOC302".to_string()));
+    assert!(codes("Base.run").contains(&"DOC302".to_string()));
+}

@@ -108,6 +108,40 @@ impl Transform for DocstringAnalyze {
     }
 }
 
+/// Whether the body of `unit` is only a placeholder for subclasses to fill:
+/// `pass`, `...` or `raise NotImplementedError` after the docstring (comments
+/// aside). Such a stub documents the return value of the overriding methods,
+/// so a Returns section is not extraneous there (as ruff and pydoclint treat
+/// abstract stubs).
+fn is_stub(unit: &CodeUnit) -> bool {
+    let Some(ds) = &unit.docstring else {
+        return false;
+    };
+    let Some(body) = ds
+        .span
+        .end
+        .checked_sub(unit.span.start)
+        .and_then(|start| unit.source.get(start..))
+    else {
+        return false;
+    };
+    let statements: Vec<&str> = body
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    match statements.as_slice() {
+        [only] => {
+            let only = only.trim_end_matches(';').trim();
+            only == "pass"
+                || only == "..."
+                || only == "raise NotImplementedError"
+                || (only.starts_with("raise NotImplementedError(") && only.ends_with(')'))
+        }
+        _ => false,
+    }
+}
+
 /// Findings about `doc` as the docstring of `unit` (`None`: it has none),
 /// limited to the codes `settings` enables. The `ignore_*` options are not
 /// applied here: a caller validating a generated docstring wants every finding.
@@ -213,6 +247,7 @@ pub fn check_doc(
         && !annotated_value
         && !is_abstract
         && !is_property
+        && !is_stub(unit)
     {
         push(ExtraneousReturns::finding(
             format!("docstring of `{name}` documents a return value, but it returns nothing"),
