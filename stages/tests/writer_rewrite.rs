@@ -28,7 +28,10 @@ fn rewrite(name: &str) -> String {
         })
         .collect();
     assert!(failures.is_empty(), "units failed: {failures:#?}");
-    assert!(released.iter().all(|e| e.state == UnitState::Generated));
+    // A unit whose docstring the rewrite leaves exactly as it was is kept.
+    assert!(released.iter().all(|e| e.state == UnitState::Generated
+        || (e.state == UnitState::Kept && e.unit.docstring.is_some())));
+    assert!(released.iter().any(|e| e.state == UnitState::Generated));
     assert_eq!(summary.files_written, 1, "the fixture should have changed");
     let after = std::fs::read(&path).unwrap_or_else(|e| panic!("read: {e}"));
     assert_compiles(&path);

@@ -265,21 +265,37 @@ impl FileJob {
             }
             bodies.push((i, body));
         }
+        // Nothing to do when the literal is already exactly this one: the
+        // unit keeps its docstring (a person's text the analyzer still flags,
+        // such as a Returns section on a function that returns nothing).
+        let unchanged: Vec<usize> = bodies
+            .iter()
+            .filter(|(i, body)| {
+                let edit = DocEdit {
+                    unit: &units[*i].unit,
+                    body: body.clone(),
+                };
+                units[*i].unit.docstring.as_ref().is_some_and(|doc| {
+                    insert::splice_for(&file, &edit).is_ok_and(|splice| {
+                        file.text.get(doc.span.clone()) == Some(splice.replacement.as_str())
+                    })
+                })
+            })
+            .map(|(i, _)| *i)
+            .collect();
+        for &i in &unchanged {
+            units[i].state = UnitState::Kept;
+        }
         let mut edits = Vec::with_capacity(bodies.len());
         let mut edited = Vec::with_capacity(bodies.len());
         for (i, body) in &bodies {
-            let edit = DocEdit {
-                unit: &units[*i].unit,
-                body: body.clone(),
-            };
-            // Nothing to do when the literal is already exactly this one.
-            if let Some(doc) = &units[*i].unit.docstring
-                && let Ok(splice) = insert::splice_for(&file, &edit)
-                && file.text.get(doc.span.clone()) == Some(splice.replacement.as_str())
-            {
+            if unchanged.contains(i) {
                 continue;
             }
-            edits.push(edit);
+            edits.push(DocEdit {
+                unit: &units[*i].unit,
+                body: body.clone(),
+            });
             edited.push(*i);
         }
         if edits.is_empty() {
