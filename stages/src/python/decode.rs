@@ -254,7 +254,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// ISO-8859-15: Latin-1 with eight code points replaced.
-fn latin9(b: u8) -> char {
+pub(crate) fn latin9(b: u8) -> char {
     match b {
         0xA4 => '\u{20AC}',
         0xA6 => '\u{0160}',
@@ -269,7 +269,7 @@ fn latin9(b: u8) -> char {
 }
 
 /// KOI8-R (RFC 1489), the upper half as Python's codec maps it.
-fn koi8_r(b: u8) -> char {
+pub(crate) fn koi8_r(b: u8) -> char {
     match b {
         0x80..=0xFF => {
             char::from_u32(u32::from(KOI8_R[usize::from(b - 0x80)])).unwrap_or('\u{fffd}')
@@ -293,7 +293,7 @@ const KOI8_R: [u16; 128] = [
 ];
 
 /// Windows-1252; the five undefined bytes are an error, as in Python.
-fn cp1252(b: u8) -> Option<char> {
+pub(crate) fn cp1252(b: u8) -> Option<char> {
     const HIGH: [Option<char>; 32] = [
         Some('\u{20AC}'),
         None,

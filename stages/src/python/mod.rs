@@ -10,7 +10,7 @@
 //! reported as file-level findings (`DOC001`..`DOC003`) in the run's diagnostics.
 
 pub(crate) mod brackets;
-mod decode;
+pub(crate) mod decode;
 mod discover;
 mod extract;
 mod literal;
