@@ -110,7 +110,7 @@ async fn a_unit_too_long_for_the_context_window_is_shortened_to_fit() {
         source.push_str(&format!("    value_{i} = transform(alpha, beta, {i})\n"));
     }
     source.push_str("    return final_statement\n");
-    unit.source = source;
+    unit.source = source.into();
     let ran = run(
         RunSpec {
             set: set(

@@ -6,10 +6,12 @@
 
 mod doc;
 mod envelope;
+mod excerpt;
 mod source;
 mod unit;
 
 pub use doc::{DocModel, DocParam, DocRaise, DocReturn, DocSection};
 pub use envelope::{Envelope, Finding, Item, ItemKind, Severity, TokenUsage, UnitId, UnitState};
+pub use excerpt::Excerpt;
 pub use source::{Newline, SourceFile};
 pub use unit::{CodeUnit, Docstring, Insertion, Param, ParamKind, QuoteStyle, UnitKind};

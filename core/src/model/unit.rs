@@ -3,6 +3,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::Excerpt;
+
 /// What kind of definition a [`CodeUnit`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -174,9 +176,9 @@ pub struct CodeUnit {
     /// The signature as written, from `def`/`class` to the colon.
     #[serde(default)]
     pub signature: String,
-    /// The unit's source text (decorators included).
+    /// The unit's source text (decorators included), shared with the file's other units.
     #[serde(default)]
-    pub source: String,
+    pub source: Excerpt,
     /// Enclosing context for a model prompt: the class header and its docstring summary, or the module docstring summary.
     #[serde(default)]
     pub context: String,

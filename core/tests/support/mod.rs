@@ -105,7 +105,7 @@ pub fn unit(path: &str, i: usize) -> CodeUnit {
         column: 1,
         span: 0..0,
         signature: format!("def f{i}():"),
-        source: String::new(),
+        source: Default::default(),
         context: String::new(),
     }
 }

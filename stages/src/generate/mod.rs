@@ -469,7 +469,7 @@ impl Shared {
             .saturating_sub(600);
         // Cheap bound first: a token is at least one byte.
         if (env.unit.source.len() as u64) <= room {
-            return env.unit.source.clone();
+            return env.unit.source.to_string();
         }
         shorten_source(&self.counter, &env.unit.source, &env.unit.signature, room)
     }

@@ -10,9 +10,11 @@
 
 use std::cell::RefCell;
 use std::path::Path;
+use std::sync::Arc;
 
 use docpipe_core::model::{
-    CodeUnit, Docstring, Finding, Insertion, Param, ParamKind, Severity, SourceFile, UnitKind,
+    CodeUnit, Docstring, Excerpt, Finding, Insertion, Param, ParamKind, Severity, SourceFile,
+    UnitKind,
 };
 use tree_sitter::{Node, Parser, Tree};
 
@@ -179,6 +181,10 @@ struct Extractor<'a> {
     pending: Option<(usize, usize, Vec<String>)>,
     module_summary: String,
     lines: LineIndex,
+    /// The file text once more, shared by every unit's [`CodeUnit::source`].
+    shared: Arc<str>,
+    /// Byte offsets of every `yield` in the text (in code, strings or comments alike).
+    yields: Vec<usize>,
     /// The first construct that parses but that Python rejects.
     rejected: Option<(Node<'a>, String)>,
     /// `from __future__` imports at the top of the module, where they are allowed.
@@ -196,6 +202,8 @@ impl<'a> Extractor<'a> {
             pending: None,
             module_summary: String::new(),
             lines: LineIndex::new(&file.text),
+            shared: Arc::from(file.text.as_str()),
+            yields: file.text.match_indices("yield").map(|(at, _)| at).collect(),
             rejected: None,
             allowed_future: allowed_future_imports(root),
         }
@@ -213,7 +221,7 @@ impl<'a> Extractor<'a> {
         'walk: loop {
             let node = cursor.node();
             self.enter(node);
-            if cursor.goto_first_child() {
+            if self.worth_descending(node) && cursor.goto_first_child() {
                 continue;
             }
             loop {
@@ -237,6 +245,23 @@ impl<'a> Extractor<'a> {
         Ok(self.units)
     }
 
+    /// Whether anything [`Extractor::enter`] acts on can lie below `node`.
+    ///
+    /// Definitions and statements only live in statement containers; inside an
+    /// expression the only fact that matters is a `yield` (and the lambdas that
+    /// shield one). Most of a tree is expressions, so skipping those without the
+    /// word `yield` in their text halves the nodes the walk visits.
+    fn worth_descending(&self, node: Node<'_>) -> bool {
+        if kind_in(containers(), node) {
+            return true;
+        }
+        let start = node.start_byte();
+        let first = self.yields.partition_point(|&at| at < start);
+        self.yields
+            .get(first)
+            .is_some_and(|&at| at < node.end_byte())
+    }
+
     fn text_of(&self, node: Node<'_>) -> &'a str {
         &self.text[node.start_byte()..node.end_byte()]
     }
@@ -249,11 +274,7 @@ impl<'a> Extractor<'a> {
     fn enter(&mut self, node: Node<'a>) {
         // Most nodes matter to nobody: a table lookup by kind id skips them
         // without comparing kind names.
-        if !interesting()
-            .get(usize::from(node.kind_id()))
-            .copied()
-            .unwrap_or(false)
-        {
+        if !kind_in(interesting(), node) {
             return;
         }
         match node.kind() {
@@ -370,7 +391,7 @@ impl<'a> Extractor<'a> {
             column: 1,
             span: 0..text.len(),
             signature: String::new(),
-            source: text.to_string(),
+            source: Excerpt::new(&self.shared, 0..text.len()).unwrap_or_default(),
             context: String::new(),
         }
     }
@@ -474,7 +495,8 @@ impl<'a> Extractor<'a> {
             column,
             span: start..end,
             signature: text[node.start_byte()..colon_end].to_string(),
-            source: text[start..end].to_string(),
+            // Node boundaries are character boundaries, so this is never empty by mistake.
+            source: Excerpt::new(&self.shared, start..end).unwrap_or_default(),
             context,
         });
         let scope = if is_class {
@@ -556,21 +578,57 @@ const INTERESTING: [&str; 16] = [
     "future_import_statement",
 ];
 
+/// Named node kinds that hold statements: the walk always descends into them.
+const CONTAINERS: [&str; 16] = [
+    "module",
+    "block",
+    "class_definition",
+    "function_definition",
+    "decorated_definition",
+    "if_statement",
+    "elif_clause",
+    "else_clause",
+    "for_statement",
+    "while_statement",
+    "try_statement",
+    "except_clause",
+    "finally_clause",
+    "with_statement",
+    "match_statement",
+    "case_clause",
+];
+
 /// For each kind id of the grammar, whether it is one of [`INTERESTING`] (named).
 fn interesting() -> &'static [bool] {
     static TABLE: std::sync::OnceLock<Vec<bool>> = std::sync::OnceLock::new();
-    TABLE.get_or_init(|| {
-        let language: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
-        (0..language.node_kind_count())
-            .map(|id| {
-                let id = u16::try_from(id).unwrap_or(u16::MAX);
-                language.node_kind_is_named(id)
-                    && language
-                        .node_kind_for_id(id)
-                        .is_some_and(|k| INTERESTING.contains(&k))
-            })
-            .collect()
-    })
+    TABLE.get_or_init(|| kind_table(&INTERESTING))
+}
+
+/// For each kind id of the grammar, whether it is one of [`CONTAINERS`] (named).
+fn containers() -> &'static [bool] {
+    static TABLE: std::sync::OnceLock<Vec<bool>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| kind_table(&CONTAINERS))
+}
+
+/// A lookup by kind id, so the walk never compares kind names.
+fn kind_table(names: &[&str]) -> Vec<bool> {
+    let language: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
+    (0..language.node_kind_count())
+        .map(|id| {
+            let id = u16::try_from(id).unwrap_or(u16::MAX);
+            language.node_kind_is_named(id)
+                && language
+                    .node_kind_for_id(id)
+                    .is_some_and(|k| names.contains(&k))
+        })
+        .collect()
+}
+
+fn kind_in(table: &[bool], node: Node<'_>) -> bool {
+    table
+        .get(usize::from(node.kind_id()))
+        .copied()
+        .unwrap_or(false)
 }
 
 /// Named children of `node` without comments.

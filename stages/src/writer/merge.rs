@@ -211,7 +211,7 @@ mod tests {
             column: 1,
             span: 0..0,
             signature: String::new(),
-            source: String::new(),
+            source: Default::default(),
             context: String::new(),
         }
     }

@@ -75,7 +75,8 @@ pub fn function(path: &str, qualname: &str, params: &[&str]) -> CodeUnit {
         source: format!(
             "{signature}\n    return {}\n",
             params.last().unwrap_or(&"None")
-        ),
+        )
+        .into(),
         context: String::new(),
     }
 }
