@@ -1,6 +1,6 @@
 //! The check report and its output formats.
 
-use std::fmt::Write as _;
+use std::io::{self, Write};
 use std::path::Path;
 
 use docpipe_core::model::{Finding, Severity};
@@ -96,30 +96,39 @@ impl Report {
 
     /// The report in `format`, ending with a newline.
     pub fn render(&self, format: Format) -> String {
+        let mut out = Vec::new();
+        // Writing into a Vec cannot fail.
+        let _ = self.write(format, &mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// Writes the report in `format` to `out`, ending with a newline.
+    ///
+    /// Streams: the JSON report of the whole CPython standard library is
+    /// 26 MB, and building it as one string first raised the run's peak
+    /// memory by that much again.
+    pub fn write(&self, format: Format, out: &mut impl Write) -> io::Result<()> {
         match format {
-            Format::Text => self.text(),
+            Format::Text => self.text(out),
             Format::Json => {
-                let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
-                s.push('\n');
-                s
+                serde_json::to_writer_pretty(&mut *out, self)?;
+                writeln!(out)
             }
-            Format::Github => self.github(),
+            Format::Github => self.github(out),
             Format::Sarif => {
-                let mut s = serde_json::to_string_pretty(&self.sarif()).unwrap_or_default();
-                s.push('\n');
-                s
+                serde_json::to_writer_pretty(&mut *out, &self.sarif())?;
+                writeln!(out)
             }
         }
     }
 
-    fn text(&self) -> String {
-        let mut s = String::new();
+    fn text(&self, s: &mut impl Write) -> io::Result<()> {
         for f in &self.findings {
-            let _ = writeln!(
+            writeln!(
                 s,
                 "{}:{}:{}: {} {}",
                 f.path, f.finding.line, f.finding.column, f.finding.code, f.finding.message
-            );
+            )?;
         }
         let files_with = self
             .findings
@@ -128,39 +137,38 @@ impl Report {
             .collect::<std::collections::BTreeSet<_>>()
             .len();
         if self.findings.is_empty() {
-            let _ = writeln!(s, "All checks passed ({} files).", self.files);
+            writeln!(s, "All checks passed ({} files).", self.files)?;
         } else {
-            let _ = writeln!(
+            writeln!(
                 s,
                 "Found {} problem{} in {files_with} of {} files.",
                 self.findings.len(),
                 if self.findings.len() == 1 { "" } else { "s" },
                 self.files
-            );
+            )?;
         }
-        let _ = writeln!(
+        writeln!(
             s,
             "Docstring coverage: {:.1}% ({} of {} definitions documented; {} definitions, {} undocumented before ignores)",
             self.coverage, self.documented, self.considered, self.definitions, self.undocumented
-        );
+        )?;
         if self.under_threshold() {
-            let _ = writeln!(
+            writeln!(
                 s,
                 "Coverage {:.1}% is under fail_under = {}%: document more definitions or lower the threshold.",
                 self.coverage, self.fail_under
-            );
+            )?;
         }
-        s
+        Ok(())
     }
 
-    fn github(&self) -> String {
-        let mut s = String::new();
+    fn github(&self, s: &mut impl Write) -> io::Result<()> {
         for f in &self.findings {
             let level = match f.finding.severity {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
             };
-            let _ = writeln!(
+            writeln!(
                 s,
                 "::{level} file={},line={},col={},title={}::{}",
                 gh_property(&f.path),
@@ -168,22 +176,21 @@ impl Report {
                 f.finding.column,
                 gh_property(&f.finding.code),
                 gh_data(&f.finding.message)
-            );
+            )?;
         }
         let level = if self.under_threshold() {
             "error"
         } else {
             "notice"
         };
-        let _ = writeln!(
+        writeln!(
             s,
             "::{level} title=docstring coverage::{}",
             gh_data(&format!(
                 "{:.1}% ({} of {} definitions documented); fail_under = {}%",
                 self.coverage, self.documented, self.considered, self.fail_under
             ))
-        );
-        s
+        )
     }
 
     fn sarif(&self) -> serde_json::Value {

@@ -139,10 +139,11 @@ impl CheckReport {
         }
     }
 
-    /// The report of what was consumed so far plus `file_errors`.
-    pub fn report(&self, file_errors: &[FileDiagnostic]) -> Report {
-        let mut findings = self.findings.clone();
-        let mut files = self.files.clone();
+    /// The report of what was consumed plus `file_errors`; the findings move
+    /// into it (the report of the whole standard library holds 78,000).
+    pub fn report(&mut self, file_errors: &[FileDiagnostic]) -> Report {
+        let mut findings = std::mem::take(&mut self.findings);
+        let mut files = std::mem::take(&mut self.files);
         for d in file_errors {
             files.insert(d.path.clone());
             findings.push(ReportFinding::new(&d.path, "", &d.finding));
@@ -222,17 +223,21 @@ impl Sink for CheckReport {
     ) -> Result<SinkFinish, StageError> {
         let file_errors = ctx.diagnostics.snapshot();
         let report = self.report(&file_errors);
-        let text = report.render(self.format);
         if !cancelled {
             match &self.capture {
                 Some(buffer) => {
                     if let Ok(mut b) = buffer.lock() {
-                        b.extend_from_slice(text.as_bytes());
+                        report.write(self.format, &mut *b).map_err(|e| {
+                            StageError::fatal(format!("cannot write the check report: {e}"))
+                        })?;
                     }
                 }
                 None => {
-                    let mut out = std::io::stdout().lock();
-                    out.write_all(text.as_bytes())
+                    // A large buffer: the JSON report of the standard library is 26 MB.
+                    let mut out =
+                        std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+                    report
+                        .write(self.format, &mut out)
                         .and_then(|()| out.flush())
                         .map_err(|e| {
                             StageError::fatal(format!(
