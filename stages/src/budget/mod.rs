@@ -89,8 +89,9 @@ pub struct BudgetStage {
     prompts: PromptTemplates,
     style: String,
     batch_size: u64,
-    /// Tokens every request pays besides its units: system message and schema.
-    fixed_tokens: u64,
+    /// Tokens every request pays besides its units: system message and
+    /// schema. Counted on first use, so validating never loads the tokenizer.
+    fixed_tokens: std::sync::OnceLock<u64>,
     budget: BudgetSection,
     totals: Mutex<Totals>,
 }
@@ -110,9 +111,6 @@ impl BudgetStage {
         let counter = TokenCounter::for_model(&section.name);
         let prompts = prompt_templates(&section, ctx)?;
         let style = style_name(ctx);
-        let system = prompts.render(&[], &style, None);
-        let fixed_tokens = counter.count_chat(system.iter().take(1).map(|m| m.content.as_str()))
-            + counter.count(&schema().to_string());
         Ok(BudgetStage {
             limits: ModelLimits::of(&section),
             price: PriceTable::new(&section.prices).price(&section.name),
@@ -121,7 +119,7 @@ impl BudgetStage {
             counter,
             prompts,
             style,
-            fixed_tokens,
+            fixed_tokens: std::sync::OnceLock::new(),
             budget,
             totals: Mutex::new(Totals::default()),
         })
@@ -130,6 +128,15 @@ impl BudgetStage {
     /// The totals so far.
     pub fn totals(&self) -> Totals {
         self.totals.lock().map(|t| t.clone()).unwrap_or_default()
+    }
+
+    fn fixed_tokens(&self) -> u64 {
+        *self.fixed_tokens.get_or_init(|| {
+            let system = self.prompts.render(&[], &self.style, None);
+            self.counter
+                .count_chat(system.iter().take(1).map(|m| m.content.as_str()))
+                + self.counter.count(&schema().to_string())
+        })
     }
 
     /// Most prompt tokens of one unit's request.
@@ -153,7 +160,7 @@ impl BudgetStage {
 
     /// Counts, shortens and prices `env`; returns its prompt tokens, completion tokens and cost.
     fn estimate(&self, env: &mut Envelope) -> (u64, u64, f64, bool) {
-        let share = self.fixed_tokens.div_ceil(self.batch_size);
+        let share = self.fixed_tokens().div_ceil(self.batch_size);
         let mut prompt = self.unit_tokens(&env.unit, &env.unit.source) + share;
         let room = self.prompt_room();
         let mut shortened = false;

@@ -2,13 +2,18 @@
 //! (context window, most completion tokens), and shortening of long sources.
 
 use tiktoken_rs::CoreBPE;
+use tiktoken_rs::tokenizer::{Tokenizer, get_tokenizer};
 
 use crate::llm::section::ModelSection;
 
 /// Counts tokens for one model.
+///
+/// Only names the tokenizer: its tables load on the first count (about
+/// 150 ms), so a run that never counts (`check`, and validating a file whose
+/// other pipelines have a token budget) never pays for them.
 #[derive(Clone, Copy)]
 pub struct TokenCounter {
-    bpe: &'static CoreBPE,
+    tokenizer: Tokenizer,
 }
 
 impl std::fmt::Debug for TokenCounter {
@@ -21,14 +26,19 @@ impl TokenCounter {
     /// The tokenizer of `model`; `o200k_base` for a name tiktoken does not know
     /// (local models: their own tokenizers differ, o200k is a fair estimate).
     pub fn for_model(model: &str) -> TokenCounter {
-        let bpe = tiktoken_rs::bpe_for_model(model)
-            .unwrap_or_else(|_| tiktoken_rs::o200k_base_singleton());
-        TokenCounter { bpe }
+        TokenCounter {
+            tokenizer: get_tokenizer(model).unwrap_or(Tokenizer::O200kBase),
+        }
+    }
+
+    fn bpe(&self) -> &'static CoreBPE {
+        tiktoken_rs::bpe_for_tokenizer(self.tokenizer)
+            .unwrap_or_else(|_| tiktoken_rs::o200k_base_singleton())
     }
 
     /// Tokens of `text`.
     pub fn count(&self, text: &str) -> u64 {
-        self.bpe.encode_ordinary(text).len() as u64
+        self.bpe().encode_ordinary(text).len() as u64
     }
 
     /// Tokens of a chat: the texts plus OpenAI's per-message overhead (3 per
@@ -39,20 +49,20 @@ impl TokenCounter {
 
     /// The first `max` tokens of `text`, cut at a character boundary.
     pub fn head(&self, text: &str, max: u64) -> String {
-        let tokens = self.bpe.encode_ordinary(text);
+        let tokens = self.bpe().encode_ordinary(text);
         let keep = (max as usize).min(tokens.len());
         self.decode_lossy(&tokens[..keep])
     }
 
     /// The last `max` tokens of `text`.
     pub fn tail(&self, text: &str, max: u64) -> String {
-        let tokens = self.bpe.encode_ordinary(text);
+        let tokens = self.bpe().encode_ordinary(text);
         let keep = (max as usize).min(tokens.len());
         self.decode_lossy(&tokens[tokens.len() - keep..])
     }
 
     fn decode_lossy(&self, tokens: &[u32]) -> String {
-        match self.bpe.decode_bytes(tokens) {
+        match self.bpe().decode_bytes(tokens) {
             Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
             Err(_) => String::new(),
         }
