@@ -118,6 +118,14 @@ fn first_error(root: Node<'_>) -> Node<'_> {
     }
 }
 
+/// At least the number of definitions in `text`: every `def` and `class`
+/// keyword (and any in strings or comments) plus the module.
+fn definitions_upper_bound(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    1 + memchr::memmem::find_iter(bytes, b"def").count()
+        + memchr::memmem::find_iter(bytes, b"class").count()
+}
+
 /// Start offsets of the lines of a text (`\n`, `\r\n` and a lone `\r` end a line, as in Python).
 pub(crate) struct LineIndex {
     starts: Vec<usize>,
@@ -128,14 +136,10 @@ impl LineIndex {
     pub(crate) fn new(text: &str) -> LineIndex {
         let bytes = text.as_bytes();
         let mut starts = vec![0];
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\n' => starts.push(i + 1),
-                b'\r' if bytes.get(i + 1) != Some(&b'\n') => starts.push(i + 1),
-                _ => {}
+        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            if bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n') {
+                starts.push(i + 1);
             }
-            i += 1;
         }
         LineIndex { starts }
     }
@@ -197,13 +201,15 @@ impl<'a> Extractor<'a> {
             file,
             text: file.text.as_str(),
             root,
-            units: Vec::new(),
+            // Sized once: a unit is large, and growing the vector by doubling
+            // copied every unit and faulted in fresh pages several times per file.
+            units: Vec::with_capacity(definitions_upper_bound(&file.text)),
             scopes: Vec::new(),
             pending: None,
             module_summary: String::new(),
             lines: LineIndex::new(&file.text),
             shared: Arc::from(file.text.as_str()),
-            yields: file.text.match_indices("yield").map(|(at, _)| at).collect(),
+            yields: memchr::memmem::find_iter(file.text.as_bytes(), b"yield").collect(),
             rejected: None,
             allowed_future: allowed_future_imports(root),
         }
@@ -285,7 +291,7 @@ impl<'a> Extractor<'a> {
                     .filter_map(|d| named_children(d).next())
                     .map(|e| self.text_of(e).to_string())
                     .collect();
-                if let Some(def) = node.child_by_field_name("definition") {
+                if let Some(def) = node.child_by_field(Field::Definition) {
                     self.pending = Some((def.id(), node.start_byte(), decorators));
                 }
             }
@@ -320,7 +326,7 @@ impl<'a> Extractor<'a> {
             }
             // tree-sitter-python still knows Python 2's statements; `print >>f, x` is also a Python 3 expression.
             "print_statement"
-                if node.child_by_field_name("argument").is_some() && !has_chevron(node) =>
+                if node.child_by_field(Field::Argument).is_some() && !has_chevron(node) =>
             {
                 self.reject(node, "Python 2 `print` statement; call `print(...)`".into());
             }
@@ -400,7 +406,7 @@ impl<'a> Extractor<'a> {
         let text = self.text;
         let is_class = node.kind() == "class_definition";
         let name = node
-            .child_by_field_name("name")
+            .child_by_field(Field::Name)
             .map_or("", |n| self.text_of(n))
             .to_string();
         // The innermost enclosing definition decides qualname, kind and class.
@@ -436,13 +442,13 @@ impl<'a> Extractor<'a> {
         };
         let is_async = !is_class && node.child(0).is_some_and(|c| c.kind() == "async");
         let params = node
-            .child_by_field_name("parameters")
+            .child_by_field(Field::Parameters)
             .map(|p| parameters(p, text))
             .unwrap_or_default();
         let returns = node
-            .child_by_field_name("return_type")
+            .child_by_field(Field::ReturnType)
             .map(|r| self.text_of(r).to_string());
-        let body = node.child_by_field_name("body");
+        let body = node.child_by_field(Field::Body);
         let colon_end =
             colon_end(node).unwrap_or_else(|| body.map_or(node.end_byte(), |b| b.start_byte()));
         let (line, column) = self.lines.position(text, node.start_byte());
@@ -542,7 +548,7 @@ fn unknown_future_feature(node: Node<'_>, text: &str) -> Option<String> {
     ];
     for child in named_children(node) {
         let name = match child.kind() {
-            "aliased_import" => child.child_by_field_name("name"),
+            "aliased_import" => child.child_by_field(Field::Name),
             "dotted_name" => Some(child),
             _ => None,
         };
@@ -577,6 +583,61 @@ const INTERESTING: [&str; 16] = [
     "exec_statement",
     "future_import_statement",
 ];
+
+/// The grammar's fields the extractor reads.
+///
+/// `Node::child_by_field_name` looks the name up among all the grammar's
+/// field names with `strncmp` on every call; the ids are looked up once.
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    Argument,
+    Body,
+    Cause,
+    Definition,
+    Function,
+    Name,
+    Parameters,
+    ReturnType,
+    Type,
+    Value,
+}
+
+impl Field {
+    const ALL: [(Field, &'static str); 10] = [
+        (Field::Argument, "argument"),
+        (Field::Body, "body"),
+        (Field::Cause, "cause"),
+        (Field::Definition, "definition"),
+        (Field::Function, "function"),
+        (Field::Name, "name"),
+        (Field::Parameters, "parameters"),
+        (Field::ReturnType, "return_type"),
+        (Field::Type, "type"),
+        (Field::Value, "value"),
+    ];
+}
+
+/// Field lookups by precomputed id.
+trait ChildByField<'t> {
+    fn child_by_field(&self, field: Field) -> Option<Node<'t>>;
+}
+
+impl<'t> ChildByField<'t> for Node<'t> {
+    fn child_by_field(&self, field: Field) -> Option<Node<'t>> {
+        static IDS: std::sync::OnceLock<Vec<u16>> = std::sync::OnceLock::new();
+        let ids = IDS.get_or_init(|| {
+            let language: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
+            Field::ALL
+                .iter()
+                .map(|(_, name)| language.field_id_for_name(name).map_or(0, |id| id.get()))
+                .collect()
+        });
+        match ids.get(field as usize) {
+            Some(&id) if id != 0 => self.child_by_field_id(id),
+            _ => None,
+        }
+    }
+}
 
 /// Named node kinds that hold statements: the walk always descends into them.
 const CONTAINERS: [&str; 16] = [
@@ -648,10 +709,10 @@ fn colon_end(node: Node<'_>) -> Option<usize> {
 
 /// The exception name of `raise X`, `raise X(...)` or `raise X from e`; `None` for a bare `raise`.
 fn raised_name<'t>(node: Node<'_>, text: &'t str) -> Option<&'t str> {
-    let cause = node.child_by_field_name("cause").map(|c| c.id());
+    let cause = node.child_by_field(Field::Cause).map(|c| c.id());
     let exc = named_children(node).find(|c| Some(c.id()) != cause)?;
     let exc = if exc.kind() == "call" {
-        exc.child_by_field_name("function").unwrap_or(exc)
+        exc.child_by_field(Field::Function).unwrap_or(exc)
     } else {
         exc
     };
@@ -676,15 +737,15 @@ fn parameters(node: Node<'_>, text: &str) -> Vec<Param> {
             "identifier" | "tuple_pattern" => params.push(param(src(child), next_kind, None, None)),
             "default_parameter" | "typed_default_parameter" => params.push(param(
                 child
-                    .child_by_field_name("name")
+                    .child_by_field(Field::Name)
                     .map(src)
                     .unwrap_or_default(),
                 next_kind,
-                child.child_by_field_name("type").map(src),
-                child.child_by_field_name("value").map(src),
+                child.child_by_field(Field::Type).map(src),
+                child.child_by_field(Field::Value).map(src),
             )),
             "typed_parameter" => {
-                let annotation = child.child_by_field_name("type").map(src);
+                let annotation = child.child_by_field(Field::Type).map(src);
                 let Some(inner) = named_children(child).find(|c| c.kind() != "type") else {
                     continue;
                 };
