@@ -2,6 +2,7 @@
 
 use std::io::{self, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 use docpipe_core::model::{Finding, Severity};
 use serde::Serialize;
@@ -39,8 +40,8 @@ impl Format {
 /// One finding with its file and the definition it concerns.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReportFinding {
-    /// File, as discovered.
-    pub path: String,
+    /// File, as discovered (shared by the findings of one file).
+    pub path: Arc<str>,
     /// Qualified name of the definition (empty for a file-level finding).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub name: String,
@@ -53,7 +54,7 @@ impl ReportFinding {
     /// `finding` about `name` in `path`.
     pub fn new(path: &Path, name: &str, finding: &Finding) -> ReportFinding {
         ReportFinding {
-            path: path.display().to_string(),
+            path: Arc::from(path.display().to_string()),
             name: name.to_string(),
             finding: finding.clone(),
         }
@@ -133,7 +134,7 @@ impl Report {
         let files_with = self
             .findings
             .iter()
-            .map(|f| f.path.as_str())
+            .map(|f| &*f.path)
             .collect::<std::collections::BTreeSet<_>>()
             .len();
         if self.findings.is_empty() {

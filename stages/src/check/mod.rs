@@ -109,7 +109,8 @@ pub struct CheckReport {
     considered: u64,
     considered_documented: u64,
     files: BTreeSet<PathBuf>,
-    last_path: Option<PathBuf>,
+    /// The last unit's file and how it is shown, shared by its findings.
+    last_path: Option<(PathBuf, Arc<str>)>,
     findings: Vec<ReportFinding>,
     capture: Option<ReportOutput>,
 }
@@ -148,13 +149,20 @@ impl CheckReport {
             files.insert(d.path.clone());
             findings.push(ReportFinding::new(&d.path, "", &d.finding));
         }
+        // Paths compared once per distinct file, not once per comparison.
+        let ranks: std::collections::BTreeMap<Arc<str>, usize> = findings
+            .iter()
+            .map(|f| (f.path.clone(), 0))
+            .collect::<std::collections::BTreeMap<_, _>>()
+            .into_keys()
+            .enumerate()
+            .map(|(rank, path)| (path, rank))
+            .collect();
+        let rank = |f: &ReportFinding| ranks.get(&f.path).copied().unwrap_or(usize::MAX);
         findings.sort_by(|a, b| {
-            (&a.path, a.finding.line, a.finding.column, &a.finding.code).cmp(&(
-                &b.path,
-                b.finding.line,
-                b.finding.column,
-                &b.finding.code,
-            ))
+            (rank(a), a.finding.line, a.finding.column)
+                .cmp(&(rank(b), b.finding.line, b.finding.column))
+                .then_with(|| a.finding.code.cmp(&b.finding.code))
         });
         let coverage = if self.considered == 0 {
             100.0
@@ -201,16 +209,26 @@ impl Sink for CheckReport {
             }
         }
         // Units of a file arrive together: compare with the last path before the set.
-        if self.last_path.as_ref() != Some(&env.unit.path) {
-            self.last_path = Some(env.unit.path.clone());
-            if !self.files.contains(&env.unit.path) {
-                self.files.insert(env.unit.path.clone());
+        let shown = match &self.last_path {
+            Some((path, shown)) if *path == env.unit.path => shown.clone(),
+            _ => {
+                if !self.files.contains(&env.unit.path) {
+                    self.files.insert(env.unit.path.clone());
+                }
+                let shown: Arc<str> = Arc::from(env.unit.path.display().to_string());
+                self.last_path = Some((env.unit.path.clone(), shown.clone()));
+                shown
             }
-        }
-        let name = env.unit.display_name();
-        for f in &env.findings {
-            self.findings
-                .push(ReportFinding::new(&env.unit.path, &name, f));
+        };
+        if !env.findings.is_empty() {
+            let name = env.unit.display_name();
+            for f in &env.findings {
+                self.findings.push(ReportFinding {
+                    path: shown.clone(),
+                    name: name.clone(),
+                    finding: f.clone(),
+                });
+            }
         }
         // Nothing is held: the unit is released at once.
         Ok(vec![env])
