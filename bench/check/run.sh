@@ -4,6 +4,13 @@
 # same files on all cores as the floor. Prints a Markdown table of wall times,
 # ratios to the floor and peak memory, for BENCHMARKS.md ("## check").
 #
+# A shared virtual machine drifts in speed by tens of percent within minutes,
+# and hyperfine times one command after the other, so its ratios mix fast and
+# slow minutes. The ratio of docpipe to the floor is therefore also measured
+# interleaved: ROUNDS rounds (default 15) each run the floor (C malloc), the
+# floor with mimalloc (the allocator docpipe uses) and docpipe back to back,
+# and the median of the per-round ratios is reported.
+#
 # Needs python3 (with venv and pip), cargo, and network access to PyPI (and to
 # Debian's archive when hyperfine or GNU time are missing).
 set -euo pipefail
@@ -13,6 +20,7 @@ repo="$(cd "$here/../.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 runs="${RUNS:-5}"
+rounds="${ROUNDS:-15}"
 
 if ! command -v hyperfine >/dev/null || [ ! -x /usr/bin/time ]; then
     apt-get update -qq && apt-get install -y -qq hyperfine time >/dev/null
@@ -48,6 +56,7 @@ floor="$repo/target/release/examples/parse_floor"
 cd "$work"
 declare -a names=(
     "parse floor (tree-sitter, all cores)"
+    "parse floor, tree-sitter on mimalloc"
     "docpipe run check --format json"
     "ruff check --select D"
     "ruff check --preview --select D,DOC"
@@ -56,6 +65,7 @@ declare -a names=(
 )
 declare -a cmds=(
     "$floor $copy"
+    "$floor --mimalloc $copy"
     "$docpipe run check $copy --format json"
     "$bin/ruff check --no-cache --exit-zero --quiet --select D $copy"
     "$bin/ruff check --no-cache --exit-zero --quiet --preview --select D,DOC $copy"
@@ -78,17 +88,46 @@ for i in "${!cmds[@]}"; do
     echo "${names[$i]}	$rss" >> "$work/rss.txt"
 done
 
+echo "== interleaved ratio to the floor ($rounds rounds)" >&2
+python3 - "$rounds" "$floor $copy" "$floor --mimalloc $copy" "$docpipe run check $copy --format json" > "$work/ratio.txt" <<'PY'
+import os, resource, statistics, subprocess, sys, time
+rounds, cmds = int(sys.argv[1]), sys.argv[2:]
+wall = [[] for _ in cmds]
+cpu = [[] for _ in cmds]
+for r in range(rounds + 1):  # round 0 warms the page cache and is dropped
+    for i, c in enumerate(cmds):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = time.perf_counter()
+        subprocess.run(c, shell=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        w = time.perf_counter() - t
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if r:
+            wall[i].append(w)
+            cpu[i].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+def ratio(xs, ys):
+    rs = sorted(a / b for a, b in zip(xs, ys))
+    q = lambda p: rs[min(len(rs) - 1, int(p * len(rs)))]
+    return f"{statistics.median(rs):.2f}x (quartiles {q(0.25):.2f}-{q(0.75):.2f})"
+print(f"| interleaved, {rounds} rounds | median wall (s) | median CPU (s) | docpipe / this floor, wall | docpipe / this floor, CPU |")
+print("|---|---:|---:|---:|---:|")
+names = ["parse floor (C malloc)", "parse floor (mimalloc)", "docpipe run check --format json"]
+for i, name in enumerate(names):
+    dw = ratio(wall[2], wall[i]) if i < 2 else ""
+    dc = ratio(cpu[2], cpu[i]) if i < 2 else ""
+    print(f"| {name} | {statistics.median(wall[i]):.3f} | {statistics.median(cpu[i]):.2f} | {dw} | {dc} |")
+PY
+
 echo "== definitions reported by docpipe vs python's ast" >&2
 "$docpipe" run check "$copy" --format json 2>/dev/null > "$work/check.json" || true
 
-python3 - "$work/times.json" "$work/rss.txt" "$work/check.json" "$files" "$bytes" "$(nproc)" <<'PY'
+python3 - "$work/times.json" "$work/rss.txt" "$work/check.json" "$files" "$bytes" "$(nproc)" "$work/ratio.txt" <<'PY'
 import json, sys
 times = json.load(open(sys.argv[1]))["results"]
 rss = dict(line.rstrip("\n").split("\t") for line in open(sys.argv[2]) if "\t" in line)
 check = json.load(open(sys.argv[3]))
 files, size, cores = sys.argv[4], int(sys.argv[5]), sys.argv[6]
 floor = times[0]["mean"]
-dp = times[1]["mean"]
+dp = times[2]["mean"]
 print(f"Corpus: CPython standard library copy, {files} .py files, {size / 1e6:.1f} MB; {cores} cores.\n")
 print("| tool | mean wall (s) | ± σ | vs parse floor | docpipe is faster by | peak RSS (MB) |")
 print("|---|---:|---:|---:|---:|---:|")
@@ -96,5 +135,7 @@ for t in times:
     name = t["command"]
     mb = int(rss.get(name, "0") or 0) / 1024
     print(f"| {name} | {t['mean']:.3f} | {t['stddev'] or 0:.3f} | {t['mean'] / floor:.2f}x | {t['mean'] / dp:.2f}x | {mb:.0f} |")
-print(f"\ndocpipe check --format json: definitions={check.get('definitions')} undocumented={check.get('undocumented')} coverage={check.get('coverage', 0):.1f}% findings={len(check.get('findings', []))} file_errors={check.get('file_errors')}")
+print()
+print(open(sys.argv[7]).read())
+print(f"docpipe check --format json: definitions={check.get('definitions')} undocumented={check.get('undocumented')} coverage={check.get('coverage', 0):.1f}% findings={len(check.get('findings', []))} file_errors={check.get('file_errors')}")
 PY

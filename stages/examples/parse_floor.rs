@@ -2,7 +2,11 @@
 //! directory and parse it with tree-sitter-python on all cores, one parser per
 //! thread, doing nothing else.
 //!
-//! `cargo run --release -p docpipe-stages --example parse_floor -- DIR`
+//! `cargo run --release -p docpipe-stages --example parse_floor -- [--mimalloc] DIR`
+//!
+//! With `--mimalloc`, tree-sitter allocates with mimalloc, as the `docpipe`
+//! binary makes it do; without it, with the C library's malloc. The bare
+//! parse is the floor either way; the benchmark reports both.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,8 +27,23 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn main() {
-    let Some(root) = std::env::args().nth(1) else {
-        eprintln!("usage: parse_floor DIR");
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "--mimalloc") {
+        args.remove(0);
+        // SAFETY: before any tree-sitter object exists, on the only thread;
+        // one allocator family with malloc's alignment. mimalloc returns null
+        // only when memory is exhausted, where a benchmark may crash.
+        unsafe {
+            tree_sitter::set_allocator(Some(tree_sitter::Allocator {
+                malloc: libmimalloc_sys::mi_malloc,
+                calloc: libmimalloc_sys::mi_calloc,
+                realloc: libmimalloc_sys::mi_realloc,
+                free: libmimalloc_sys::mi_free,
+            }));
+        }
+    }
+    let Some(root) = args.first().cloned() else {
+        eprintln!("usage: parse_floor [--mimalloc] DIR");
         std::process::exit(2);
     };
     let started = Instant::now();
