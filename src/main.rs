@@ -13,9 +13,10 @@ use std::process::ExitCode;
 /// and freeing them kept triggering glibc's `malloc_consolidate`: `docpipe run
 /// check` over the standard library spent a fifth of its CPU time in malloc
 /// and free, against a seventh for a bare parse. mimalloc keeps per-thread,
-/// per-size pages, so the two no longer disturb each other (BENCHMARKS.md,
-/// check). A bare parse is no faster with it, so the floor the check is
-/// measured against is not moved by this choice.
+/// per-size pages, so the two no longer disturb each other, and tree-sitter
+/// itself parses faster with it: the bare-parse benchmark floor is about 15 %
+/// faster on mimalloc, so BENCHMARKS.md (check) compares docpipe with both
+/// floors.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
