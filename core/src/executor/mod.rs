@@ -84,6 +84,11 @@ impl Default for ExecOptions {
     }
 }
 
+/// An item that kept a transform worker this long is followed by a yield
+/// (see the worker loop). Parsing a file takes milliseconds; handling a unit
+/// takes microseconds and does not pay for the extra scheduling.
+const LONG_ITEM: Duration = Duration::from_micros(200);
+
 /// Live counters for a progress bar.
 #[derive(Debug, Default)]
 pub struct Progress {
@@ -285,11 +290,19 @@ pub async fn execute(
                                 }
                                 let t = Instant::now();
                                 let r = transform.process(item, &ctx, &out).await;
+                                let busy = t.elapsed();
                                 counters
                                     .busy_ns
-                                    .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                                    .fetch_add(busy.as_nanos() as u64, Ordering::Relaxed);
                                 if !note_error(&fatal, &ctx, r) {
                                     break;
+                                }
+                                if busy >= LONG_ITEM {
+                                    // The first task this item woke waits in this
+                                    // thread's LIFO slot, which other workers cannot
+                                    // steal from; without a yield it waits for the
+                                    // next long item too, and a core idles meanwhile.
+                                    tokio::task::yield_now().await;
                                 }
                             }
                         });
