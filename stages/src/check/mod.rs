@@ -149,21 +149,7 @@ impl CheckReport {
             files.insert(d.path.clone());
             findings.push(ReportFinding::new(&d.path, "", &d.finding));
         }
-        // Paths compared once per distinct file, not once per comparison.
-        let ranks: std::collections::BTreeMap<Arc<str>, usize> = findings
-            .iter()
-            .map(|f| (f.path.clone(), 0))
-            .collect::<std::collections::BTreeMap<_, _>>()
-            .into_keys()
-            .enumerate()
-            .map(|(rank, path)| (path, rank))
-            .collect();
-        let rank = |f: &ReportFinding| ranks.get(&f.path).copied().unwrap_or(usize::MAX);
-        findings.sort_by(|a, b| {
-            (rank(a), a.finding.line, a.finding.column)
-                .cmp(&(rank(b), b.finding.line, b.finding.column))
-                .then_with(|| a.finding.code.cmp(&b.finding.code))
-        });
+        let findings = sorted(findings);
         let coverage = if self.considered == 0 {
             100.0
         } else {
@@ -181,6 +167,25 @@ impl CheckReport {
             findings,
         }
     }
+}
+
+/// `findings` by path, line, column and code; findings equal in all four
+/// keep their order.
+///
+/// The findings of one file share one `Arc` of its path, so most comparisons
+/// settle on a pointer instead of comparing two copies of the same string.
+fn sorted(mut findings: Vec<ReportFinding>) -> Vec<ReportFinding> {
+    findings.sort_by(|a, b| {
+        let path = if Arc::ptr_eq(&a.path, &b.path) {
+            std::cmp::Ordering::Equal
+        } else {
+            a.path.cmp(&b.path)
+        };
+        path.then(a.finding.line.cmp(&b.finding.line))
+            .then(a.finding.column.cmp(&b.finding.column))
+            .then_with(|| a.finding.code.cmp(&b.finding.code))
+    });
+    findings
 }
 
 fn ignored(env: &Envelope) -> bool {
