@@ -128,7 +128,7 @@ fn returns_documented_on_a_stub_is_not_extraneous() {
         let doc = unit.docstring.as_ref().map(|d| style.parse(&d.value));
         check_doc(unit, doc.as_ref(), &AnalyzeSettings::default())
             .into_iter()
-            .map(|f| f.code)
+            .map(|f| f.code.into_owned())
             .collect()
     };
     assert!(!codes("Base.submit").contains(&"DOC302".to_string()));

@@ -3,7 +3,7 @@
 use docpipe_core::model::{Finding, Severity};
 use docpipe_stages::check::{Format, Report, ReportFinding};
 
-fn finding(code: &str, message: &str, line: usize, column: usize) -> Finding {
+fn finding(code: &'static str, message: &str, line: usize, column: usize) -> Finding {
     Finding {
         code: code.into(),
         message: message.into(),

@@ -1,3 +1,4 @@
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -21,8 +22,9 @@ pub enum Severity {
 /// A problem found in a unit's docstring (or a file), with a stable code.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Finding {
-    /// Stable code (`DOC101`).
-    pub code: String,
+    /// Stable code (`DOC101`). Borrowed for built-in rules, so a finding
+    /// costs one allocation (its message), not three.
+    pub code: Cow<'static, str>,
     /// One line, names in backticks.
     pub message: String,
     /// 1-based line.
@@ -31,7 +33,7 @@ pub struct Finding {
     pub column: usize,
     /// What to do about it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fix: Option<String>,
+    pub fix: Option<Cow<'static, str>>,
     /// Error or warning.
     #[serde(default)]
     pub severity: Severity,

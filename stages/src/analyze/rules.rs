@@ -17,11 +17,11 @@ pub trait Rule {
     /// A finding of this rule at `line`:`column`.
     fn finding(message: String, line: usize, column: usize) -> Finding {
         Finding {
-            code: Self::CODE.to_string(),
+            code: Self::CODE.into(),
             message,
             line,
             column,
-            fix: Some(Self::FIX.to_string()),
+            fix: Some(Self::FIX.into()),
             severity: Severity::Error,
         }
     }

@@ -119,11 +119,11 @@ impl Transform for PythonExtract {
 /// A file-level finding with `code` at `line` (column 1).
 pub(crate) fn file_finding(code: &str, message: String, line: usize, fix: &str) -> Finding {
     Finding {
-        code: code.to_string(),
+        code: code.to_string().into(),
         message,
         line,
         column: 1,
-        fix: Some(fix.to_string()),
+        fix: Some(fix.to_string().into()),
         severity: Severity::Error,
     }
 }
