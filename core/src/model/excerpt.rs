@@ -4,6 +4,24 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// Something that owns a text an [`Excerpt`] can point into.
+pub trait SharedText: Send + Sync {
+    /// The whole text.
+    fn text(&self) -> &str;
+}
+
+impl SharedText for String {
+    fn text(&self) -> &str {
+        self
+    }
+}
+
+impl SharedText for super::SourceFile {
+    fn text(&self) -> &str {
+        &self.text
+    }
+}
+
 /// A piece of a file's text, shared with every other piece of the same file.
 ///
 /// [`CodeUnit::source`](super::CodeUnit::source) is the largest field of a
@@ -11,31 +29,38 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// Copying it per unit copied every file about three times over and made the
 /// allocator the hottest part of `docpipe run check` (the frees of those large
 /// strings kept triggering glibc's `malloc_consolidate`). An excerpt is a
-/// reference-counted handle to the file text and a byte range, so a unit
+/// reference-counted handle to the text's owner (the extractor passes the
+/// [`SourceFile`](super::SourceFile) itself) and a byte range, so a unit
 /// costs the same whatever its size. It reads as a `&str` (`Deref`), compares
 /// and hashes by its text, and serializes as a plain JSON string, so plugins,
 /// cache entries and reports see no difference.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Excerpt {
-    text: Arc<str>,
+    owner: Arc<dyn SharedText>,
     range: Range<usize>,
 }
 
 impl Excerpt {
-    /// The bytes `range` of `text`, or `None` when the range is out of bounds
-    /// or does not fall on character boundaries.
-    pub fn new(text: &Arc<str>, range: Range<usize>) -> Option<Excerpt> {
-        text.get(range.clone())?;
-        Some(Excerpt {
-            text: Arc::clone(text),
-            range,
-        })
+    /// The bytes `range` of `owner`'s text, or `None` when the range is out
+    /// of bounds or does not fall on character boundaries.
+    pub fn new(owner: Arc<dyn SharedText>, range: Range<usize>) -> Option<Excerpt> {
+        owner.text().get(range.clone())?;
+        Some(Excerpt { owner, range })
     }
 
     /// The excerpt's text.
     pub fn as_str(&self) -> &str {
         // `new` checked the range; owned excerpts span their whole text.
-        self.text.get(self.range.clone()).unwrap_or_default()
+        self.owner
+            .text()
+            .get(self.range.clone())
+            .unwrap_or_default()
+    }
+}
+
+impl Default for Excerpt {
+    fn default() -> Excerpt {
+        Excerpt::from(String::new())
     }
 }
 
@@ -57,7 +82,7 @@ impl From<String> for Excerpt {
     fn from(text: String) -> Excerpt {
         let range = 0..text.len();
         Excerpt {
-            text: Arc::from(text),
+            owner: Arc::new(text),
             range,
         }
     }
@@ -65,10 +90,7 @@ impl From<String> for Excerpt {
 
 impl From<&str> for Excerpt {
     fn from(text: &str) -> Excerpt {
-        Excerpt {
-            text: Arc::from(text),
-            range: 0..text.len(),
-        }
+        Excerpt::from(text.to_string())
     }
 }
 
@@ -134,8 +156,8 @@ mod tests {
 
     #[test]
     fn shares_the_text_and_reads_as_the_range() {
-        let text: Arc<str> = Arc::from("def f():\n    pass\n");
-        let body = Excerpt::new(&text, 9..17).expect("in bounds");
+        let text = Arc::new(String::from("def f():\n    pass\n"));
+        let body = Excerpt::new(text.clone(), 9..17).expect("in bounds");
         assert_eq!(body, "    pass");
         assert_eq!(Arc::strong_count(&text), 2);
         assert_eq!(body.lines().count(), 1);
@@ -143,16 +165,19 @@ mod tests {
 
     #[test]
     fn refuses_ranges_outside_the_text_or_inside_a_character() {
-        let text: Arc<str> = Arc::from("é = 1");
-        assert!(Excerpt::new(&text, 0..1).is_none());
-        assert!(Excerpt::new(&text, 3..99).is_none());
-        assert!(Excerpt::new(&text, 0..2).is_some());
+        let text = Arc::new(String::from("é = 1"));
+        assert!(Excerpt::new(text.clone(), 0..1).is_none());
+        assert!(Excerpt::new(text.clone(), 3..99).is_none());
+        assert!(Excerpt::new(text, 0..2).is_some());
     }
 
     #[test]
     fn serializes_as_a_plain_string_and_back() {
-        let text: Arc<str> = Arc::from("x = 1\ny = 2\n");
-        let second = Excerpt::new(&text, 6..11).expect("in bounds");
+        let file = Arc::new(crate::model::SourceFile::from_text(
+            "m.py",
+            "x = 1\ny = 2\n",
+        ));
+        let second = Excerpt::new(file, 6..11).expect("in bounds");
         let json = serde_json::to_string(&second).expect("serializes");
         assert_eq!(json, "\"y = 2\"");
         let back: Excerpt = serde_json::from_str(&json).expect("deserializes");

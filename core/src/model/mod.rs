@@ -12,6 +12,6 @@ mod unit;
 
 pub use doc::{DocModel, DocParam, DocRaise, DocReturn, DocSection};
 pub use envelope::{Envelope, Finding, Item, ItemKind, Severity, TokenUsage, UnitId, UnitState};
-pub use excerpt::Excerpt;
+pub use excerpt::{Excerpt, SharedText};
 pub use source::{Newline, SourceFile};
 pub use unit::{CodeUnit, Docstring, Insertion, Param, ParamKind, QuoteStyle, UnitKind};

@@ -13,8 +13,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use docpipe_core::model::{
-    CodeUnit, Docstring, Excerpt, Finding, Insertion, Param, ParamKind, Severity, SourceFile,
-    UnitKind,
+    CodeUnit, Docstring, Excerpt, Finding, Insertion, Param, ParamKind, Severity, SharedText,
+    SourceFile, UnitKind,
 };
 use tree_sitter::{Node, Parser, Tree};
 
@@ -47,6 +47,16 @@ pub fn parse_tree(text: &str) -> Option<Tree> {
 /// A file that does not parse as Python 3 gives `Err` with one `DOC003`
 /// finding located at the first error, and no units.
 pub fn extract(file: &SourceFile) -> Result<Vec<CodeUnit>, Finding> {
+    extract_with(file, Arc::new(file.text.clone()))
+}
+
+/// [`extract`] of a shared file: the units' sources point into it instead
+/// of into a copy of its text.
+pub fn extract_shared(file: &Arc<SourceFile>) -> Result<Vec<CodeUnit>, Finding> {
+    extract_with(file, file.clone())
+}
+
+fn extract_with(file: &SourceFile, shared: Arc<dyn SharedText>) -> Result<Vec<CodeUnit>, Finding> {
     let text = file.text.as_str();
     let Some(tree) = parse_tree(text) else {
         return Err(syntax_finding(
@@ -62,7 +72,7 @@ pub fn extract(file: &SourceFile) -> Result<Vec<CodeUnit>, Finding> {
             && let Some(retry) = parse_tree(&joined)
             && !retry.root_node().has_error()
         {
-            return Extractor::new(file, retry.root_node()).run();
+            return Extractor::new(file, shared, retry.root_node()).run();
         }
         let bad = first_error(root);
         let (line, column) = position(text, bad);
@@ -86,7 +96,7 @@ pub fn extract(file: &SourceFile) -> Result<Vec<CodeUnit>, Finding> {
         };
         return Err(syntax_finding(message, line, column));
     }
-    Extractor::new(file, root).run()
+    Extractor::new(file, shared, root).run()
 }
 
 fn syntax_finding(message: String, line: usize, column: usize) -> Finding {
@@ -118,12 +128,14 @@ fn first_error(root: Node<'_>) -> Node<'_> {
     }
 }
 
-/// At least the number of definitions in `text`: every `def` and `class`
-/// keyword (and any in strings or comments) plus the module.
-fn definitions_upper_bound(text: &str) -> usize {
+/// About the number of definitions in `text`, for the unit vector's
+/// capacity: `def ` and `class ` wherever they occur, plus the module. Only
+/// a hint: a `def` followed by a tab is missed and the vector grows.
+/// (Counting every `def` made words like `default` inflate it threefold.)
+fn definitions_estimate(text: &str) -> usize {
     let bytes = text.as_bytes();
-    1 + memchr::memmem::find_iter(bytes, b"def").count()
-        + memchr::memmem::find_iter(bytes, b"class").count()
+    1 + memchr::memmem::find_iter(bytes, b"def ").count()
+        + memchr::memmem::find_iter(bytes, b"class ").count()
 }
 
 /// Start offsets of the lines of a text (`\n`, `\r\n` and a lone `\r` end a line, as in Python).
@@ -185,8 +197,8 @@ struct Extractor<'a> {
     pending: Option<(usize, usize, Vec<String>)>,
     module_summary: String,
     lines: LineIndex,
-    /// The file text once more, shared by every unit's [`CodeUnit::source`].
-    shared: Arc<str>,
+    /// The file, shared by every unit's [`CodeUnit::source`].
+    shared: Arc<dyn SharedText>,
     /// Byte offsets of every `yield` in the text (in code, strings or comments alike).
     yields: Vec<usize>,
     /// The first construct that parses but that Python rejects.
@@ -196,19 +208,19 @@ struct Extractor<'a> {
 }
 
 impl<'a> Extractor<'a> {
-    fn new(file: &'a SourceFile, root: Node<'a>) -> Extractor<'a> {
+    fn new(file: &'a SourceFile, shared: Arc<dyn SharedText>, root: Node<'a>) -> Extractor<'a> {
         Extractor {
             file,
             text: file.text.as_str(),
             root,
             // Sized once: a unit is large, and growing the vector by doubling
             // copied every unit and faulted in fresh pages several times per file.
-            units: Vec::with_capacity(definitions_upper_bound(&file.text)),
+            units: Vec::with_capacity(definitions_estimate(&file.text)),
             scopes: Vec::new(),
             pending: None,
             module_summary: String::new(),
             lines: LineIndex::new(&file.text),
-            shared: Arc::from(file.text.as_str()),
+            shared,
             yields: memchr::memmem::find_iter(file.text.as_bytes(), b"yield").collect(),
             rejected: None,
             allowed_future: allowed_future_imports(root),
@@ -397,7 +409,7 @@ impl<'a> Extractor<'a> {
             column: 1,
             span: 0..text.len(),
             signature: String::new(),
-            source: Excerpt::new(&self.shared, 0..text.len()).unwrap_or_default(),
+            source: Excerpt::new(self.shared.clone(), 0..text.len()).unwrap_or_default(),
             context: String::new(),
         }
     }
@@ -502,7 +514,7 @@ impl<'a> Extractor<'a> {
             span: start..end,
             signature: text[node.start_byte()..colon_end].to_string(),
             // Node boundaries are character boundaries, so this is never empty by mistake.
-            source: Excerpt::new(&self.shared, start..end).unwrap_or_default(),
+            source: Excerpt::new(self.shared.clone(), start..end).unwrap_or_default(),
             context,
         });
         let scope = if is_class {

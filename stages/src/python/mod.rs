@@ -27,7 +27,7 @@ use docpipe_core::stage::{BuiltStage, StageContext, StageError, Transform};
 
 pub use decode::{DecodeError, decode_source, read_source, read_source_detailed};
 pub use discover::{PythonSource, SourceOptions};
-pub use extract::{extract, extract_path, parse_tree};
+pub use extract::{extract, extract_path, extract_shared, parse_tree};
 
 /// Stable codes of file-level findings.
 pub mod codes {
@@ -101,7 +101,7 @@ impl Transform for PythonExtract {
         // them, one per core) rather than on the blocking pool: more threads
         // than cores made tree-sitter slower, and the extra threads' malloc
         // arenas raised peak memory by half (BENCHMARKS.md, check).
-        let parsed = extract(&file);
+        let parsed = extract_shared(&file);
         match parsed {
             Ok(units) => {
                 let n = units.len();
