@@ -117,13 +117,18 @@ impl Transform for PythonExtract {
 }
 
 /// A file-level finding with `code` at `line` (column 1).
-pub(crate) fn file_finding(code: &str, message: String, line: usize, fix: &str) -> Finding {
+pub(crate) fn file_finding(
+    code: &'static str,
+    message: String,
+    line: usize,
+    fix: &'static str,
+) -> Finding {
     Finding {
-        code: code.to_string().into(),
+        code: code.into(),
         message,
         line,
         column: 1,
-        fix: Some(fix.to_string().into()),
+        fix: Some(fix.into()),
         severity: Severity::Error,
     }
 }
