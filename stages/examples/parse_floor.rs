@@ -30,17 +30,8 @@ fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().is_some_and(|a| a == "--mimalloc") {
         args.remove(0);
-        // SAFETY: before any tree-sitter object exists, on the only thread;
-        // one allocator family with malloc's alignment. mimalloc returns null
-        // only when memory is exhausted, where a benchmark may crash.
-        unsafe {
-            tree_sitter::set_allocator(Some(tree_sitter::Allocator {
-                malloc: libmimalloc_sys::mi_malloc,
-                calloc: libmimalloc_sys::mi_calloc,
-                realloc: libmimalloc_sys::mi_realloc,
-                free: libmimalloc_sys::mi_free,
-            }));
-        }
+        // SAFETY: before any tree-sitter object exists, on the only thread.
+        unsafe { docpipe_stages::python::use_mimalloc_for_tree_sitter() };
     }
     let Some(root) = args.first().cloned() else {
         eprintln!("usage: parse_floor [--mimalloc] DIR");

@@ -9,6 +9,7 @@
 //! Files that cannot be read, decoded or parsed never reach a writer: they are
 //! reported as file-level findings (`DOC001`..`DOC003`) in the run's diagnostics.
 
+mod alloc;
 pub(crate) mod brackets;
 pub(crate) mod decode;
 mod discover;
@@ -25,6 +26,7 @@ use docpipe_core::registry::{
 };
 use docpipe_core::stage::{BuiltStage, StageContext, StageError, Transform};
 
+pub use alloc::use_mimalloc_for_tree_sitter;
 pub use decode::{DecodeError, decode_source, read_source, read_source_detailed};
 pub use discover::{PythonSource, SourceOptions};
 pub use extract::{extract, extract_path, extract_shared, parse_tree};
