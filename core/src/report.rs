@@ -129,6 +129,9 @@ pub struct StageReport {
     pub emitted: BTreeMap<String, u64>,
     /// Time spent inside the stage's own code, summed over its workers.
     pub busy_ms: u64,
+    /// The stage that runs this one inside its workers (fusion), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fused_into: Option<String>,
 }
 
 /// The report's `model` section.

@@ -200,3 +200,126 @@ async fn named_pipelines_run_only_their_stages() {
     assert_eq!(by_sink.get("other"), Some(&5000));
     assert_eq!(by_sink.get("sink"), None);
 }
+
+/// `a` feeds `b` feeds `c`, all with one worker; `b` and `c` hold every unit
+/// until `finish`, as batching stages do.
+const CHAIN: &str = r#"
+[stages.src]
+type = "test-source"
+files = 10
+units_per_file = 300
+
+[stages.a]
+type = "test-pass"
+inputs = ["src"]
+
+[stages.b]
+type = "test-pass"
+inputs = ["a"]
+hold = true
+
+[stages.c]
+type = "test-pass"
+inputs = ["b"]
+hold = true
+
+[stages.sink]
+type = "test-sink"
+inputs = ["c"]
+"#;
+
+fn fused_into(outcome: &docpipe_core::executor::RunOutcome) -> Vec<(String, Option<String>)> {
+    outcome
+        .report
+        .stages
+        .iter()
+        .map(|s| (s.name.clone(), s.fused_into.clone()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transform_fed_by_one_transform_with_as_many_workers_runs_in_its_workers() {
+    let (_, seen, registry) = fresh();
+    let (outcome, _) = support::run(CHAIN, None, &registry, 8).await;
+    assert_eq!(
+        fused_into(&outcome),
+        [
+            ("src".to_string(), None),
+            ("a".to_string(), None),
+            ("b".to_string(), Some("a".to_string())),
+            ("c".to_string(), Some("b".to_string())),
+            ("sink".to_string(), None),
+        ]
+    );
+    // `c` finished after `b` had handed it every unit: none was held back.
+    assert!(outcome.invariant.is_none(), "{:?}", outcome.invariant);
+    assert!(outcome.fatal.is_none(), "{:?}", outcome.fatal);
+    assert_eq!(outcome.report.finished(), 3000);
+    assert_eq!(seen.by_sink.lock().unwrap().get("sink"), Some(&3000));
+    // Fused stages keep their own counters.
+    for stage in &outcome.report.stages[1..4] {
+        assert_eq!(stage.received, 3000, "{}", stage.name);
+        assert_eq!(stage.emitted.get("out"), Some(&3000), "{}", stage.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fusion_changes_nothing_but_where_stages_run() {
+    let (_, _, registry) = fresh();
+    let (fused, _) = support::run_with(CHAIN, None, &registry, 8, true).await;
+    let (_, _, registry) = fresh();
+    let (apart, _) = support::run_with(CHAIN, None, &registry, 8, false).await;
+    assert!(fused_into(&apart).iter().all(|(_, into)| into.is_none()));
+    assert_eq!(fused.report.by_state, apart.report.by_state);
+    let counts = |o: &docpipe_core::executor::RunOutcome| {
+        o.report
+            .stages
+            .iter()
+            .map(|s| (s.name.clone(), s.received, s.emitted.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(counts(&fused), counts(&apart));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stages_with_other_worker_counts_or_shared_ports_stay_apart() {
+    let (_, _, registry) = fresh();
+    // `b` has more workers than `a`: fused, its calls would be serialised.
+    let text = CHAIN.replace(
+        "hold = true\n\n[stages.c]",
+        "hold = true\nconcurrency = 3\n\n[stages.c]",
+    );
+    let (outcome, _) = support::run(&text, None, &registry, 8).await;
+    let into = fused_into(&outcome);
+    assert_eq!(into[2], ("b".to_string(), None));
+    assert_eq!(into[3], ("c".to_string(), None));
+    assert_eq!(outcome.report.finished(), 3000);
+    // A port that feeds two stages clones each item: no fusion either.
+    let (_, _, registry) = fresh();
+    let text = format!(
+        "{CHAIN}\n[stages.d]\ntype = \"test-pass\"\ninputs = [\"a\"]\n\n[stages.sink2]\ntype = \"test-sink\"\ninputs = [\"d\"]\n"
+    );
+    let (outcome, _) = support::run(&text, None, &registry, 8).await;
+    let into = fused_into(&outcome);
+    assert_eq!(into[2], ("b".to_string(), None));
+    assert_eq!(into[3], ("c".to_string(), Some("b".to_string())));
+    assert_eq!(into[5], ("d".to_string(), None));
+    assert_eq!(outcome.report.finished(), 6000);
+    assert!(outcome.invariant.is_none(), "{:?}", outcome.invariant);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fused_stage_s_fatal_error_names_that_stage() {
+    let (_, _, registry) = fresh();
+    let text = CHAIN.replacen("hold = true", "fail_after = 100", 1);
+    let (outcome, handles) = support::run(&text, None, &registry, 8).await;
+    assert_eq!(
+        fused_into(&outcome)[2],
+        ("b".to_string(), Some("a".to_string()))
+    );
+    let (stage, message) = outcome.fatal.expect("fatal error reported");
+    assert_eq!(stage, "b");
+    assert_eq!(message, "disk full while testing");
+    assert!(handles.cancel.is_cancelled());
+    assert!(outcome.report.units < 3000);
+}

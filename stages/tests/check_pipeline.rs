@@ -53,6 +53,7 @@ async fn run_check(root: &Path, format: &str) -> RunOutcome {
     let options = ExecOptions {
         channel_capacity: 8,
         jobs: 2,
+        ..ExecOptions::default()
     };
     tokio::time::timeout(
         Duration::from_secs(60),

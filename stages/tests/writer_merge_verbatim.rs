@@ -102,6 +102,7 @@ fn run(paths: &[PathBuf], style: &str) -> RunOutcome {
                 ExecOptions {
                     channel_capacity: 8,
                     jobs: 2,
+                    ..ExecOptions::default()
                 },
             ),
         )

@@ -84,6 +84,7 @@ async fn run(paths: &[PathBuf], mode: WriteMode) -> RunOutcome {
             ExecOptions {
                 channel_capacity: 8,
                 jobs: 2,
+                ..ExecOptions::default()
             },
         ),
     )

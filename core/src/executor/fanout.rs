@@ -8,14 +8,23 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::mpsc::Sender;
 use tokio_util::sync::CancellationToken;
 
+use super::fuse::FusedStage;
 use super::ledger::Ledger;
 use crate::model::Item;
 use crate::stage::StageError;
 
 pub(crate) struct Port {
     pub(crate) name: String,
-    pub(crate) consumers: Vec<Sender<Item>>,
+    pub(crate) consumers: Vec<Consumer>,
     pub(crate) emitted: Arc<AtomicU64>,
+}
+
+/// Where a port's items go.
+pub(crate) enum Consumer {
+    /// The input channel of a stage with its own task.
+    Channel(Sender<Item>),
+    /// A stage fused into this one (see [`super::fuse`]).
+    Fused(Arc<FusedStage>),
 }
 
 /// Sends a stage's output. Cloned into each of the stage's workers; the
@@ -85,10 +94,13 @@ impl Emitter {
         self.send_one(last, item).await
     }
 
-    async fn send_one(&self, tx: &Sender<Item>, item: Item) -> Result<(), StageError> {
-        tokio::select! {
-            r = tx.send(item) => r.map_err(|_| StageError::Closed),
-            _ = self.cancel.cancelled() => Err(StageError::Closed),
+    async fn send_one(&self, to: &Consumer, item: Item) -> Result<(), StageError> {
+        match to {
+            Consumer::Channel(tx) => tokio::select! {
+                r = tx.send(item) => r.map_err(|_| StageError::Closed),
+                _ = self.cancel.cancelled() => Err(StageError::Closed),
+            },
+            Consumer::Fused(stage) => stage.deliver(item).await,
         }
     }
 

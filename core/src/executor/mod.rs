@@ -4,6 +4,7 @@
 //! cancellation, and the unit ledger checked at the end.
 
 mod fanout;
+mod fuse;
 mod ledger;
 
 use std::collections::BTreeMap;
@@ -17,7 +18,8 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 pub use fanout::Emitter;
-use fanout::Port;
+use fanout::{Consumer, Port};
+use fuse::{Fatal, FusedStage, StageCounters, accounting, fused_into, note_error, timed};
 pub use ledger::Ledger;
 
 use crate::config::ConfigError;
@@ -73,6 +75,9 @@ pub struct ExecOptions {
     pub channel_capacity: usize,
     /// Workers for stages whose concurrency follows `--jobs`.
     pub jobs: usize,
+    /// Run a transform fed only by another transform with as many workers
+    /// inside that transform's workers (see `fuse`). Off only to compare.
+    pub fuse: bool,
 }
 
 impl Default for ExecOptions {
@@ -80,6 +85,7 @@ impl Default for ExecOptions {
         ExecOptions {
             channel_capacity: 64,
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            fuse: true,
         }
     }
 }
@@ -146,13 +152,6 @@ impl RunOutcome {
     }
 }
 
-struct StageCounters {
-    received: AtomicU64,
-    units_in: AtomicU64,
-    units_out: Arc<AtomicU64>,
-    busy_ns: AtomicU64,
-}
-
 /// Runs `stages` (built from `plan`, in the same order) to the end.
 pub async fn execute(
     plan: &Plan,
@@ -167,14 +166,26 @@ pub async fn execute(
         pipeline: plan.pipeline.clone().unwrap_or_default(),
         ..RunReport::default()
     }));
-    let fatal: Arc<Mutex<Option<(String, String)>>> = Arc::new(Mutex::new(None));
+    let fatal: Fatal = Arc::new(Mutex::new(None));
     let sinks: Arc<Mutex<Vec<(String, SinkSummary)>>> = Arc::new(Mutex::new(Vec::new()));
 
-    // One input channel per stage that has inputs; every upstream edge gets a sender.
+    // Stages fused into their upstream get neither a task nor a channel.
+    let fused: Vec<Option<usize>> = if options.fuse {
+        fused_into(plan, options.jobs)
+            .into_iter()
+            .zip(&stages)
+            .map(|(into, built)| into.filter(|_| matches!(built, BuiltStage::Transform(_))))
+            .collect()
+    } else {
+        vec![None; n]
+    };
+
+    // One input channel per stage that has inputs and its own task; every
+    // upstream edge gets a sender.
     let mut receivers: Vec<Option<mpsc::Receiver<Item>>> = Vec::with_capacity(n);
     let mut senders: Vec<Option<mpsc::Sender<Item>>> = Vec::with_capacity(n);
-    for s in &plan.stages {
-        if s.descriptor.role == StageRole::Source {
+    for (j, s) in plan.stages.iter().enumerate() {
+        if s.descriptor.role == StageRole::Source || fused[j].is_some() {
             receivers.push(None);
             senders.push(None);
         } else {
@@ -183,23 +194,31 @@ pub async fn execute(
             senders.push(Some(tx));
         }
     }
-    let counters: Vec<Arc<StageCounters>> = (0..n)
-        .map(|_| {
-            Arc::new(StageCounters {
-                received: AtomicU64::new(0),
-                units_in: AtomicU64::new(0),
-                units_out: Arc::new(AtomicU64::new(0)),
-                busy_ns: AtomicU64::new(0),
-            })
+    let counters: Vec<Arc<StageCounters>> =
+        (0..n).map(|_| Arc::new(StageCounters::new())).collect();
+    let contexts: Vec<StageContext> = plan
+        .stages
+        .iter()
+        .map(|planned| StageContext {
+            name: Arc::from(planned.name.as_str()),
+            cancel: handles.cancel.clone(),
+            run: handles.run.clone(),
+            diagnostics: handles.diagnostics.clone(),
+            stats: handles.stats.clone(),
         })
         .collect();
+    let mut stages: Vec<Option<BuiltStage>> = stages.into_iter().map(Some).collect();
+
+    // Emitters, downstream first: a fused stage, emitter included, becomes a
+    // consumer of its upstream's port.
     // Per-port counters for the report, kept apart from the senders so that
     // holding them does not keep channels open.
     let mut port_counts: Vec<Vec<(String, Arc<AtomicU64>)>> = vec![Vec::new(); n];
-    let mut emitters: Vec<Option<Emitter>> = Vec::with_capacity(n);
-    for (i, s) in plan.stages.iter().enumerate() {
+    let mut emitters: Vec<Option<Emitter>> = (0..n).map(|_| None).collect();
+    let mut fused_stages: Vec<Option<Arc<FusedStage>>> = (0..n).map(|_| None).collect();
+    for i in downstream_first(plan) {
+        let s = &plan.stages[i];
         if s.descriptor.role == StageRole::Sink {
-            emitters.push(None);
             continue;
         }
         let ports = s
@@ -212,7 +231,10 @@ pub async fn execute(
                     .edges
                     .iter()
                     .filter(|e| e.from == i && e.port == p.name)
-                    .filter_map(|e| senders[e.to].clone())
+                    .filter_map(|e| match &fused_stages[e.to] {
+                        Some(stage) => Some(Consumer::Fused(stage.clone())),
+                        None => senders[e.to].clone().map(Consumer::Channel),
+                    })
                     .collect(),
                 emitted: Arc::new(AtomicU64::new(0)),
             })
@@ -221,16 +243,41 @@ pub async fn execute(
             .iter()
             .map(|p| (p.name.clone(), p.emitted.clone()))
             .collect();
-        emitters.push(Some(Emitter {
+        let emitter = Emitter {
             stage: Arc::from(s.name.as_str()),
             ports: Arc::new(ports),
             ledger: ledger.clone(),
             cancel: handles.cancel.clone(),
             units_out: counters[i].units_out.clone(),
-        }));
+        };
+        match (fused[i], stages[i].take()) {
+            (Some(_), Some(BuiltStage::Transform(transform))) => {
+                fused_stages[i] = Some(Arc::new(FusedStage {
+                    transform,
+                    ctx: contexts[i].clone(),
+                    out: emitter,
+                    counters: counters[i].clone(),
+                    fatal: fatal.clone(),
+                }));
+            }
+            (_, stage) => {
+                stages[i] = stage;
+                emitters[i] = Some(emitter);
+            }
+        }
     }
     // Only emitters hold senders now: channels close when their upstreams end.
     drop(senders);
+    // The stages fused below each stage, each after the one feeding it: the
+    // order their `finish` runs in once the stage itself has finished.
+    // (Only for stages with a task: a chain left over would hold senders.)
+    let mut chains: Vec<Vec<Arc<FusedStage>>> = (0..n)
+        .map(|i| match fused[i] {
+            None => fused_below(plan, &fused, &fused_stages, i),
+            Some(_) => Vec::new(),
+        })
+        .collect();
+    drop(fused_stages);
 
     let mut tasks = JoinSet::new();
     for (i, (stage, (rx, emitter))) in stages
@@ -238,31 +285,25 @@ pub async fn execute(
         .zip(receivers.into_iter().zip(emitters))
         .enumerate()
     {
-        let planned = &plan.stages[i];
-        let ctx = StageContext {
-            name: Arc::from(planned.name.as_str()),
-            cancel: handles.cancel.clone(),
-            run: handles.run.clone(),
-            diagnostics: handles.diagnostics.clone(),
-            stats: handles.stats.clone(),
+        let Some(stage) = stage else {
+            continue; // fused: runs in its upstream's workers
         };
+        let planned = &plan.stages[i];
+        let ctx = contexts[i].clone();
         let counters = counters[i].clone();
         let fatal = fatal.clone();
         let workers = planned.concurrency.resolve(options.jobs);
         match (stage, rx, emitter) {
             (BuiltStage::Source(mut source), _, Some(out)) => {
                 tasks.spawn(async move {
-                    let t = Instant::now();
-                    let r = source.run(&ctx, &out).await;
-                    counters
-                        .busy_ns
-                        .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                    let r = timed(&counters.busy_ns, source.run(&ctx, &out)).await;
                     note_error(&fatal, &ctx, r);
                 });
             }
             (BuiltStage::Transform(transform), Some(rx), Some(out)) => {
                 let rx = Arc::new(tokio::sync::Mutex::new(rx));
-                tasks.spawn(async move {
+                let chain = std::mem::take(&mut chains[i]);
+                tasks.spawn(accounting(async move {
                     let mut workers_set = JoinSet::new();
                     for _ in 0..workers {
                         let rx = rx.clone();
@@ -271,7 +312,7 @@ pub async fn execute(
                         let transform = transform.clone();
                         let counters = counters.clone();
                         let fatal = fatal.clone();
-                        workers_set.spawn(async move {
+                        workers_set.spawn(accounting(async move {
                             loop {
                                 if ctx.cancel.is_cancelled() {
                                     break;
@@ -284,20 +325,15 @@ pub async fn execute(
                                     }
                                 };
                                 let Some(item) = item else { break };
-                                counters.received.fetch_add(1, Ordering::Relaxed);
-                                if item.kind() == ItemKind::Unit {
-                                    counters.units_in.fetch_add(1, Ordering::Relaxed);
-                                }
+                                counters.receive(&item);
                                 let t = Instant::now();
-                                let r = transform.process(item, &ctx, &out).await;
-                                let busy = t.elapsed();
-                                counters
-                                    .busy_ns
-                                    .fetch_add(busy.as_nanos() as u64, Ordering::Relaxed);
+                                let r =
+                                    timed(&counters.busy_ns, transform.process(item, &ctx, &out))
+                                        .await;
                                 if !note_error(&fatal, &ctx, r) {
                                     break;
                                 }
-                                if busy >= LONG_ITEM {
+                                if t.elapsed() >= LONG_ITEM {
                                     // The first task this item woke waits in this
                                     // thread's LIFO slot, which other workers cannot
                                     // steal from; without a yield it waits for the
@@ -305,19 +341,19 @@ pub async fn execute(
                                     tokio::task::yield_now().await;
                                 }
                             }
-                        });
+                        }));
                     }
                     while workers_set.join_next().await.is_some() {}
                     if !ctx.cancel.is_cancelled() {
-                        let t = Instant::now();
-                        let r = transform.finish(&ctx, &out).await;
-                        counters
-                            .busy_ns
-                            .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                        let r = timed(&counters.busy_ns, transform.finish(&ctx, &out)).await;
                         note_error(&fatal, &ctx, r);
                     }
+                    for stage in &chain {
+                        stage.finish().await;
+                    }
+                    drop(chain);
                     drop(out);
-                });
+                }));
             }
             (BuiltStage::Sink(mut sink), Some(mut rx), None) => {
                 let report = report.clone();
@@ -346,7 +382,7 @@ pub async fn execute(
                             _ = ctx.cancel.cancelled() => None,
                         };
                         let Some(item) = item else { break };
-                        counters.received.fetch_add(1, Ordering::Relaxed);
+                        counters.receive(&item);
                         let Item::Unit(env) = item else {
                             note_error(
                                 &fatal,
@@ -357,12 +393,7 @@ pub async fn execute(
                             );
                             break;
                         };
-                        counters.units_in.fetch_add(1, Ordering::Relaxed);
-                        let t = Instant::now();
-                        let r = sink.consume(*env, &ctx).await;
-                        counters
-                            .busy_ns
-                            .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                        let r = timed(&counters.busy_ns, sink.consume(*env, &ctx)).await;
                         match r {
                             Ok(released) => release(released, &counters),
                             Err(e) => {
@@ -372,11 +403,11 @@ pub async fn execute(
                         }
                     }
                     drop(rx);
-                    let t = Instant::now();
-                    let r = sink.finish(&ctx, ctx.cancel.is_cancelled()).await;
-                    counters
-                        .busy_ns
-                        .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                    let r = timed(
+                        &counters.busy_ns,
+                        sink.finish(&ctx, ctx.cancel.is_cancelled()),
+                    )
+                    .await;
                     match r {
                         Ok(finish) => {
                             release(finish.released, &counters);
@@ -402,6 +433,8 @@ pub async fn execute(
             }
         }
     }
+    // A chain no task took (its stage failed to start) must not keep channels open.
+    drop(chains);
     // Progress: units that entered, sampled while tasks run.
     let progress = handles.progress.clone();
     let ledger_for_progress = ledger.clone();
@@ -451,6 +484,7 @@ pub async fn execute(
                 .map(|(name, n)| (name.clone(), n.load(Ordering::Relaxed)))
                 .collect::<BTreeMap<_, _>>(),
             busy_ms: c.busy_ns.load(Ordering::Relaxed) / 1_000_000,
+            fused_into: fused[i].map(|up| plan.stages[up].name.clone()),
         });
     }
     let invariant = if interrupted || fatal.is_some() {
@@ -466,24 +500,43 @@ pub async fn execute(
     }
 }
 
-/// Records a stage's error; returns whether the stage should go on.
-fn note_error(
-    fatal: &Mutex<Option<(String, String)>>,
-    ctx: &StageContext,
-    r: Result<(), StageError>,
-) -> bool {
-    match r {
-        Ok(()) => true,
-        Err(StageError::Closed) => false,
-        Err(StageError::Fatal(message)) => {
-            let mut f = fatal.lock().unwrap_or_else(|p| p.into_inner());
-            if f.is_none() {
-                *f = Some((ctx.name.to_string(), message));
-            }
-            ctx.cancel.cancel();
-            false
+/// Stage indices, each after every stage it feeds.
+fn downstream_first(plan: &Plan) -> Vec<usize> {
+    fn visit(plan: &Plan, i: usize, seen: &mut [bool], order: &mut Vec<usize>) {
+        if std::mem::replace(&mut seen[i], true) {
+            return;
+        }
+        for e in plan.edges.iter().filter(|e| e.from == i) {
+            visit(plan, e.to, seen, order);
+        }
+        order.push(i);
+    }
+    let mut seen = vec![false; plan.stages.len()];
+    let mut order = Vec::with_capacity(plan.stages.len());
+    for i in 0..plan.stages.len() {
+        visit(plan, i, &mut seen, &mut order);
+    }
+    order
+}
+
+/// The stages fused (directly or through others) into stage `i`, each after
+/// the stage that feeds it.
+fn fused_below(
+    plan: &Plan,
+    fused: &[Option<usize>],
+    stages: &[Option<Arc<FusedStage>>],
+    i: usize,
+) -> Vec<Arc<FusedStage>> {
+    let mut chain = Vec::new();
+    for e in plan.edges.iter().filter(|e| e.from == i) {
+        if fused[e.to] == Some(i)
+            && let Some(stage) = &stages[e.to]
+        {
+            chain.push(stage.clone());
+            chain.extend(fused_below(plan, fused, stages, e.to));
         }
     }
+    chain
 }
 
 /// Every unit in must come out once per stage; every copy must be released once.

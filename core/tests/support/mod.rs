@@ -146,6 +146,9 @@ struct PassOptions {
     /// Fail fatally after this many units.
     #[serde(default)]
     fail_after: usize,
+    /// Hold every item and emit them all from `finish` (like a batching stage).
+    #[serde(default)]
+    hold: bool,
 }
 
 impl StageOptions for PassOptions {
@@ -162,6 +165,7 @@ impl StageOptions for PassOptions {
 struct Pass {
     options: PassOptions,
     seen: AtomicU64,
+    held: Mutex<Vec<Item>>,
 }
 
 #[async_trait]
@@ -188,7 +192,24 @@ impl Transform for Pass {
         if self.options.duplicate_every > 0 && n.is_multiple_of(self.options.duplicate_every) {
             out.send(item.clone()).await?;
         }
+        if self.options.hold {
+            if let Ok(mut held) = self.held.lock() {
+                held.push(item);
+            }
+            return Ok(());
+        }
         out.send(item).await
+    }
+
+    async fn finish(&self, _ctx: &StageContext, out: &Emitter) -> Result<(), StageError> {
+        let held = match self.held.lock() {
+            Ok(mut held) => std::mem::take(&mut *held),
+            Err(_) => Vec::new(),
+        };
+        for item in held {
+            out.send(item).await?;
+        }
+        Ok(())
     }
 }
 
@@ -345,6 +366,7 @@ pub fn registry(gauge: Arc<Gauge>, seen: Arc<Seen>) -> Registry {
             Ok(BuiltStage::Transform(Arc::new(Pass {
                 options: o,
                 seen: AtomicU64::new(0),
+                held: Mutex::new(Vec::new()),
             })))
         },
     );
@@ -457,6 +479,17 @@ pub async fn run(
     registry: &Registry,
     capacity: usize,
 ) -> (RunOutcome, RunHandles) {
+    run_with(text, name, registry, capacity, true).await
+}
+
+/// [`run`], with stage fusion on or off.
+pub async fn run_with(
+    text: &str,
+    name: Option<&str>,
+    registry: &Registry,
+    capacity: usize,
+    fuse: bool,
+) -> (RunOutcome, RunHandles) {
     let validated = check(text, &[], registry).unwrap_or_else(|e| panic!("{}", e.render(false)));
     let plan = validated
         .plan(name)
@@ -473,6 +506,7 @@ pub async fn run(
         ExecOptions {
             channel_capacity: capacity,
             jobs: 2,
+            fuse,
         },
     )
     .await;

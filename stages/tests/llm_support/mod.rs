@@ -280,6 +280,7 @@ pub async fn run(
         ExecOptions {
             channel_capacity: 64,
             jobs: 2,
+            ..ExecOptions::default()
         },
     )
     .await;
