@@ -36,37 +36,46 @@ pub(crate) fn is_plain_str(prefix: &str) -> bool {
 /// The value of the literal body `raw` (between the quotes).
 pub(crate) fn value(raw: &str, prefix: &str, out: &mut String) {
     let is_raw = prefix.chars().any(|c| c == 'r' || c == 'R');
-    let mut chars = raw.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\r' => {
+    out.reserve(raw.len());
+    let mut rest = raw;
+    // Text up to the next backslash or CR is copied as it is, in one piece.
+    while let Some(at) = memchr::memchr2(b'\\', b'\r', rest.as_bytes()) {
+        out.push_str(&rest[..at]);
+        let mut chars = rest[at..].chars();
+        match chars.next() {
+            Some('\r') => {
                 // Python reads CRLF and lone CR as `\n` inside literals.
-                if chars.peek() == Some(&'\n') {
+                if peek(&chars) == Some('\n') {
                     chars.next();
                 }
                 out.push('\n');
             }
-            '\\' if is_raw => {
+            _ if is_raw => {
                 out.push('\\');
                 // A raw string keeps the backslash, but the next character cannot end the string.
-                if let Some(n) = chars.next() {
-                    if n == '\r' {
-                        if chars.peek() == Some(&'\n') {
+                match chars.next() {
+                    Some('\r') => {
+                        if peek(&chars) == Some('\n') {
                             chars.next();
                         }
                         out.push('\n');
-                    } else {
-                        out.push(n);
                     }
+                    Some(n) => out.push(n),
+                    None => {}
                 }
             }
-            '\\' => escape(&mut chars, out),
-            _ => out.push(c),
+            _ => escape(&mut chars, out),
         }
+        rest = chars.as_str();
     }
+    out.push_str(rest);
 }
 
-fn escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, out: &mut String) {
+fn peek(chars: &std::str::Chars<'_>) -> Option<char> {
+    chars.clone().next()
+}
+
+fn escape(chars: &mut std::str::Chars<'_>, out: &mut String) {
     let Some(c) = chars.next() else {
         out.push('\\');
         return;
@@ -74,7 +83,7 @@ fn escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, out: &mut String
     match c {
         '\n' => {}
         '\r' => {
-            if chars.peek() == Some(&'\n') {
+            if peek(chars) == Some('\n') {
                 chars.next();
             }
         }
@@ -91,7 +100,7 @@ fn escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, out: &mut String
         '0'..='7' => {
             let mut n = c.to_digit(8).unwrap_or(0);
             for _ in 0..2 {
-                match chars.peek().and_then(|d| d.to_digit(8)) {
+                match peek(chars).and_then(|d| d.to_digit(8)) {
                     Some(d) => {
                         n = n * 8 + d;
                         chars.next();
@@ -104,7 +113,7 @@ fn escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, out: &mut String
         'x' => hex(chars, 2, 'x', out),
         'u' => hex(chars, 4, 'u', out),
         'U' => hex(chars, 8, 'U', out),
-        'N' if chars.peek() == Some(&'{') => {
+        'N' if peek(chars) == Some('{') => {
             // Without the Unicode name table the escape stays as written.
             out.push_str("\\N");
             for n in chars.by_ref() {
@@ -121,17 +130,12 @@ fn escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, out: &mut String
     }
 }
 
-fn hex(
-    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
-    digits: usize,
-    letter: char,
-    out: &mut String,
-) {
+fn hex(chars: &mut std::str::Chars<'_>, digits: usize, letter: char, out: &mut String) {
     let mut text = String::new();
     for _ in 0..digits {
-        match chars.peek() {
+        match peek(chars) {
             Some(d) if d.is_ascii_hexdigit() => {
-                text.push(*d);
+                text.push(d);
                 chars.next();
             }
             _ => break,
@@ -173,6 +177,14 @@ mod tests {
     #[test]
     fn line_continuation_and_crlf() {
         assert_eq!(v("a\\\r\nb\r\nc", ""), "ab\nc");
+    }
+
+    #[test]
+    fn text_between_escapes_is_kept_whole() {
+        assert_eq!(v("é \\t\r\nnäh\\x41\rend", ""), "é \t\nnähA\nend");
+        assert_eq!(v("raw \\\r\nend\\", "r"), "raw \\\nend\\");
+        assert_eq!(v("no escapes at all", ""), "no escapes at all");
+        assert_eq!(v("trailing \\", ""), "trailing \\");
     }
 
     #[test]
