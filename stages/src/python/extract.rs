@@ -77,7 +77,7 @@ fn extract_with(file: &SourceFile, shared: Arc<dyn SharedText>) -> Result<Vec<Co
         let bad = first_error(root);
         let (line, column) = position(text, bad);
         let message = if bad.is_missing() {
-            format!("syntax error: expected `{}`", bad.kind())
+            format!("syntax error: expected `{}`", kind_of(bad))
         } else {
             let snippet: String = text
                 .get(bad.start_byte()..bad.end_byte())
@@ -295,11 +295,11 @@ impl<'a> Extractor<'a> {
         if !kind_in(interesting(), node) {
             return;
         }
-        match node.kind() {
+        match kind_of(node) {
             "function_definition" | "class_definition" => self.enter_definition(node),
             "decorated_definition" => {
                 let decorators = named_children(node)
-                    .filter(|c| c.kind() == "decorator")
+                    .filter(|c| kind_of(*c) == "decorator")
                     .filter_map(|d| named_children(d).next())
                     .map(|e| self.text_of(e).to_string())
                     .collect();
@@ -325,7 +325,7 @@ impl<'a> Extractor<'a> {
                 if let Scope::Function(i) = self.current()
                     && named_children(node)
                         .next()
-                        .is_some_and(|v| v.kind() != "none")
+                        .is_some_and(|v| kind_of(v) != "none")
                 {
                     self.units[i].returns_value = true;
                 }
@@ -416,7 +416,7 @@ impl<'a> Extractor<'a> {
 
     fn enter_definition(&mut self, node: Node<'a>) {
         let text = self.text;
-        let is_class = node.kind() == "class_definition";
+        let is_class = kind_of(node) == "class_definition";
         let name = node
             .child_by_field(Field::Name)
             .map_or("", |n| self.text_of(n))
@@ -452,7 +452,7 @@ impl<'a> Extractor<'a> {
                 (node.start_byte(), Vec::new())
             }
         };
-        let is_async = !is_class && node.child(0).is_some_and(|c| c.kind() == "async");
+        let is_async = !is_class && node.child(0).is_some_and(|c| kind_of(c) == "async");
         let params = node
             .child_by_field(Field::Parameters)
             .map(|p| parameters(p, text))
@@ -527,7 +527,7 @@ impl<'a> Extractor<'a> {
 }
 
 fn has_chevron(node: Node<'_>) -> bool {
-    named_children(node).any(|c| c.kind() == "chevron")
+    named_children(node).any(|c| kind_of(c) == "chevron")
 }
 
 /// Ids of the `from __future__` imports that Python allows: at the top of the
@@ -535,7 +535,7 @@ fn has_chevron(node: Node<'_>) -> bool {
 fn allowed_future_imports(root: Node<'_>) -> Vec<usize> {
     let mut allowed = Vec::new();
     for (i, stmt) in named_children(root).enumerate() {
-        match stmt.kind() {
+        match kind_of(stmt) {
             "future_import_statement" => allowed.push(stmt.id()),
             "expression_statement" if i == 0 => {}
             _ => break,
@@ -559,7 +559,7 @@ fn unknown_future_feature(node: Node<'_>, text: &str) -> Option<String> {
         "annotations",
     ];
     for child in named_children(node) {
-        let name = match child.kind() {
+        let name = match kind_of(child) {
             "aliased_import" => child.child_by_field(Field::Name),
             "dotted_name" => Some(child),
             _ => None,
@@ -704,18 +704,42 @@ fn kind_in(table: &[bool], node: Node<'_>) -> bool {
         .unwrap_or(false)
 }
 
+/// `node.kind()`, looked up in a table by kind id. tree-sitter's own looks
+/// the name up and checks its UTF-8 on every call: about 200 instructions,
+/// and the walk asks for hundreds of thousands of kinds.
+fn kind_of<'t>(node: Node<'t>) -> &'t str {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        let language: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
+        (0..language.node_kind_count())
+            .map(|id| {
+                u16::try_from(id)
+                    .ok()
+                    .and_then(|id| language.node_kind_for_id(id))
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect()
+    });
+    match names.get(usize::from(node.kind_id())) {
+        Some(name) if !name.is_empty() => name,
+        // ERROR and anything else outside the table.
+        _ => node.kind(),
+    }
+}
+
 /// Named children of `node` without comments.
 fn named_children<'t>(node: Node<'t>) -> impl Iterator<Item = Node<'t>> {
     (0..node.named_child_count() as u32)
         .filter_map(move |i| node.named_child(i))
-        .filter(|c| c.kind() != "comment")
+        .filter(|c| kind_of(*c) != "comment")
 }
 
 /// End of the `:` that opens a definition's body.
 fn colon_end(node: Node<'_>) -> Option<usize> {
     (0..node.child_count())
         .filter_map(|i| node.child(i))
-        .find(|c| c.kind() == ":")
+        .find(|c| kind_of(*c) == ":")
         .map(|c| c.end_byte())
 }
 
@@ -723,7 +747,7 @@ fn colon_end(node: Node<'_>) -> Option<usize> {
 fn raised_name<'t>(node: Node<'_>, text: &'t str) -> Option<&'t str> {
     let cause = node.child_by_field(Field::Cause).map(|c| c.id());
     let exc = named_children(node).find(|c| Some(c.id()) != cause)?;
-    let exc = if exc.kind() == "call" {
+    let exc = if kind_of(exc) == "call" {
         exc.child_by_field(Field::Function).unwrap_or(exc)
     } else {
         exc
@@ -745,7 +769,7 @@ fn parameters(node: Node<'_>, text: &str) -> Vec<Param> {
             annotation,
             default,
         };
-        match child.kind() {
+        match kind_of(child) {
             "identifier" | "tuple_pattern" => params.push(param(src(child), next_kind, None, None)),
             "default_parameter" | "typed_default_parameter" => params.push(param(
                 child
@@ -758,7 +782,7 @@ fn parameters(node: Node<'_>, text: &str) -> Vec<Param> {
             )),
             "typed_parameter" => {
                 let annotation = child.child_by_field(Field::Type).map(src);
-                let Some(inner) = named_children(child).find(|c| c.kind() != "type") else {
+                let Some(inner) = named_children(child).find(|c| kind_of(*c) != "type") else {
                     continue;
                 };
                 let (name, kind) = splat(inner, text, &mut next_kind);
@@ -791,7 +815,7 @@ fn splat(node: Node<'_>, text: &str, next_kind: &mut ParamKind) -> (String, Para
             )
             .to_string()
     };
-    match node.kind() {
+    match kind_of(node) {
         "list_splat_pattern" => {
             *next_kind = ParamKind::KeywordOnly;
             (name(node), ParamKind::VarPositional)
@@ -808,7 +832,7 @@ fn splat(node: Node<'_>, text: &str, next_kind: &mut ParamKind) -> (String, Para
 /// plain string literal (or an implicit concatenation of them).
 fn docstring(text: &str, lines: &LineIndex, body: Node<'_>) -> Option<Docstring> {
     let first = named_children(body).next()?;
-    if first.kind() != "expression_statement" {
+    if kind_of(first) != "expression_statement" {
         return None;
     }
     let mut exprs = named_children(first);
@@ -817,10 +841,10 @@ fn docstring(text: &str, lines: &LineIndex, body: Node<'_>) -> Option<Docstring>
         return None;
     }
     let mut expr = outer;
-    while expr.kind() == "parenthesized_expression" {
+    while kind_of(expr) == "parenthesized_expression" {
         expr = named_children(expr).next()?;
     }
-    let parts: Vec<Node<'_>> = match expr.kind() {
+    let parts: Vec<Node<'_>> = match kind_of(expr) {
         "string" => vec![expr],
         "concatenated_string" => named_children(expr).collect(),
         _ => return None,
@@ -828,7 +852,7 @@ fn docstring(text: &str, lines: &LineIndex, body: Node<'_>) -> Option<Docstring>
     let mut value = String::new();
     let mut first_opening = None;
     for part in &parts {
-        if part.kind() != "string" {
+        if kind_of(*part) != "string" {
             return None;
         }
         let start = part.child(0)?;
