@@ -213,10 +213,17 @@ pub enum Found {
 
 type Read = Result<SourceFile, (PathBuf, DecodeError)>;
 
+/// Files read ahead of the extractor, at most.
+const READ_AHEAD: usize = 64;
+/// Files handed over at a time.
+const BATCH: usize = 16;
+
 #[async_trait]
 impl Source for PythonSource {
     async fn run(&mut self, ctx: &StageContext, out: &Emitter) -> Result<(), StageError> {
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Read>(64);
+        // Files go over in batches: a wake-up per file had the reading thread
+        // preempt a parsing worker about once per file.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Read>>(READ_AHEAD / BATCH);
         let walker = PythonSource {
             paths: self.paths.clone(),
             include: self.include.clone(),
@@ -226,29 +233,43 @@ impl Source for PythonSource {
         let cancel = ctx.cancel.clone();
         // Walking and reading block: they run on a blocking thread feeding the emitter.
         let handle = tokio::task::spawn_blocking(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut open = true;
             walker.discover(&cancel, |found| {
-                let read = match found {
+                batch.push(match found {
                     Found::File(path) => read_source_detailed(&path).map_err(|e| (path, e)),
                     Found::Problem(path, e) => Err((path, e)),
-                };
-                tx.blocking_send(read).is_ok()
+                });
+                if batch.len() == BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    open = tx.blocking_send(full).is_ok();
+                }
+                open
             });
+            if open && !batch.is_empty() {
+                let _ = tx.blocking_send(batch);
+            }
         });
-        loop {
+        'batches: loop {
             let next = tokio::select! {
                 r = rx.recv() => r,
                 _ = ctx.cancel.cancelled() => None,
             };
-            let Some(read) = next else { break };
-            match read {
-                Ok(file) => out.send(Item::File(Arc::new(file))).await?,
-                Err((path, e)) => {
-                    let fix = match e {
-                        DecodeError::Io(_) => "check that the file exists and is readable",
-                        _ => "save the file as UTF-8 (or declare its coding on line 1 or 2)",
-                    };
-                    ctx.diagnostics
-                        .push(path, file_finding(e.code(), e.to_string(), e.line(), fix));
+            let Some(batch) = next else { break };
+            for read in batch {
+                if ctx.cancel.is_cancelled() {
+                    break 'batches;
+                }
+                match read {
+                    Ok(file) => out.send(Item::File(Arc::new(file))).await?,
+                    Err((path, e)) => {
+                        let fix = match e {
+                            DecodeError::Io(_) => "check that the file exists and is readable",
+                            _ => "save the file as UTF-8 (or declare its coding on line 1 or 2)",
+                        };
+                        ctx.diagnostics
+                            .push(path, file_finding(e.code(), e.to_string(), e.line(), fix));
+                    }
                 }
             }
         }
