@@ -9,7 +9,8 @@
 # slow minutes. The ratio of docpipe to the floor is therefore also measured
 # interleaved: ROUNDS rounds (default 15) each run the floor (C malloc), the
 # floor with mimalloc (the allocator docpipe uses) and docpipe back to back,
-# and the median of the per-round ratios is reported.
+# and the median of the per-round ratios is reported. Instruction counts
+# (cachegrind, on every sixth file) give a ratio that does not drift at all.
 #
 # Needs python3 (with venv and pip), cargo, and network access to PyPI (and to
 # Debian's archive when hyperfine or GNU time are missing).
@@ -117,10 +118,36 @@ for i, name in enumerate(names):
     print(f"| {name} | {statistics.median(wall[i]):.3f} | {statistics.median(cpu[i]):.2f} | {dw} | {dc} |")
 PY
 
+# Instructions do not drift with the machine's speed: count them with
+# cachegrind on every sixth file of the copy (sorted by path), when valgrind
+# is installed (INSTRUCTIONS=0 skips this).
+: > "$work/instr.txt"
+if [ "${INSTRUCTIONS:-1}" != 0 ] && command -v valgrind >/dev/null; then
+    echo "== instructions (cachegrind, every sixth file)" >&2
+    subset="$work/subset"
+    python3 - "$copy" "$subset" <<'PY'
+import os, shutil, sys
+src, dst = sys.argv[1:]
+files = sorted(os.path.relpath(os.path.join(d, f), src)
+               for d, _, fs in os.walk(src) for f in fs if f.endswith(".py"))
+for rel in files[::6]:
+    os.makedirs(os.path.join(dst, os.path.dirname(rel)), exist_ok=True)
+    shutil.copy2(os.path.join(src, rel), os.path.join(dst, rel))
+PY
+    subset_files=$(find "$subset" -name '*.py' | wc -l)
+    for cmd in "$floor $subset" "$floor --mimalloc $subset" "$docpipe run check $subset --format json"; do
+        # docpipe exits 1 when it finds problems: that is not a failure here.
+        n=$( (valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null $cmd 2>&1 >/dev/null || true) \
+            | awk '/I *refs:/ {gsub(",", "", $NF); print $NF}')
+        echo "$n" >> "$work/instr.txt"
+    done
+    echo "$subset_files" >> "$work/instr.txt"
+fi
+
 echo "== definitions reported by docpipe vs python's ast" >&2
 "$docpipe" run check "$copy" --format json 2>/dev/null > "$work/check.json" || true
 
-python3 - "$work/times.json" "$work/rss.txt" "$work/check.json" "$files" "$bytes" "$(nproc)" "$work/ratio.txt" <<'PY'
+python3 - "$work/times.json" "$work/rss.txt" "$work/check.json" "$files" "$bytes" "$(nproc)" "$work/ratio.txt" "$work/instr.txt" <<'PY'
 import json, sys
 times = json.load(open(sys.argv[1]))["results"]
 rss = dict(line.rstrip("\n").split("\t") for line in open(sys.argv[2]) if "\t" in line)
@@ -137,5 +164,14 @@ for t in times:
     print(f"| {name} | {t['mean']:.3f} | {t['stddev'] or 0:.3f} | {t['mean'] / floor:.2f}x | {t['mean'] / dp:.2f}x | {mb:.0f} |")
 print()
 print(open(sys.argv[7]).read())
+instr = open(sys.argv[8]).read().split()
+if len(instr) == 4:
+    c, mi, dp, n = (int(x) for x in instr)
+    print(f"| instructions (cachegrind), {n} files | instructions | docpipe / this |")
+    print("|---|---:|---:|")
+    print(f"| parse floor (C malloc) | {c / 1e9:.3f} G | {dp / c:.3f}x |")
+    print(f"| parse floor (mimalloc) | {mi / 1e9:.3f} G | {dp / mi:.3f}x |")
+    print(f"| docpipe run check --format json | {dp / 1e9:.3f} G | |")
+    print()
 print(f"docpipe check --format json: definitions={check.get('definitions')} undocumented={check.get('undocumented')} coverage={check.get('coverage', 0):.1f}% findings={len(check.get('findings', []))} file_errors={check.get('file_errors')}")
 PY
