@@ -686,15 +686,31 @@ fn containers() -> &'static [bool] {
 /// A lookup by kind id, so the walk never compares kind names.
 fn kind_table(names: &[&str]) -> Vec<bool> {
     let language: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
-    (0..language.node_kind_count())
-        .map(|id| {
-            let id = u16::try_from(id).unwrap_or(u16::MAX);
-            language.node_kind_is_named(id)
-                && language
-                    .node_kind_for_id(id)
-                    .is_some_and(|k| names.contains(&k))
+    kind_names()
+        .iter()
+        .enumerate()
+        .map(|(id, kind)| {
+            u16::try_from(id).is_ok_and(|id| language.node_kind_is_named(id))
+                && names.contains(&kind.as_str())
         })
         .collect()
+}
+
+/// The grammar's kind names by kind id (empty where it has none).
+fn kind_names() -> &'static [String] {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        let language: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
+        (0..language.node_kind_count())
+            .map(|id| {
+                u16::try_from(id)
+                    .ok()
+                    .and_then(|id| language.node_kind_for_id(id))
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect()
+    })
 }
 
 fn kind_in(table: &[bool], node: Node<'_>) -> bool {
@@ -708,20 +724,7 @@ fn kind_in(table: &[bool], node: Node<'_>) -> bool {
 /// the name up and checks its UTF-8 on every call: about 200 instructions,
 /// and the walk asks for hundreds of thousands of kinds.
 fn kind_of<'t>(node: Node<'t>) -> &'t str {
-    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    let names = NAMES.get_or_init(|| {
-        let language: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
-        (0..language.node_kind_count())
-            .map(|id| {
-                u16::try_from(id)
-                    .ok()
-                    .and_then(|id| language.node_kind_for_id(id))
-                    .unwrap_or("")
-                    .to_string()
-            })
-            .collect()
-    });
-    match names.get(usize::from(node.kind_id())) {
+    match kind_names().get(usize::from(node.kind_id())) {
         Some(name) if !name.is_empty() => name,
         // ERROR and anything else outside the table.
         _ => node.kind(),
