@@ -1,20 +1,29 @@
 //! Snapshots of the check report in each output format, and the exit verdict.
 
-use docpipe_core::model::{Finding, Severity};
+use docpipe_core::model::Severity;
 use docpipe_stages::check::{Format, Report, ReportFinding};
 
-fn finding(code: &'static str, message: &str, line: usize, column: usize) -> Finding {
-    Finding {
-        code: code.into(),
-        message: message.into(),
+fn finding<'a>(
+    path: &'a str,
+    name: &'a str,
+    code: &'a str,
+    message: &'a str,
+    line: usize,
+    column: usize,
+) -> ReportFinding<'a> {
+    ReportFinding {
+        path,
+        name,
+        code,
+        message,
         line,
         column,
-        fix: Some("Add a docstring".into()),
+        fix: Some("Add a docstring"),
         severity: Severity::Error,
     }
 }
 
-fn report(fail_under: f64) -> Report {
+fn report(fail_under: f64) -> Report<'static> {
     Report {
         definitions: 5,
         undocumented: 3,
@@ -25,26 +34,30 @@ fn report(fail_under: f64) -> Report {
         files: 2,
         file_errors: 1,
         findings: vec![
-            ReportFinding {
-                path: "pkg/a.py".into(),
-                name: "f".into(),
-                finding: finding("DOC102", "function `f` has no docstring", 3, 1),
-            },
-            ReportFinding {
-                path: "pkg/a.py".into(),
-                name: "g".into(),
-                finding: finding(
-                    "DOC201",
-                    "parameter `x, y` of `g` is not documented: 100%",
-                    9,
-                    5,
-                ),
-            },
-            ReportFinding {
-                path: "pkg/b.py".into(),
-                name: String::new(),
-                finding: finding("DOC003", "syntax error: expected `)`", 1, 12),
-            },
+            finding(
+                "pkg/a.py",
+                "f",
+                "DOC102",
+                "function `f` has no docstring",
+                3,
+                1,
+            ),
+            finding(
+                "pkg/a.py",
+                "g",
+                "DOC201",
+                "parameter `x, y` of `g` is not documented: 100%",
+                9,
+                5,
+            ),
+            finding(
+                "pkg/b.py",
+                "",
+                "DOC003",
+                "syntax error: expected `)`",
+                1,
+                12,
+            ),
         ],
     }
 }

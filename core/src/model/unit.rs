@@ -187,10 +187,15 @@ pub struct CodeUnit {
 impl CodeUnit {
     /// The name a user reads in messages: the qualified name, or the module path for a module.
     pub fn display_name(&self) -> String {
+        self.display_str().to_owned()
+    }
+
+    /// [`display_name`](Self::display_name), borrowed.
+    pub fn display_str(&self) -> &str {
         if self.qualname.is_empty() {
-            self.name.clone()
+            &self.name
         } else {
-            self.qualname.clone()
+            &self.qualname
         }
     }
 

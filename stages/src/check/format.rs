@@ -1,8 +1,6 @@
 //! The check report and its output formats.
 
 use std::io::{self, Write};
-use std::path::Path;
-use std::sync::Arc;
 
 use docpipe_core::model::{Finding, Severity};
 use serde::Serialize;
@@ -37,33 +35,50 @@ impl Format {
     }
 }
 
-/// One finding with its file and the definition it concerns.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ReportFinding {
-    /// File, as discovered (shared by the findings of one file).
-    pub path: Arc<str>,
+/// One finding with its file and the definition it concerns, borrowed from
+/// where the report keeps it. Serialises as before the borrow: `path`,
+/// `name` (left out when empty) and the finding's own fields.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ReportFinding<'a> {
+    /// File, as shown.
+    pub path: &'a str,
     /// Qualified name of the definition (empty for a file-level finding).
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub name: String,
-    /// The finding.
-    #[serde(flatten)]
-    pub finding: Finding,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub name: &'a str,
+    /// Stable code (`DOC101`).
+    pub code: &'a str,
+    /// One line, names in backticks.
+    pub message: &'a str,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What to do about it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<&'a str>,
+    /// Error or warning.
+    pub severity: Severity,
 }
 
-impl ReportFinding {
-    /// `finding` about `name` in `path`.
-    pub fn new(path: &Path, name: &str, finding: &Finding) -> ReportFinding {
+impl<'a> ReportFinding<'a> {
+    /// `finding` about `name` in the file shown as `path`.
+    pub fn new(path: &'a str, name: &'a str, finding: &'a Finding) -> ReportFinding<'a> {
         ReportFinding {
-            path: Arc::from(path.display().to_string()),
-            name: name.to_string(),
-            finding: finding.clone(),
+            path,
+            name,
+            code: &finding.code,
+            message: &finding.message,
+            line: finding.line,
+            column: finding.column,
+            fix: finding.fix.as_deref(),
+            severity: finding.severity,
         }
     }
 }
 
 /// Everything `check-report` prints.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Report {
+pub struct Report<'a> {
     /// Every definition (module, class, function, method, nested), before ignore options.
     pub definitions: u64,
     /// Definitions without a docstring, before ignore options.
@@ -81,10 +96,10 @@ pub struct Report {
     /// Files that could not be read, decoded or parsed.
     pub file_errors: u64,
     /// Findings sorted by path, line, column and code.
-    pub findings: Vec<ReportFinding>,
+    pub findings: Vec<ReportFinding<'a>>,
 }
 
-impl Report {
+impl Report<'_> {
     /// Problems that fail the run: every finding (file-level ones included)
     /// plus one when coverage is under the threshold.
     pub fn problems(&self) -> u64 {
@@ -128,13 +143,13 @@ impl Report {
             writeln!(
                 s,
                 "{}:{}:{}: {} {}",
-                f.path, f.finding.line, f.finding.column, f.finding.code, f.finding.message
+                f.path, f.line, f.column, f.code, f.message
             )?;
         }
         let files_with = self
             .findings
             .iter()
-            .map(|f| &*f.path)
+            .map(|f| f.path)
             .collect::<std::collections::BTreeSet<_>>()
             .len();
         if self.findings.is_empty() {
@@ -165,18 +180,18 @@ impl Report {
 
     fn github(&self, s: &mut impl Write) -> io::Result<()> {
         for f in &self.findings {
-            let level = match f.finding.severity {
+            let level = match f.severity {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
             };
             writeln!(
                 s,
                 "::{level} file={},line={},col={},title={}::{}",
-                gh_property(&f.path),
-                f.finding.line,
-                f.finding.column,
-                gh_property(&f.finding.code),
-                gh_data(&f.finding.message)
+                gh_property(f.path),
+                f.line,
+                f.column,
+                gh_property(f.code),
+                gh_data(f.message)
             )?;
         }
         let level = if self.under_threshold() {
@@ -233,17 +248,17 @@ impl Report {
             .iter()
             .map(|f| {
                 let mut r = json!({
-                    "ruleId": f.finding.code,
-                    "level": match f.finding.severity { Severity::Error => "error", Severity::Warning => "warning" },
-                    "message": { "text": f.finding.message },
+                    "ruleId": f.code,
+                    "level": match f.severity { Severity::Error => "error", Severity::Warning => "warning" },
+                    "message": { "text": f.message },
                     "locations": [{
                         "physicalLocation": {
                             "artifactLocation": { "uri": f.path.replace('\\', "/") },
-                            "region": { "startLine": f.finding.line, "startColumn": f.finding.column },
+                            "region": { "startLine": f.line, "startColumn": f.column },
                         }
                     }],
                 });
-                if let (Some(i), Some(obj)) = (rule_list.iter().position(|(c, _, _)| *c == f.finding.code), r.as_object_mut()) {
+                if let (Some(i), Some(obj)) = (rule_list.iter().position(|(c, _, _)| *c == f.code), r.as_object_mut()) {
                     obj.insert("ruleIndex".into(), json!(i));
                 }
                 r
