@@ -151,7 +151,7 @@ pub fn check_doc(
     settings: &AnalyzeSettings,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let name = unit.display_name();
+    let name = unit.display_str();
     let mut push = |f: Finding| {
         if settings.enabled(&f.code) {
             findings.push(f);
