@@ -144,7 +144,7 @@ fn invalid(coding: &str, body: &[u8], offset: usize) -> DecodeError {
 
 /// A coding docpipe can decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Coding {
+pub(crate) enum Coding {
     Utf8,
     Ascii,
     Latin1,
@@ -167,8 +167,9 @@ impl Coding {
 }
 
 /// Maps a cookie's coding name to a [`Coding`], the way Python's codec lookup
-/// normalises names (case, `_` and `-` do not matter).
-fn normalise_coding(name: &str) -> Option<Coding> {
+/// normalises names (case, `_` and `-` do not matter). The writer reads the
+/// names of the codings it writes back through this function too.
+pub(crate) fn normalise_coding(name: &str) -> Option<Coding> {
     let n: String = name
         .chars()
         .filter(|c| *c != '-' && *c != '_' && *c != ' ')
@@ -191,7 +192,7 @@ fn normalise_coding(name: &str) -> Option<Coding> {
         "latin1" | "latin" | "l1" | "iso88591" | "iso885911987" | "isolatin1" | "8859"
         | "cp819" => Some(Coding::Latin1),
         "iso885915" | "latin9" | "l9" => Some(Coding::Latin9),
-        "cp1252" | "windows1252" => Some(Coding::Cp1252),
+        "cp1252" | "windows1252" | "1252" => Some(Coding::Cp1252),
         "koi8r" | "cskoi8r" => Some(Coding::Koi8R),
         _ => None,
     }

@@ -3,7 +3,7 @@
 //! decodes can be written back: UTF-8, ASCII, Latin-1, ISO-8859-15,
 //! Windows-1252 and KOI8-R.
 
-use crate::python::decode;
+use crate::python::decode::{self, Coding};
 
 /// The text cannot be written in the file's encoding.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,22 +47,19 @@ pub enum Encoding {
 impl Encoding {
     /// The encoding called `name` (PEP 263 spellings, case-insensitive).
     pub fn from_name(name: &str) -> Result<Encoding, EncodeError> {
-        let n: String = name
-            .trim()
-            .to_ascii_lowercase()
-            .chars()
-            .filter(|c| !matches!(c, '-' | '_' | ' '))
-            .collect();
-        match n.as_str() {
-            "" | "utf8" | "utf8sig" | "u8" | "utf" | "cp65001" => Ok(Encoding::Utf8),
-            "ascii" | "usascii" | "646" | "us" => Ok(Encoding::Ascii),
-            "latin1" | "latin" | "l1" | "iso88591" | "isolatin1" | "8859" | "cp819" => {
-                Ok(Encoding::Latin1)
-            }
-            "iso885915" | "latin9" | "l9" => Ok(Encoding::Latin9),
-            "cp1252" | "windows1252" | "1252" => Ok(Encoding::Cp1252),
-            "koi8r" | "cskoi8r" => Ok(Encoding::Koi8R),
-            _ => Err(EncodeError::Unsupported(name.to_string())),
+        let name = name.trim();
+        if name.is_empty() {
+            return Ok(Encoding::Utf8);
+        }
+        // The reader's table of names: what it decodes, the writer encodes.
+        match decode::normalise_coding(name) {
+            Some(Coding::Utf8) => Ok(Encoding::Utf8),
+            Some(Coding::Ascii) => Ok(Encoding::Ascii),
+            Some(Coding::Latin1) => Ok(Encoding::Latin1),
+            Some(Coding::Latin9) => Ok(Encoding::Latin9),
+            Some(Coding::Cp1252) => Ok(Encoding::Cp1252),
+            Some(Coding::Koi8R) => Ok(Encoding::Koi8R),
+            None => Err(EncodeError::Unsupported(name.to_string())),
         }
     }
 
@@ -134,6 +131,26 @@ mod tests {
             Encoding::Latin1.encode("a → b", false, "latin-1"),
             Err(EncodeError::Unencodable { code: 0x2192, .. })
         ));
+    }
+
+    #[test]
+    fn names_are_read_as_the_reader_reads_them() {
+        for (name, enc) in [
+            ("", Encoding::Utf8),
+            ("UTF_8", Encoding::Utf8),
+            ("utf-8-unix", Encoding::Utf8),
+            ("ANSI_X3.4-1968", Encoding::Ascii),
+            ("iso-8859-1-windows", Encoding::Latin1),
+            ("ISO_8859-15", Encoding::Latin9),
+            ("1252", Encoding::Cp1252),
+            ("KOI8_R", Encoding::Koi8R),
+        ] {
+            assert_eq!(Encoding::from_name(name), Ok(enc), "{name}");
+        }
+        assert_eq!(
+            Encoding::from_name(" euc-jp "),
+            Err(EncodeError::Unsupported("euc-jp".into()))
+        );
     }
 
     #[test]
