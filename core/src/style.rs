@@ -46,6 +46,15 @@ pub trait Style: Send + Sync {
         let _ = text;
         None
     }
+
+    /// Whether the style lists `*args` and `**kwargs` with their stars
+    /// (`*args: ...` in Google style, `*args : ...` in NumPy style). When it
+    /// does, the writer stars the generated entries of such parameters; an
+    /// entry a person wrote keeps the name they gave it. The default is
+    /// `false`: entries are written with the bare name (`:param args:`).
+    fn stars_variadic_params(&self) -> bool {
+        false
+    }
 }
 
 /// A docstring as a person wrote it: see [`Style::parse_written`].

@@ -557,3 +557,53 @@ fn an_inserted_class_docstring_is_followed_by_a_blank_line() {
     }
     insta::assert_snapshot!("class_docstring_blank_line", after);
 }
+
+const VARIADIC: &str = r#""""Variadics."""
+
+
+def spread(first, *args, **kwargs):
+    return first, args, kwargs
+"#;
+
+const VARIADIC_WRITTEN: &str = r#""""Variadics."""
+
+
+def partly(*args, **kwargs):
+    """Partly documented.
+
+    Args:
+        args: Mine, without stars.
+    """
+    return args, kwargs
+"#;
+
+#[test]
+fn variadic_parameters_get_stars_where_the_style_lists_them_so() {
+    let google = complete("google", VARIADIC);
+    assert!(
+        google.contains("        *args: ") && google.contains("        **kwargs: "),
+        "{google}"
+    );
+    let numpy = complete("numpy", VARIADIC);
+    assert!(
+        numpy.contains("\n    *args\n") && numpy.contains("\n    **kwargs\n"),
+        "{numpy}"
+    );
+    let sphinx = complete("sphinx", VARIADIC);
+    assert!(
+        sphinx.contains(":param args: ") && !sphinx.contains(":param *"),
+        "{sphinx}"
+    );
+    // An entry a person wrote keeps their name; the one added is starred.
+    let written = complete("google", VARIADIC_WRITTEN);
+    assert!(
+        written.contains("        args: Mine, without stars.\n        **kwargs: "),
+        "{written}"
+    );
+    insta::assert_snapshot!(
+        "variadic_parameters",
+        format!(
+            "----- google\n{google}\n----- numpy\n{numpy}\n----- sphinx\n{sphinx}\n----- google, partly written\n{written}"
+        )
+    );
+}

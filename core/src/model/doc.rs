@@ -3,7 +3,11 @@ use serde::{Deserialize, Serialize};
 /// A documented parameter.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 pub struct DocParam {
-    /// Parameter name as in the signature (`*args` is written `args`, the style adds stars where it wants them).
+    /// Parameter name as in the signature, without stars (`args` for
+    /// `*args`) as a generator proposes it; the writer stars it for a style
+    /// that lists variadic parameters with their stars
+    /// ([`Style::stars_variadic_params`](crate::style::Style::stars_variadic_params)),
+    /// and a parsed docstring keeps what was written. Lookups ignore stars.
     pub name: String,
     /// Type as documented; empty when the docstring gives none.
     #[serde(default, skip_serializing_if = "Option::is_none")]

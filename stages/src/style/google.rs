@@ -30,6 +30,10 @@ use super::{SectionKind, item_description, items, render_item, section_kind};
 pub struct GoogleStyle;
 
 impl Style for GoogleStyle {
+    fn stars_variadic_params(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &str {
         "google"
     }

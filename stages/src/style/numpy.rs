@@ -46,6 +46,10 @@ fn render_typed(out: &mut Vec<String>, head: Option<&str>, desc: &str, width: us
 }
 
 impl Style for NumpyStyle {
+    fn stars_variadic_params(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &str {
         "numpy"
     }

@@ -98,6 +98,25 @@ pub fn merge(unit: &CodeUnit, existing: &DocModel, draft: &DocModel) -> DocModel
     }
 }
 
+/// `draft` with the entries of `unit`'s `*args` and `**kwargs` named with
+/// their stars, for a style that lists them so
+/// ([`Style::stars_variadic_params`]). Names that already have stars stay.
+pub fn star_variadics(unit: &CodeUnit, draft: &DocModel) -> DocModel {
+    let mut doc = draft.clone();
+    for entry in &mut doc.params {
+        if entry.name.starts_with('*') {
+            continue;
+        }
+        let stars = match unit.params.iter().find(|p| p.name == entry.name) {
+            Some(p) if p.kind == ParamKind::VarPositional => "*",
+            Some(p) if p.kind == ParamKind::VarKeyword => "**",
+            _ => continue,
+        };
+        entry.name.insert_str(0, stars);
+    }
+    doc
+}
+
 /// The parameters a docstring of `unit` documents: all of the signature's but
 /// the bound `self`/`cls` of a method.
 pub fn documented_params(unit: &CodeUnit) -> impl Iterator<Item = &docpipe_core::model::Param> {
@@ -222,6 +241,30 @@ mod tests {
             ty: None,
             description: description.into(),
         }
+    }
+
+    #[test]
+    fn variadic_entries_get_their_stars_and_others_stay() {
+        let mut u = unit(&["a", "args", "kwargs", "rest"]);
+        u.params[1].kind = ParamKind::VarPositional;
+        u.params[2].kind = ParamKind::VarKeyword;
+        u.params[3].kind = ParamKind::VarKeyword;
+        let draft = DocModel {
+            params: vec![
+                param("a", "A."),
+                param("args", "More."),
+                param("kwargs", "Options."),
+                param("**rest", "Already starred."),
+                param("unknown", "Not in the signature."),
+            ],
+            ..DocModel::default()
+        };
+        let starred = star_variadics(&u, &draft);
+        let names: Vec<&str> = starred.params.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["a", "*args", "**kwargs", "**rest", "unknown"]);
+        assert_eq!(starred.params[1].description, "More.");
+        // Lookups still find them by their bare names.
+        assert!(starred.param("kwargs").is_some());
     }
 
     #[test]

@@ -241,6 +241,13 @@ impl FileJob {
             let Some(draft) = env.draft.as_ref() else {
                 continue;
             };
+            let starred;
+            let draft = if style.stars_variadic_params() {
+                starred = merge::star_variadics(&env.unit, draft);
+                &starred
+            } else {
+                draft
+            };
             let indent = body_indent(&env.unit).to_string();
             let options = RenderOptions { width, indent };
             let rendered = match (&env.existing, &env.unit.docstring) {
