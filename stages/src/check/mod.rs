@@ -142,8 +142,9 @@ impl CheckReport {
     }
 
     /// The report of what was consumed plus `file_errors`, borrowing the
-    /// findings the sink keeps.
-    pub fn report(&mut self, file_errors: &[FileDiagnostic]) -> Report<'_> {
+    /// findings the sink keeps. Called once, at the end of the run: the file
+    /// errors join the kept findings.
+    fn report(&mut self, file_errors: &[FileDiagnostic]) -> Report<'_> {
         let mut files = std::mem::take(&mut self.files);
         for d in file_errors {
             files.insert(d.path.clone());
