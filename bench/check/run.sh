@@ -6,10 +6,11 @@
 #
 # A shared virtual machine drifts in speed by tens of percent within minutes,
 # and hyperfine times one command after the other, so its ratios mix fast and
-# slow minutes. The ratio of docpipe to the floor is therefore also measured
-# interleaved: ROUNDS rounds (default 15) each run the floor (C malloc), the
-# floor with mimalloc (the allocator docpipe uses) and docpipe back to back,
-# and the median of the per-round ratios is reported. Instruction counts
+# slow minutes. The ratios of docpipe to the floor and to ruff are therefore
+# also measured interleaved: ROUNDS rounds (default 15) each run the floor (C
+# malloc), the floor with mimalloc (the allocator docpipe uses), docpipe and
+# ruff's D,DOC run back to back, and the median of the per-round ratios is
+# reported. Instruction counts
 # (cachegrind, on every sixth file) give a ratio that does not drift at all.
 #
 # Needs python3 (with venv and pip), cargo, and network access to PyPI (and to
@@ -89,8 +90,9 @@ for i in "${!cmds[@]}"; do
     echo "${names[$i]}	$rss" >> "$work/rss.txt"
 done
 
-echo "== interleaved ratio to the floor ($rounds rounds)" >&2
-python3 - "$rounds" "$floor $copy" "$floor --mimalloc $copy" "$docpipe run check $copy --format json" > "$work/ratio.txt" <<'PY'
+echo "== interleaved ratios to the floors and to ruff ($rounds rounds)" >&2
+python3 - "$rounds" "$floor $copy" "$floor --mimalloc $copy" "$docpipe run check $copy --format json" \
+    "$bin/ruff check --no-cache --exit-zero --quiet --preview --select D,DOC $copy" > "$work/ratio.txt" <<'PY'
 import os, resource, statistics, subprocess, sys, time
 rounds, cmds = int(sys.argv[1]), sys.argv[2:]
 wall = [[] for _ in cmds]
@@ -109,12 +111,13 @@ def ratio(xs, ys):
     rs = sorted(a / b for a, b in zip(xs, ys))
     q = lambda p: rs[min(len(rs) - 1, int(p * len(rs)))]
     return f"{statistics.median(rs):.2f}x (quartiles {q(0.25):.2f}-{q(0.75):.2f})"
-print(f"| interleaved, {rounds} rounds | median wall (s) | median CPU (s) | docpipe / this floor, wall | docpipe / this floor, CPU |")
+print(f"| interleaved, {rounds} rounds | median wall (s) | median CPU (s) | docpipe / this, wall | docpipe / this, CPU |")
 print("|---|---:|---:|---:|---:|")
-names = ["parse floor (C malloc)", "parse floor (mimalloc)", "docpipe run check --format json"]
+names = ["parse floor (C malloc)", "parse floor (mimalloc)", "docpipe run check --format json",
+         "ruff check --preview --select D,DOC"]
 for i, name in enumerate(names):
-    dw = ratio(wall[2], wall[i]) if i < 2 else ""
-    dc = ratio(cpu[2], cpu[i]) if i < 2 else ""
+    dw = ratio(wall[2], wall[i]) if i != 2 else ""
+    dc = ratio(cpu[2], cpu[i]) if i != 2 else ""
     print(f"| {name} | {statistics.median(wall[i]):.3f} | {statistics.median(cpu[i]):.2f} | {dw} | {dc} |")
 PY
 
