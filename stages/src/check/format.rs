@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use docpipe_core::model::{Finding, Severity};
+use docpipe_core::model::Severity;
 use serde::Serialize;
 use serde_json::json;
 
@@ -36,8 +36,9 @@ impl Format {
 }
 
 /// One finding with its file and the definition it concerns, borrowed from
-/// where the report keeps it. Serialises as before the borrow: `path`,
-/// `name` (left out when empty) and the finding's own fields.
+/// where the report keeps it. Serialises as `path`, `name` (left out when
+/// empty), then the fields of a [`Finding`](docpipe_core::model::Finding) in
+/// its order.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ReportFinding<'a> {
     /// File, as shown.
@@ -58,22 +59,6 @@ pub struct ReportFinding<'a> {
     pub fix: Option<&'a str>,
     /// Error or warning.
     pub severity: Severity,
-}
-
-impl<'a> ReportFinding<'a> {
-    /// `finding` about `name` in the file shown as `path`.
-    pub fn new(path: &'a str, name: &'a str, finding: &'a Finding) -> ReportFinding<'a> {
-        ReportFinding {
-            path,
-            name,
-            code: &finding.code,
-            message: &finding.message,
-            line: finding.line,
-            column: finding.column,
-            fix: finding.fix.as_deref(),
-            severity: finding.severity,
-        }
-    }
 }
 
 /// Everything `check-report` prints.
