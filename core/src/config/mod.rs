@@ -3,7 +3,7 @@
 //! Reading goes in passes, each reporting every problem it finds with file,
 //! line and column: TOML syntax, `${VAR}` interpolation, `--set` overrides,
 //! the shape of `[stages]`/`[pipelines]`/sections, then (in
-//! [`validate`](crate::config::validate)) stage types, options and the graph.
+//! [`validate`]) stage types, options and the graph.
 
 mod diagnostic;
 mod document;

@@ -1,12 +1,13 @@
 //! Docstring styles: [`GoogleStyle`] (the default), [`NumpyStyle`] and
-//! [`SphinxStyle`], each rendering a [`DocModel`] to text and parsing text
-//! back, plus the shared `[style]` section that selects one.
+//! [`SphinxStyle`], each rendering a
+//! [`DocModel`](docpipe_core::model::DocModel) to text and parsing text back,
+//! plus the shared `[style]` section that selects one.
 //!
 //! # Round trip
 //! `parse(render(m)) == m` holds for every *normalised* model:
 //! - `summary` is one line of text (it may be long: it is wrapped and joined back);
 //! - free text (`description`, parameter, return, yield and exception
-//!   descriptions) follows the rules of [free text](text): paragraphs
+//!   descriptions) follows the rules of free text (module `text`): paragraphs
 //!   separated by one blank line, plain lines within a paragraph already
 //!   joined; item descriptions have no leading or trailing whitespace;
 //! - `examples`, `notes` and section bodies are dedented, with no trailing

@@ -1,6 +1,6 @@
 //! Summaries from names: `get_user_name` -> "Get the user name.",
 //! `is_valid` -> "Return whether valid.", `__init__` -> "Initialize the
-//! <class>.", `HttpClient` -> "Http client class.", `utils` -> "Utils module.".
+//! `<class>`.", `HttpClient` -> "Http client class.", `utils` -> "Utils module.".
 
 use docpipe_core::model::{CodeUnit, UnitKind};
 
