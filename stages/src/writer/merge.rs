@@ -6,6 +6,8 @@
 //! before the first section) line for line, and the descriptions of the items
 //! they documented with their line breaks. Only the sections are rendered.
 
+use std::borrow::Cow;
+
 use docpipe_core::model::{CodeUnit, DocModel, DocParam, DocRaise, DocReturn, ParamKind, UnitKind};
 use docpipe_core::style::{RenderOptions, Style};
 
@@ -100,21 +102,24 @@ pub fn merge(unit: &CodeUnit, existing: &DocModel, draft: &DocModel) -> DocModel
 
 /// `draft` with the entries of `unit`'s `*args` and `**kwargs` named with
 /// their stars, for a style that lists them so
-/// ([`Style::stars_variadic_params`]). Names that already have stars stay.
-pub fn star_variadics(unit: &CodeUnit, draft: &DocModel) -> DocModel {
+/// ([`Style::stars_variadic_params`]). Names that already have stars stay;
+/// a draft with nothing to star is returned as it is, not copied.
+pub fn star_variadics<'d>(unit: &CodeUnit, draft: &'d DocModel) -> Cow<'d, DocModel> {
+    let stars = |name: &str| match unit.params.iter().find(|p| p.name == name) {
+        Some(p) if p.kind == ParamKind::VarPositional => Some("*"),
+        Some(p) if p.kind == ParamKind::VarKeyword => Some("**"),
+        _ => None,
+    };
+    if !draft.params.iter().any(|e| stars(&e.name).is_some()) {
+        return Cow::Borrowed(draft);
+    }
     let mut doc = draft.clone();
     for entry in &mut doc.params {
-        if entry.name.starts_with('*') {
-            continue;
+        if let Some(stars) = stars(&entry.name) {
+            entry.name.insert_str(0, stars);
         }
-        let stars = match unit.params.iter().find(|p| p.name == entry.name) {
-            Some(p) if p.kind == ParamKind::VarPositional => "*",
-            Some(p) if p.kind == ParamKind::VarKeyword => "**",
-            _ => continue,
-        };
-        entry.name.insert_str(0, stars);
     }
-    doc
+    Cow::Owned(doc)
 }
 
 /// The parameters a docstring of `unit` documents: all of the signature's but
@@ -265,6 +270,9 @@ mod tests {
         assert_eq!(starred.params[1].description, "More.");
         // Lookups still find them by their bare names.
         assert!(starred.param("kwargs").is_some());
+        // Nothing to star: the draft itself, not a copy.
+        let plain = unit(&["a", "args"]);
+        assert!(matches!(star_variadics(&plain, &draft), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod insert;
 pub mod merge;
 pub mod tokens;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -241,12 +242,10 @@ impl FileJob {
             let Some(draft) = env.draft.as_ref() else {
                 continue;
             };
-            let starred;
             let draft = if style.stars_variadic_params() {
-                starred = merge::star_variadics(&env.unit, draft);
-                &starred
+                merge::star_variadics(&env.unit, draft)
             } else {
-                draft
+                Cow::Borrowed(draft)
             };
             let indent = body_indent(&env.unit).to_string();
             let options = RenderOptions { width, indent };
@@ -256,10 +255,10 @@ impl FileJob {
                     &env.unit,
                     &written.value,
                     existing,
-                    draft,
+                    &draft,
                     &options,
                 ),
-                _ => style.render(draft, &options),
+                _ => style.render(&draft, &options),
             };
             let body = escape::normalize_body(&rendered);
             if let Some(c) = encoding.unencodable(&body) {
