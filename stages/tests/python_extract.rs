@@ -115,6 +115,11 @@ fn nested_classes() {
 }
 
 #[test]
+fn constructors_and_reraises() {
+    snapshot_file("constructors.py", &fixture("constructors.py"));
+}
+
+#[test]
 fn async_generators() {
     snapshot_file("async_generators.py", &fixture("async_generators.py"));
 }
@@ -166,7 +171,7 @@ fn syntax_error_gives_one_finding_and_no_units() {
 #[test]
 fn python2_print_statement_is_a_syntax_error_but_chevron_expression_is_not() {
     let py2 = SourceFile::from_text("p.py", "print 'hello'\n");
-    assert_eq!(extract(&py2).unwrap_err().code, "DOC003");
+    assert_eq!(extract(&py2).unwrap_err().code, "DP003");
     let py3 = SourceFile::from_text("p.py", "import sys\nprint >> sys.stderr, 'x'\n");
     assert!(extract(&py3).is_ok());
 }

@@ -15,6 +15,12 @@ pub struct DocParam {
     /// Description text.
     #[serde(default)]
     pub description: String,
+    /// The section the entry was written in when it is not the style's main
+    /// parameters section (`Keyword Args`, `Other Parameters`, Sphinx's
+    /// `keyword` field), so that it is rendered back there; `None` for the
+    /// main section and for generated entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
 }
 
 /// A documented return or yield value.

@@ -14,4 +14,7 @@ pub use doc::{DocModel, DocParam, DocRaise, DocReturn, DocSection};
 pub use envelope::{Envelope, Finding, Item, ItemKind, Severity, TokenUsage, UnitId, UnitState};
 pub use excerpt::{Excerpt, SharedText};
 pub use source::{Newline, SourceFile};
-pub use unit::{CodeUnit, Docstring, Insertion, Param, ParamKind, QuoteStyle, UnitKind};
+pub use unit::{
+    CodeUnit, Constructor, Docstring, Insertion, Param, ParamKind, ParamsHolder, QuoteStyle,
+    UnitKind,
+};

@@ -121,6 +121,36 @@ pub struct Insertion {
     pub inline_body: Option<Range<usize>>,
 }
 
+/// Which docstring documents the parameters of a class's `__init__`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamsHolder {
+    /// The class docstring.
+    Class,
+    /// The docstring of `__init__` itself.
+    Init,
+}
+
+/// A class and its own `__init__`, which share the documentation of the
+/// constructor's parameters: both units carry the same value, so each can be
+/// checked knowing what the other's docstring says.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Constructor {
+    /// The parameters of `__init__` after the bound `self`.
+    pub params: Vec<Param>,
+    /// The class docstring's value, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_doc: Option<String>,
+    /// The `__init__` docstring's value, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_doc: Option<String>,
+    /// Where the parameters are documented, once an analyzer has settled it
+    /// (from `[style] init_params` and what the two docstrings hold);
+    /// generators and reply checks downstream follow it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documented_on: Option<ParamsHolder>,
+}
+
 /// One documentable definition: a module, class, function or method.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CodeUnit {
@@ -159,6 +189,10 @@ pub struct CodeUnit {
     /// The body has a `return <value>` at its own level.
     #[serde(default)]
     pub returns_value: bool,
+    /// The body re-raises at its own level (a bare `raise`, or `raise name`
+    /// of a variable), so it may raise exceptions no `raise` names.
+    #[serde(default)]
+    pub reraises: bool,
     /// McCabe cyclomatic complexity of the body.
     #[serde(default)]
     pub complexity: u32,
@@ -182,6 +216,10 @@ pub struct CodeUnit {
     /// Enclosing context for a model prompt: the class header and its docstring summary, or the module docstring summary.
     #[serde(default)]
     pub context: String,
+    /// For a class with its own `__init__`, and for that `__init__`: the
+    /// constructor's parameters and both docstrings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constructor: Option<Box<Constructor>>,
 }
 
 impl CodeUnit {
@@ -197,6 +235,21 @@ impl CodeUnit {
         } else {
             &self.qualname
         }
+    }
+
+    /// Whether the unit has a docstring with text in it. An empty docstring
+    /// (`""""""`), or one of only whitespace, documents nothing: it counts
+    /// as missing, as interrogate counts it.
+    pub fn is_documented(&self) -> bool {
+        self.docstring
+            .as_ref()
+            .is_some_and(|d| !d.value.trim().is_empty())
+    }
+
+    /// Whether this is the `__init__` method of a class (not a function that
+    /// happens to be called so).
+    pub fn is_init(&self) -> bool {
+        self.kind == UnitKind::Method && self.name == "__init__"
     }
 
     /// Whether a decorator with this last path component is present (`property`, `x.setter` as `setter`).

@@ -94,6 +94,7 @@ pub fn unit(path: &str, i: usize) -> CodeUnit {
         raises: vec![],
         yields: false,
         returns_value: false,
+        reraises: false,
         complexity: 1,
         docstring: None,
         insertion: Insertion {
@@ -107,6 +108,7 @@ pub fn unit(path: &str, i: usize) -> CodeUnit {
         signature: format!("def f{i}():"),
         source: Default::default(),
         context: String::new(),
+        constructor: None,
     }
 }
 

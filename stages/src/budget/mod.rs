@@ -29,8 +29,8 @@ use crate::generate::{
     COMPLETION_TOKENS_PER_UNIT, PROMPT_SOURCE_KEY, prompt_templates, style_name,
 };
 use crate::llm::section::{BudgetSection, ModelSection};
+use crate::python::signature::params_to_document;
 use crate::reply::schema;
-use crate::writer::merge::documented_params;
 use prices::{Price, PriceTable};
 use tokens::{ModelLimits, TokenCounter, shorten_source};
 
@@ -187,7 +187,7 @@ impl BudgetStage {
 pub fn estimate_completion(unit: &CodeUnit) -> u64 {
     let mut tokens = 90;
     if matches!(unit.kind, UnitKind::Function | UnitKind::Method) {
-        tokens += 35 * documented_params(unit).count() as u64;
+        tokens += 35 * params_to_document(unit).len() as u64;
         tokens += 30 * unit.raises.len() as u64;
         if unit.returns_value || unit.returns.is_some() {
             tokens += 30;

@@ -17,8 +17,8 @@ use docpipe_core::chat::ChatMessage;
 use docpipe_core::model::{CodeUnit, UnitKind};
 use serde::Deserialize;
 
+use crate::python::signature::params_to_document;
 use crate::reply::SCHEMA_VERSION;
-use crate::writer::merge::documented_params;
 
 /// The built-in system template.
 pub const SYSTEM: &str = "You write Python docstrings in the {style} style. You are given Python definitions; \
@@ -166,16 +166,13 @@ impl PromptTemplates {
 fn unit_values(index: usize, u: &PromptUnit<'_>) -> Vec<(&'static str, String)> {
     let unit = u.unit;
     let is_def = matches!(unit.kind, UnitKind::Function | UnitKind::Method);
-    let params: Vec<String> = if is_def {
-        documented_params(unit)
-            .map(|p| match &p.annotation {
-                Some(a) => format!("`{}` ({a})", p.name),
-                None => format!("`{}`", p.name),
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let params: Vec<String> = params_to_document(unit)
+        .iter()
+        .map(|p| match &p.annotation {
+            Some(a) => format!("`{}` ({a})", p.name),
+            None => format!("`{}`", p.name),
+        })
+        .collect();
     let params = if params.is_empty() {
         "none".to_string()
     } else {

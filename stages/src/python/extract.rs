@@ -13,14 +13,15 @@ use std::path::Path;
 use std::sync::Arc;
 
 use docpipe_core::model::{
-    CodeUnit, Docstring, Excerpt, Finding, Insertion, Param, ParamKind, Severity, SharedText,
-    SourceFile, UnitKind,
+    CodeUnit, Constructor, Docstring, Excerpt, Finding, Insertion, Param, ParamKind, Severity,
+    SharedText, SourceFile, UnitKind,
 };
 use tree_sitter::{Node, Parser, Tree};
 
 use super::brackets;
 use super::codes;
 use super::literal;
+use super::signature;
 
 thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
@@ -44,7 +45,7 @@ pub fn parse_tree(text: &str) -> Option<Tree> {
 /// Every documentable definition of `file`: the module first, then classes,
 /// functions and methods at any depth in source order.
 ///
-/// A file that does not parse as Python 3 gives `Err` with one `DOC003`
+/// A file that does not parse as Python 3 gives `Err` with one `DP003`
 /// finding located at the first error, and no units.
 pub fn extract(file: &SourceFile) -> Result<Vec<CodeUnit>, Finding> {
     extract_with(file, Arc::new(file.text.clone()))
@@ -205,6 +206,8 @@ struct Extractor<'a> {
     rejected: Option<(Node<'a>, String)>,
     /// `from __future__` imports at the top of the module, where they are allowed.
     allowed_future: Vec<usize>,
+    /// (class unit, its `__init__` unit) by index, in source order.
+    inits: Vec<(usize, usize)>,
 }
 
 impl<'a> Extractor<'a> {
@@ -224,6 +227,7 @@ impl<'a> Extractor<'a> {
             yields: memchr::memmem::find_iter(file.text.as_bytes(), b"yield").collect(),
             rejected: None,
             allowed_future: allowed_future_imports(root),
+            inits: Vec::new(),
         }
     }
 
@@ -260,7 +264,29 @@ impl<'a> Extractor<'a> {
                 column,
             ));
         }
+        self.link_constructors();
         Ok(self.units)
+    }
+
+    /// Gives each class with its own `__init__`, and that `__init__`, the
+    /// constructor's parameters and both docstrings. The last `__init__` of a
+    /// class body wins, as it does at run time; `@overload` stubs are not
+    /// the constructor.
+    fn link_constructors(&mut self) {
+        for &(class, init) in &self.inits {
+            let init_unit = &self.units[init];
+            let constructor = Box::new(Constructor {
+                params: signature::signature_params(init_unit).to_vec(),
+                class_doc: self.units[class]
+                    .docstring
+                    .as_ref()
+                    .map(|d| d.value.clone()),
+                init_doc: init_unit.docstring.as_ref().map(|d| d.value.clone()),
+                documented_on: None,
+            });
+            self.units[init].constructor = Some(constructor.clone());
+            self.units[class].constructor = Some(constructor);
+        }
     }
 
     /// Whether anything [`Extractor::enter`] acts on can lie below `node`.
@@ -309,11 +335,22 @@ impl<'a> Extractor<'a> {
             }
             "lambda" => self.scopes.push((Scope::Lambda, node.id())),
             "raise_statement" => {
-                if let Scope::Function(i) = self.current()
-                    && let Some(name) = raised_name(node, self.text)
-                    && !self.units[i].raises.iter().any(|r| r == name)
-                {
-                    self.units[i].raises.push(name.to_string());
+                if let Scope::Function(i) = self.current() {
+                    let unit = &mut self.units[i];
+                    match raised_name(node, self.text) {
+                        Some(name) => {
+                            // `raise err` or `raise self.error(...)`: an
+                            // exception the name does not tell.
+                            let last = name.rsplit('.').next().unwrap_or(name);
+                            if !last.starts_with(|c: char| c.is_uppercase()) {
+                                unit.reraises = true;
+                            }
+                            if !unit.raises.iter().any(|r| r == name) {
+                                unit.raises.push(name.to_string());
+                            }
+                        }
+                        None => unit.reraises = true,
+                    }
                 }
             }
             "yield" => {
@@ -398,6 +435,7 @@ impl<'a> Extractor<'a> {
             raises: Vec::new(),
             yields: false,
             returns_value: false,
+            reraises: false,
             complexity: 1,
             docstring,
             insertion: Insertion {
@@ -411,6 +449,7 @@ impl<'a> Extractor<'a> {
             signature: String::new(),
             source: Excerpt::new(self.shared.clone(), 0..text.len()).unwrap_or_default(),
             context: String::new(),
+            constructor: None,
         }
     }
 
@@ -492,6 +531,16 @@ impl<'a> Extractor<'a> {
         };
         let end = node.end_byte();
         let index = self.units.len();
+        if let Scope::Class(class) = parent
+            && kind == UnitKind::Method
+            && name == "__init__"
+            && !decorators
+                .iter()
+                .any(|d| d == "overload" || d.ends_with(".overload"))
+        {
+            self.inits.retain(|&(c, _)| c != class);
+            self.inits.push((class, index));
+        }
         self.units.push(CodeUnit {
             path: self.file.path.clone(),
             qualname,
@@ -506,6 +555,7 @@ impl<'a> Extractor<'a> {
             raises: Vec::new(),
             yields: false,
             returns_value: false,
+            reraises: false,
             complexity: 1,
             docstring,
             insertion,
@@ -516,6 +566,7 @@ impl<'a> Extractor<'a> {
             // Node boundaries are character boundaries, so this is never empty by mistake.
             source: Excerpt::new(self.shared.clone(), start..end).unwrap_or_default(),
             context,
+            constructor: None,
         });
         let scope = if is_class {
             Scope::Class(index)

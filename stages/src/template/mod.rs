@@ -14,7 +14,7 @@ use docpipe_core::model::{CodeUnit, DocModel, DocParam, DocRaise, DocReturn, Par
 use docpipe_core::registry::Registry;
 use serde_json::{Value, json};
 
-use crate::writer::merge::documented_params;
+use crate::python::signature::params_to_document;
 
 pub use words::{split_words, summary_for};
 
@@ -82,10 +82,7 @@ fn reply_entry(qualname: &str, doc: &DocModel) -> Value {
 
 /// The docstring the template writes for `unit`.
 pub fn document(unit: &CodeUnit) -> DocModel {
-    let params = match unit.kind {
-        UnitKind::Module | UnitKind::Class => Vec::new(),
-        UnitKind::Function | UnitKind::Method => documented_params(unit).map(param_doc).collect(),
-    };
+    let params = params_to_document(unit).iter().map(param_doc).collect();
     let is_def = matches!(unit.kind, UnitKind::Function | UnitKind::Method);
     let yields = (is_def && unit.yields).then(|| DocReturn {
         ty: unit.returns.as_deref().map(|a| yielded_type(&unquote(a))),
@@ -213,6 +210,7 @@ fn param_doc(param: &docpipe_core::model::Param) -> DocParam {
         name: param.name.clone(),
         ty: param.annotation.as_deref().map(unquote),
         description,
+        section: None,
     }
 }
 

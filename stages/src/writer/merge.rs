@@ -8,8 +8,10 @@
 
 use std::borrow::Cow;
 
-use docpipe_core::model::{CodeUnit, DocModel, DocParam, DocRaise, DocReturn, ParamKind, UnitKind};
+use docpipe_core::model::{CodeUnit, DocModel, DocParam, DocRaise, DocReturn, ParamKind};
 use docpipe_core::style::{RenderOptions, Style};
+
+use crate::python::signature::{params_allowed, params_to_document};
 
 /// The docstring body to write for `unit`, whose docstring a person wrote
 /// (`value`, as Python reads it; `existing` is its parse), completed with the
@@ -122,32 +124,37 @@ pub fn star_variadics<'d>(unit: &CodeUnit, draft: &'d DocModel) -> Cow<'d, DocMo
     Cow::Owned(doc)
 }
 
-/// The parameters a docstring of `unit` documents: all of the signature's but
-/// the bound `self`/`cls` of a method.
-pub fn documented_params(unit: &CodeUnit) -> impl Iterator<Item = &docpipe_core::model::Param> {
-    let skip_first = unit.kind == UnitKind::Method
-        && !unit.has_decorator("staticmethod")
-        && unit
-            .params
-            .first()
-            .is_some_and(|p| matches!(p.kind, ParamKind::PositionalOnly | ParamKind::Normal));
-    unit.params.iter().skip(usize::from(skip_first))
-}
-
 fn merge_params(unit: &CodeUnit, existing: &DocModel, draft: &DocModel) -> Vec<DocParam> {
-    let names: Vec<&str> = if unit.params.is_empty() {
-        // A class documents its constructor's parameters; the extractor gives
-        // none for it, so take the draft's list as the signature.
-        draft
-            .params
-            .iter()
-            .map(|p| p.name.trim_start_matches('*'))
-            .collect()
-    } else {
-        documented_params(unit).map(|p| p.name.as_str()).collect()
+    let bare = |p: &DocParam| p.name.trim_start_matches('*').to_string();
+    let names: Vec<String> = match params_allowed(unit) {
+        // The signature's order: the parameters to document, and those the
+        // person documented although they need not be (a constructor's
+        // parameters on `__init__` when the class documents them).
+        Some(allowed) => {
+            let required = params_to_document(unit);
+            allowed
+                .iter()
+                .filter(|p| {
+                    required.iter().any(|r| r.name == p.name) || existing.param(&p.name).is_some()
+                })
+                .map(|p| p.name.clone())
+                .collect()
+        }
+        // Any name goes (a class without its own `__init__`): the person's
+        // entries, then the draft's.
+        None => {
+            let mut names: Vec<String> = existing.params.iter().map(bare).collect();
+            for p in &draft.params {
+                let name = bare(p);
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            names
+        }
     };
     let mut out = Vec::with_capacity(names.len());
-    for name in names {
+    for name in &names {
         let mine = existing.param(name);
         let theirs = draft.param(name);
         let merged = match (mine, theirs) {
@@ -159,6 +166,7 @@ fn merge_params(unit: &CodeUnit, existing: &DocModel, draft: &DocModel) -> Vec<D
                 } else {
                     m.description.clone()
                 },
+                section: m.section.clone(),
             },
             (Some(m), None) => m.clone(),
             (None, Some(t)) => t.clone(),
@@ -199,7 +207,7 @@ fn merge_raises(mine: &[DocRaise], theirs: &[DocRaise]) -> Vec<DocRaise> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use docpipe_core::model::{Insertion, Param};
+    use docpipe_core::model::{Insertion, Param, UnitKind};
 
     fn unit(params: &[&str]) -> CodeUnit {
         CodeUnit {
@@ -224,6 +232,7 @@ mod tests {
             raises: vec![],
             yields: false,
             returns_value: false,
+            reraises: false,
             complexity: 1,
             docstring: None,
             insertion: Insertion {
@@ -237,6 +246,7 @@ mod tests {
             signature: String::new(),
             source: Default::default(),
             context: String::new(),
+            constructor: None,
         }
     }
 
@@ -245,6 +255,7 @@ mod tests {
             name: name.into(),
             ty: None,
             description: description.into(),
+            section: None,
         }
     }
 

@@ -61,6 +61,7 @@ pub fn function(path: &str, qualname: &str, params: &[&str]) -> CodeUnit {
         raises: Vec::new(),
         yields: false,
         returns_value: false,
+        reraises: false,
         complexity: 1,
         docstring: None,
         insertion: Insertion {
@@ -78,6 +79,7 @@ pub fn function(path: &str, qualname: &str, params: &[&str]) -> CodeUnit {
         )
         .into(),
         context: String::new(),
+        constructor: None,
     }
 }
 
