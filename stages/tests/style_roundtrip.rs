@@ -156,6 +156,7 @@ fn model(rng: &mut Rng) -> DocModel {
             } else {
                 sentence(rng, 1, 30)
             },
+            section: None,
         });
     }
     let value = |rng: &mut Rng| DocReturn {

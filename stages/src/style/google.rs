@@ -23,7 +23,10 @@ use super::text::{
     self, Breaks, cleandoc, columns, parse_free_as, parse_verbatim, render_free, render_verbatim,
     split_colon,
 };
-use super::{SectionKind, item_description, items, render_item, section_kind};
+use super::{
+    SectionKind, entry_names, item_description, items, param_groups, param_section, render_item,
+    section_kind,
+};
 
 /// Google style (`[style] name = "google"`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -52,9 +55,9 @@ impl Style for GoogleStyle {
             out.push(String::new());
             render_free(&doc.description, 0, width, &mut out);
         }
-        if !doc.params.is_empty() {
-            section(&mut out, "Args");
-            for p in &doc.params {
+        for (title, entries) in param_groups(&doc.params) {
+            section(&mut out, title.unwrap_or("Args"));
+            for p in entries {
                 let head = match &p.ty {
                     Some(ty) => format!("{} ({ty}):", p.name),
                     None => format!("{}:", p.name),
@@ -174,14 +177,19 @@ fn apply_section(
 ) {
     match kind {
         SectionKind::Params => {
+            let section = param_section(&title);
             for (first, cont) in items(body) {
                 let (head, rest) = split_colon(&first).unwrap_or((first.as_str(), ""));
                 let (name, ty) = name_and_type(head);
-                doc.params.push(DocParam {
-                    name,
-                    ty,
-                    description: item_description(rest, &cont, breaks),
-                });
+                let description = item_description(rest, &cont, breaks);
+                for name in entry_names(&name) {
+                    doc.params.push(DocParam {
+                        name,
+                        ty: ty.clone(),
+                        description: description.clone(),
+                        section: section.clone(),
+                    });
+                }
             }
         }
         SectionKind::Returns | SectionKind::Yields => {
@@ -347,6 +355,7 @@ mod tests {
                 name: "x".into(),
                 ty: Some("int".into()),
                 description: "word ".repeat(40).trim().to_string(),
+                section: None,
             }],
             ..DocModel::default()
         };

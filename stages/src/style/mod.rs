@@ -35,6 +35,9 @@ pub(crate) mod text;
 
 use std::sync::Arc;
 
+use docpipe_core::model::DocParam;
+
+use crate::analyze::InitParams;
 use docpipe_core::registry::{BuildContext, BuildError, OptionDoc, Registry};
 use docpipe_core::style::Style;
 use serde::Deserialize;
@@ -51,6 +54,8 @@ pub struct StyleSection {
     pub name: String,
     /// Wrap docstring lines at this many columns, indentation included.
     pub width: usize,
+    /// Where the parameters of `__init__` are documented.
+    pub init_params: InitParams,
 }
 
 impl Default for StyleSection {
@@ -58,6 +63,7 @@ impl Default for StyleSection {
         StyleSection {
             name: "google".into(),
             width: 88,
+            init_params: InitParams::Either,
         }
     }
 }
@@ -76,6 +82,12 @@ pub fn section_options() -> Vec<OptionDoc> {
             ty: "integer",
             default: Some("88"),
             doc: "Wrap rendered docstrings at this many columns, indentation included.",
+        },
+        OptionDoc {
+            name: "init_params",
+            ty: "string",
+            default: Some("\"either\""),
+            doc: "Where the parameters of `__init__` are documented: `either` (the class docstring or `__init__`'s, whichever has a parameters section; `__init__`'s when neither has), `class` or `init`.",
         },
     ]
 }
@@ -122,22 +134,75 @@ pub(crate) enum SectionKind {
     Other,
 }
 
-/// The meaning of a section title (case-insensitive), `None` when it is not a known section.
+/// The meaning of a section title (case-insensitive), `None` when it is not a
+/// known section. The titles are Google's (as Napoleon reads them) and
+/// NumPy's (numpydoc), with their aliases.
 pub(crate) fn section_kind(title: &str) -> Option<SectionKind> {
     let t = title.trim().to_ascii_lowercase();
     Some(match t.as_str() {
-        "args" | "arguments" | "parameters" | "params" | "param" => SectionKind::Params,
+        "args" | "arguments" | "parameters" | "params" | "param" | "keyword args"
+        | "keyword arguments" | "keyword params" | "keyword parameters" | "kwargs"
+        | "other args" | "other arguments" | "other parameters" | "other params" => {
+            SectionKind::Params
+        }
         "returns" | "return" => SectionKind::Returns,
         "yields" | "yield" => SectionKind::Yields,
         "raises" | "raise" | "exceptions" | "except" => SectionKind::Raises,
         "example" | "examples" => SectionKind::Examples,
         "note" | "notes" => SectionKind::Notes,
         "attention" | "attributes" | "caution" | "danger" | "error" | "hint" | "important"
-        | "keyword args" | "keyword arguments" | "kwargs" | "methods" | "other parameters"
-        | "other params" | "receives" | "references" | "see also" | "tip" | "todo" | "warning"
-        | "warnings" | "warns" | "deprecated" => SectionKind::Other,
+        | "methods" | "receive" | "receives" | "references" | "see also" | "tip" | "todo"
+        | "warning" | "warnings" | "warn" | "warns" | "deprecated" => SectionKind::Other,
         _ => return None,
     })
+}
+
+/// Whether `title` is the main parameters section (`Args`, `Parameters`...)
+/// rather than one for keyword or other parameters.
+pub(crate) fn is_main_params_title(title: &str) -> bool {
+    matches!(
+        title.trim().to_ascii_lowercase().as_str(),
+        "args" | "arguments" | "parameters" | "params" | "param"
+    )
+}
+
+/// The section a parameter entry keeps when it is written under `title`:
+/// `None` for the main parameters section.
+pub(crate) fn param_section(title: &str) -> Option<String> {
+    (!is_main_params_title(title)).then(|| title.trim().to_string())
+}
+
+/// Parameter entries grouped by [`DocParam::section`]: the main section
+/// first, then the others in the order they first appear.
+pub(crate) fn param_groups(params: &[DocParam]) -> Vec<(Option<&str>, Vec<&DocParam>)> {
+    let mut groups: Vec<(Option<&str>, Vec<&DocParam>)> = vec![(None, Vec::new())];
+    for p in params {
+        let key = p.section.as_deref();
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, entries)) => entries.push(p),
+            None => groups.push((key, vec![p])),
+        }
+    }
+    groups.retain(|(_, entries)| !entries.is_empty());
+    groups
+}
+
+/// The names of one parameter entry: `x, y` documents both (numpydoc's
+/// combined form, also `*args, **kwargs`); anything else is one name.
+pub(crate) fn entry_names(head: &str) -> Vec<String> {
+    let parts: Vec<&str> = head.split(',').map(str::trim).collect();
+    let is_name = |s: &str| {
+        let bare = s.trim_start_matches('*');
+        !bare.is_empty()
+            && s.len() - bare.len() <= 2
+            && bare.chars().all(|c| c.is_alphanumeric() || c == '_')
+            && !bare.starts_with(|c: char| c.is_ascii_digit())
+    };
+    if parts.len() > 1 && parts.iter().all(|p| is_name(p)) {
+        parts.into_iter().map(str::to_string).collect()
+    } else {
+        vec![head.trim().to_string()]
+    }
 }
 
 /// Items of a section body (dedented lines): an item starts at a line without
@@ -246,5 +311,25 @@ mod tests {
         assert_eq!(section_kind("Return"), Some(SectionKind::Returns));
         assert_eq!(section_kind("See Also"), Some(SectionKind::Other));
         assert_eq!(section_kind("For example"), None);
+        for t in [
+            "Keyword Args",
+            "Keyword Arguments",
+            "Other Parameters",
+            "other params",
+        ] {
+            assert_eq!(section_kind(t), Some(SectionKind::Params), "{t}");
+            assert!(!is_main_params_title(t), "{t}");
+        }
+        assert!(is_main_params_title("Arguments"));
+    }
+
+    #[test]
+    fn combined_entries_name_each_parameter() {
+        assert_eq!(entry_names("x, y"), ["x", "y"]);
+        assert_eq!(entry_names("*args, **kwargs"), ["*args", "**kwargs"]);
+        assert_eq!(entry_names("x"), ["x"]);
+        // Not a list of names: one entry as written.
+        assert_eq!(entry_names("x, the first"), ["x, the first"]);
+        assert_eq!(entry_names("1, 2"), ["1, 2"]);
     }
 }

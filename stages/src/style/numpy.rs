@@ -22,7 +22,9 @@ use super::text::{
     self, Breaks, cleandoc, columns, indent_of, parse_free_as, parse_verbatim, render_free,
     render_verbatim,
 };
-use super::{SectionKind, item_description, items, section_kind};
+use super::{
+    SectionKind, entry_names, item_description, items, param_groups, param_section, section_kind,
+};
 
 /// NumPy style (`[style] name = "numpy"`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -62,9 +64,9 @@ impl Style for NumpyStyle {
             out.push(String::new());
             render_free(&doc.description, 0, width, &mut out);
         }
-        if !doc.params.is_empty() {
-            header(&mut out, "Parameters");
-            for p in &doc.params {
+        for (title, entries) in param_groups(&doc.params) {
+            header(&mut out, title.unwrap_or("Parameters"));
+            for p in entries {
                 let head = match &p.ty {
                     Some(ty) => format!("{} : {ty}", p.name),
                     None => p.name.clone(),
@@ -157,6 +159,7 @@ fn apply_section(
 ) {
     match kind {
         SectionKind::Params => {
+            let section = param_section(&title);
             for (head, cont) in items(body) {
                 let (name, ty) = match head.split_once(" : ").or_else(|| head.split_once(':')) {
                     Some((n, t)) if !t.trim().is_empty() => {
@@ -165,11 +168,15 @@ fn apply_section(
                     Some((n, _)) => (n.trim().to_string(), None),
                     None => (head.trim().to_string(), None),
                 };
-                doc.params.push(DocParam {
-                    name,
-                    ty,
-                    description: item_description("", &cont, breaks),
-                });
+                let description = item_description("", &cont, breaks);
+                for name in entry_names(&name) {
+                    doc.params.push(DocParam {
+                        name,
+                        ty: ty.clone(),
+                        description: description.clone(),
+                        section: section.clone(),
+                    });
+                }
             }
         }
         SectionKind::Returns | SectionKind::Yields => {

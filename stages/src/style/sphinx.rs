@@ -68,8 +68,12 @@ impl Style for SphinxStyle {
             blank(&mut out);
         }
         for p in &doc.params {
+            let marker = match p.section.as_deref() {
+                Some(m) if KEYWORD_FIELDS.contains(&m) => m,
+                _ => "param",
+            };
             render_item(
-                &format!(":param {}:", p.name),
+                &format!(":{marker} {}:", p.name),
                 &p.description,
                 0,
                 4,
@@ -211,6 +215,10 @@ fn dedent(lines: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Field markers of keyword arguments (`:keyword name:`); an entry written
+/// with one keeps it ([`DocParam::section`]).
+const KEYWORD_FIELDS: [&str; 4] = ["key", "keyword", "kwarg", "kwparam"];
+
 /// `:spec: rest` split into `spec` and `rest`.
 fn field_split(line: &str) -> Option<(&str, &str)> {
     let inner = line.strip_prefix(':')?;
@@ -250,7 +258,7 @@ fn apply_field(
     // A type is one line even when written over several.
     let ty = || item_description(rest, cont, Breaks::Join);
     match kind {
-        "param" | "parameter" | "arg" | "argument" | "key" | "keyword" => {
+        "param" | "parameter" | "arg" | "argument" | "key" | "keyword" | "kwarg" | "kwparam" => {
             let (ty, name) = match arg.rsplit_once(char::is_whitespace) {
                 Some((t, n)) => (Some(t.trim().to_string()), n),
                 None => (None, arg),
@@ -259,6 +267,9 @@ fn apply_field(
             p.description = description;
             if ty.is_some() {
                 p.ty = ty;
+            }
+            if KEYWORD_FIELDS.contains(&kind) {
+                p.section = Some(kind.to_string());
             }
         }
         "type" => param_mut(doc, arg).ty = Some(ty()),
@@ -297,7 +308,8 @@ mod tests {
             DocParam {
                 name: "path".into(),
                 ty: Some("str".into()),
-                description: "Where it is.".into()
+                description: "Where it is.".into(),
+                section: None,
             }
         );
         assert_eq!(doc.params[1].ty.as_deref(), Some("int"));

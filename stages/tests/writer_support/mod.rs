@@ -91,6 +91,7 @@ impl Style for PlainStyle {
                         name: name.split(' ').next().unwrap_or(name).to_string(),
                         ty: None,
                         description: desc.trim().to_string(),
+                        section: None,
                     });
                 }
                 "examples" if !t.is_empty() => {
