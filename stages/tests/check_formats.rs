@@ -37,7 +37,7 @@ fn report(fail_under: f64) -> Report<'static> {
             finding(
                 "pkg/a.py",
                 "f",
-                "DOC102",
+                "DP102",
                 "function `f` has no docstring",
                 3,
                 1,
@@ -45,19 +45,12 @@ fn report(fail_under: f64) -> Report<'static> {
             finding(
                 "pkg/a.py",
                 "g",
-                "DOC201",
+                "DOC101",
                 "parameter `x, y` of `g` is not documented: 100%",
                 9,
                 5,
             ),
-            finding(
-                "pkg/b.py",
-                "",
-                "DOC003",
-                "syntax error: expected `)`",
-                1,
-                12,
-            ),
+            finding("pkg/b.py", "", "DP003", "syntax error: expected `)`", 1, 12),
         ],
     }
 }

@@ -91,7 +91,7 @@ async fn check_reports_findings_coverage_and_syntax_errors_as_json() {
     // pkg/__init__ (1) + core: module, add, _hidden, Box, Box.get (5); broken.py has no units; ignored.py is skipped.
     assert_eq!(outcome.report.units, 6);
     assert_eq!(outcome.report.file_errors.len(), 1);
-    assert_eq!(outcome.report.file_errors[0].finding.code, "DOC003");
-    // DOC201 (b), DOC301 (add), DOC101 (Box), DOC102 (Box.get), plus the syntax error.
+    assert_eq!(outcome.report.file_errors[0].finding.code, "DP003");
+    // DOC101 (b), DOC201 (add), DP101 (Box), DP102 (Box.get), plus the syntax error.
     assert_eq!(outcome.problems(), 5);
 }

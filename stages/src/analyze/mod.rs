@@ -7,26 +7,32 @@
 //! and carry `extra["analyze"] = {"ignored": "<option>"}` so that a report
 //! can count coverage after the ignores next to the raw totals.
 
+mod locate;
+mod noqa;
 pub mod rules;
 mod settings;
+pub mod types;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use docpipe_core::executor::Emitter;
 use docpipe_core::model::{
-    CodeUnit, DocModel, Finding, Item, ItemKind, ParamKind, UnitKind, UnitState,
+    CodeUnit, DocModel, Finding, Item, ItemKind, ParamKind, ParamsHolder, UnitKind, UnitState,
 };
 use docpipe_core::registry::{DefaultConcurrency, PortDoc, Registry, StageRole, StageSpec};
 use docpipe_core::stage::{BuiltStage, StageContext, StageError, Transform};
 use docpipe_core::style::Style;
 
+use crate::python::signature::{params_allowed, params_to_document};
+use locate::{DocLocator, RETURNS_FIELDS, RETURNS_TITLES, YIELDS_FIELDS, YIELDS_TITLES};
 use rules::{
-    ExtraneousParameter, ExtraneousReturns, ExtraneousYields, MissingReturns, MissingSummary,
-    MissingYields, Rule, UndocumentedClass, UndocumentedException, UndocumentedFunction,
-    UndocumentedModule, UndocumentedParameter,
+    ExtraneousException, ExtraneousParameter, ExtraneousReturns, ExtraneousYields, MissingReturns,
+    MissingSummary, MissingYields, ParameterTypeMismatch, ReturnTypeMismatch, Rule,
+    UndocumentedClass, UndocumentedException, UndocumentedFunction, UndocumentedModule,
+    UndocumentedParameter, YieldTypeMismatch,
 };
-pub use settings::AnalyzeSettings;
+pub use settings::{AnalyzeSettings, InitParams};
 
 /// Key of the analyzer's entry in [`Envelope::extra`](docpipe_core::model::Envelope::extra).
 pub const EXTRA_KEY: &str = "analyze";
@@ -36,7 +42,7 @@ pub(crate) fn register(registry: &mut Registry) {
         StageSpec {
             type_name: "docstring-analyze",
             role: StageRole::Transform,
-            summary: "Parses docstrings with the configured style and checks them against the code (DOC1xx-DOC5xx)",
+            summary: "Parses docstrings with the configured style and checks them against the code (DOC1xx-DOC5xx as pydoclint, DP1xx)",
             input: Some(ItemKind::Unit),
             ports: vec![
                 PortDoc {
@@ -54,7 +60,12 @@ pub(crate) fn register(registry: &mut Registry) {
             sections: vec!["style"],
         },
         |settings, ctx| {
-            let (style, _) = crate::style::from_context(ctx)?;
+            let (style, section) = crate::style::from_context(ctx)?;
+            settings.validate()?;
+            let settings = AnalyzeSettings {
+                init_params: section.init_params,
+                ..settings
+            };
             Ok(BuiltStage::Transform(Arc::new(DocstringAnalyze::new(style, settings))))
         },
     );
@@ -87,23 +98,121 @@ impl Transform for DocstringAnalyze {
                 ctx.name
             )));
         };
-        let unit = env.unit.clone();
-        if let Some(ds) = &unit.docstring {
-            env.existing = Some(self.style.parse(&ds.value));
+        if env.unit.constructor.is_some() {
+            settle_constructor(
+                Arc::make_mut(&mut env.unit),
+                &self.settings,
+                self.style.as_ref(),
+            );
         }
-        if let Some(option) = self.settings.ignored(&unit) {
+        let analysis = analyze(&env.unit, self.style.as_ref(), &self.settings);
+        env.existing = analysis.existing;
+        if let Some(option) = analysis.ignored {
             env.extra
                 .insert(EXTRA_KEY.into(), serde_json::json!({ "ignored": option }));
             env.state = UnitState::Kept;
             return out.emit("complete", Item::Unit(env)).await;
         }
-        let findings = check_doc(&unit, env.existing.as_ref(), &self.settings);
-        if findings.is_empty() {
+        if analysis.findings.is_empty() {
             env.state = UnitState::Kept;
             out.emit("complete", Item::Unit(env)).await
         } else {
-            env.findings.extend(findings);
+            env.findings.extend(analysis.findings);
             out.emit("incomplete", Item::Unit(env)).await
+        }
+    }
+}
+
+/// What the analyzer makes of one unit.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    /// The unit's docstring parsed, when it has one with text.
+    pub existing: Option<DocModel>,
+    /// The `ignore_*` option that leaves the unit out, if one does (then
+    /// there are no findings).
+    pub ignored: Option<&'static str>,
+    /// What is missing or wrong.
+    pub findings: Vec<Finding>,
+}
+
+/// Analyzes `unit` as the stage does: parses its docstring with `style`
+/// (an empty docstring counts as none), applies the `ignore_*` options,
+/// checks the rest with [`check_doc`] and drops the findings that a `# noqa`
+/// comment on the unit's header or docstring suppresses. A class or `__init__` should have its
+/// constructor settled first ([`settle_constructor`]).
+pub fn analyze(unit: &CodeUnit, style: &dyn Style, settings: &AnalyzeSettings) -> Analysis {
+    let existing = unit
+        .docstring
+        .as_ref()
+        .filter(|_| unit.is_documented())
+        .map(|d| style.parse(&d.value));
+    if let Some(option) = settings.ignored(unit) {
+        return Analysis {
+            existing,
+            ignored: Some(option),
+            findings: Vec::new(),
+        };
+    }
+    let mut findings = check_doc(unit, existing.as_ref(), settings);
+    if !findings.is_empty() {
+        let noqa = noqa::Noqa::of(unit);
+        if !noqa.is_empty() {
+            findings.retain(|f| !noqa.suppresses(f));
+        }
+    }
+    Analysis {
+        existing,
+        ignored: None,
+        findings,
+    }
+}
+
+/// Records on `unit` (a class with its own `__init__`, or that `__init__`)
+/// where its constructor's parameters are documented ([`settle_holder`]), for
+/// [`check_doc`] and for the generators downstream. Other units are left as
+/// they are.
+pub fn settle_constructor(unit: &mut CodeUnit, settings: &AnalyzeSettings, style: &dyn Style) {
+    if unit.constructor.is_none() {
+        return;
+    }
+    let holder = settle_holder(unit, settings.init_params, settings.ignore_init, style);
+    if let Some(c) = unit.constructor.as_mut() {
+        c.documented_on = Some(holder);
+    }
+}
+
+/// Where the parameters of the constructor of `unit` (a class with its own
+/// `__init__`, or that `__init__`) are documented, by `[style] init_params`:
+/// `class` and `init` say where; `either` takes the class docstring when it
+/// has parameter entries and `__init__`'s has none, and `__init__`
+/// otherwise. With `ignore_init`, which leaves `__init__` out, the class
+/// documents them (unless `init_params = "init"`).
+///
+/// Both units of a class decide the same from the same two docstrings, so
+/// the class and its `__init__` never disagree.
+pub fn settle_holder(
+    unit: &CodeUnit,
+    mode: InitParams,
+    ignore_init: bool,
+    style: &dyn Style,
+) -> ParamsHolder {
+    let Some(c) = &unit.constructor else {
+        return ParamsHolder::Init;
+    };
+    match mode {
+        InitParams::Class => ParamsHolder::Class,
+        InitParams::Init => ParamsHolder::Init,
+        InitParams::Either if ignore_init => ParamsHolder::Class,
+        InitParams::Either => {
+            let holds = |doc: &Option<String>| {
+                doc.as_deref()
+                    .is_some_and(|v| !style.parse(v).params.is_empty())
+            };
+            if holds(&c.class_doc) && !holds(&c.init_doc) {
+                ParamsHolder::Class
+            } else {
+                ParamsHolder::Init
+            }
         }
     }
 }
@@ -142,105 +251,164 @@ fn is_stub(unit: &CodeUnit) -> bool {
     }
 }
 
-/// Findings about `doc` as the docstring of `unit` (`None`: it has none),
-/// limited to the codes `settings` enables. The `ignore_*` options are not
-/// applied here: a caller validating a generated docstring wants every finding.
+/// Findings about `doc` as the docstring of `unit` (`None`: it has none, or
+/// an empty one), limited to the codes `settings` enables. The `ignore_*`
+/// options are not applied here: a caller validating a generated docstring
+/// wants every finding.
+///
+/// Findings about one entry or section point at its line in the unit's
+/// docstring; the others at the docstring's first line (or the definition).
 pub fn check_doc(
     unit: &CodeUnit,
     doc: Option<&DocModel>,
     settings: &AnalyzeSettings,
 ) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    let name = unit.display_str();
-    let mut push = |f: Finding| {
-        if settings.enabled(&f.code) {
-            findings.push(f);
-        }
+    let mut out = Findings {
+        settings,
+        list: Vec::new(),
     };
     let Some(doc) = doc else {
-        let (line, column) = (unit.line, unit.column);
-        push(match unit.kind {
-            UnitKind::Module => {
-                UndocumentedModule::finding(format!("module `{name}` has no docstring"), 1, 1)
-            }
-            UnitKind::Class => {
-                UndocumentedClass::finding(format!("class `{name}` has no docstring"), line, column)
-            }
-            UnitKind::Function => UndocumentedFunction::finding(
-                format!("function `{name}` has no docstring"),
-                line,
-                column,
-            ),
-            UnitKind::Method => UndocumentedFunction::finding(
-                format!("method `{name}` has no docstring"),
-                line,
-                column,
-            ),
-        });
-        return findings;
+        missing_docstring(unit, &mut out);
+        return out.list;
     };
-    // Findings about the docstring's content point at the docstring.
-    let (line, column) = match &unit.docstring {
-        Some(d) => (d.line, d.indent.chars().count() + 1),
-        None => (unit.line, unit.column),
-    };
+    let at = DocLocator::new(unit);
+    let name = unit.display_str();
     if doc.summary.trim().is_empty() {
-        push(MissingSummary::finding(
-            format!("docstring of `{name}` has no summary line"),
-            line,
-            column,
-        ));
+        out.push::<MissingSummary>(
+            || format!("docstring of `{name}` has no summary line"),
+            at.start(),
+        );
     }
-    if !matches!(unit.kind, UnitKind::Function | UnitKind::Method) {
-        return findings;
+    check_params(unit, doc, &at, &mut out);
+    if matches!(unit.kind, UnitKind::Function | UnitKind::Method) {
+        check_returns(unit, doc, &at, &mut out);
+        check_yields(unit, doc, &at, &mut out);
+        check_raises(unit, doc, &at, &mut out);
     }
-    let documented = |p: &str| doc.param(p).is_some();
-    let is_static = unit.has_decorator("staticmethod");
-    for (i, p) in unit.params.iter().enumerate() {
-        let implicit = p.name == "self"
-            || p.name == "cls"
-            || (i == 0 && unit.kind == UnitKind::Method && !is_static);
-        if implicit || unit.name == "__init__" || documented(&p.name) {
+    out.list
+}
+
+/// Findings of the rules `settings` enables.
+struct Findings<'s> {
+    settings: &'s AnalyzeSettings,
+    list: Vec<Finding>,
+}
+
+impl Findings<'_> {
+    /// A finding of rule `R` at `(line, column)`, when `R` is enabled; the
+    /// message is only built then.
+    fn push<R: Rule>(&mut self, message: impl FnOnce() -> String, (line, column): (usize, usize)) {
+        if self.settings.enabled(R::CODE) {
+            self.list.push(R::finding(message(), line, column));
+        }
+    }
+}
+
+fn missing_docstring(unit: &CodeUnit, out: &mut Findings<'_>) {
+    let name = unit.display_str();
+    let what = if unit.docstring.is_some() {
+        "an empty docstring"
+    } else {
+        "no docstring"
+    };
+    let at = (unit.line, unit.column);
+    match unit.kind {
+        UnitKind::Module => {
+            out.push::<UndocumentedModule>(|| format!("module `{name}` has {what}"), (1, 1))
+        }
+        UnitKind::Class => {
+            out.push::<UndocumentedClass>(|| format!("class `{name}` has {what}"), at)
+        }
+        UnitKind::Function => {
+            out.push::<UndocumentedFunction>(|| format!("function `{name}` has {what}"), at)
+        }
+        UnitKind::Method => {
+            out.push::<UndocumentedFunction>(|| format!("method `{name}` has {what}"), at)
+        }
+    }
+}
+
+/// Parameters missing from the docstring, documented but not in the
+/// signature, or documented with a type the annotation contradicts.
+fn check_params(unit: &CodeUnit, doc: &DocModel, at: &DocLocator<'_>, out: &mut Findings<'_>) {
+    let name = unit.display_str();
+    let on_class = unit.kind == UnitKind::Class;
+    for p in params_to_document(unit) {
+        if doc.param(&p.name).is_some() {
             continue;
         }
-        let shown = match p.kind {
-            ParamKind::VarPositional => format!("*{}", p.name),
-            ParamKind::VarKeyword => format!("**{}", p.name),
-            _ => p.name.clone(),
-        };
-        push(UndocumentedParameter::finding(
-            format!("parameter `{shown}` of `{name}` is not documented"),
-            line,
-            column,
-        ));
+        let shown = starred(&p.name, p.kind);
+        out.push::<UndocumentedParameter>(
+            || {
+                if on_class {
+                    format!("parameter `{shown}` of `{name}.__init__` is not documented in the class docstring")
+                } else {
+                    format!("parameter `{shown}` of `{name}` is not documented")
+                }
+            },
+            at.start(),
+        );
     }
-    for dp in &doc.params {
-        let bare = dp.name.trim_start_matches('*');
-        if !unit.params.iter().any(|p| p.name == bare) {
-            push(ExtraneousParameter::finding(
-                format!(
-                    "documented parameter `{}` is not a parameter of `{name}`",
-                    dp.name
-                ),
-                line,
-                column,
-            ));
+    let Some(allowed) = params_allowed(unit) else {
+        return;
+    };
+    let target = if on_class {
+        format!("{name}.__init__")
+    } else {
+        name.to_string()
+    };
+    for entry in &doc.params {
+        let bare = entry.name.trim_start_matches('*');
+        // The bound parameter is in the signature: documenting it is unusual, not wrong.
+        let in_signature = allowed
+            .iter()
+            .chain(unit.params.first().filter(|_| !on_class))
+            .find(|p| p.name == bare);
+        let Some(param) = in_signature else {
+            out.push::<ExtraneousParameter>(
+                || {
+                    format!(
+                        "documented parameter `{}` is not a parameter of `{target}`",
+                        entry.name
+                    )
+                },
+                at.param(bare),
+            );
+            continue;
+        };
+        if let (Some(documented), Some(annotation)) = (&entry.ty, &param.annotation)
+            && types::contradicts(documented, annotation)
+        {
+            out.push::<ParameterTypeMismatch>(
+                || {
+                    format!(
+                        "parameter `{}` of `{target}` is documented as `{documented}` but annotated `{}`",
+                        entry.name,
+                        one_line(annotation)
+                    )
+                },
+                at.param(bare),
+            );
         }
     }
+}
+
+fn check_returns(unit: &CodeUnit, doc: &DocModel, at: &DocLocator<'_>, out: &mut Findings<'_>) {
+    let name = unit.display_str();
     let is_property = unit.has_decorator("property") || unit.has_decorator("cached_property");
     let is_abstract = unit.has_decorator("abstractmethod");
     if unit.returns_value
         && doc.returns.is_none()
-        && !(is_property && settings.ignore_property_returns)
-        && unit.name != "__init__"
+        && !(is_property && out.settings.ignore_property_returns)
+        && !unit.is_init()
     {
-        push(MissingReturns::finding(
-            format!("the return value of `{name}` is not documented"),
-            line,
-            column,
-        ));
+        out.push::<MissingReturns>(
+            || format!("the return value of `{name}` is not documented"),
+            at.start(),
+        );
     }
     let annotated_value = unit.returns.as_deref().is_some_and(|r| r.trim() != "None");
+    let section = || at.section(&RETURNS_TITLES, &RETURNS_FIELDS);
     if doc.returns.is_some()
         && !unit.returns_value
         && !unit.yields
@@ -249,43 +417,111 @@ pub fn check_doc(
         && !is_property
         && !is_stub(unit)
     {
-        push(ExtraneousReturns::finding(
-            format!("docstring of `{name}` documents a return value, but it returns nothing"),
-            line,
-            column,
-        ));
+        out.push::<ExtraneousReturns>(
+            || format!("docstring of `{name}` documents a return value, but it returns nothing"),
+            section(),
+        );
     }
+    if !unit.yields
+        && let Some(documented) = doc.returns.as_ref().and_then(|r| r.ty.as_deref())
+        && let Some(annotation) = unit.returns.as_deref()
+        && types::contradicts(documented, annotation)
+    {
+        out.push::<ReturnTypeMismatch>(
+            || {
+                format!(
+                    "the return value of `{name}` is documented as `{documented}` but annotated `{}`",
+                    one_line(annotation)
+                )
+            },
+            section(),
+        );
+    }
+}
+
+fn check_yields(unit: &CodeUnit, doc: &DocModel, at: &DocLocator<'_>, out: &mut Findings<'_>) {
+    let name = unit.display_str();
+    let is_abstract = unit.has_decorator("abstractmethod");
+    let yielded = unit.returns.as_deref().and_then(types::yielded_type);
+    let section = || at.section(&YIELDS_TITLES, &YIELDS_FIELDS);
     if unit.yields && doc.yields.is_none() {
-        push(MissingYields::finding(
-            format!("the values `{name}` yields are not documented"),
-            line,
-            column,
-        ));
+        out.push::<MissingYields>(
+            || format!("the values `{name}` yields are not documented"),
+            at.start(),
+        );
     }
-    if doc.yields.is_some() && !unit.yields && !annotated_value && !is_abstract {
-        push(ExtraneousYields::finding(
-            format!("docstring of `{name}` documents yields, but it is not a generator"),
-            line,
-            column,
-        ));
+    // An iterator annotation may be met by returning a generator.
+    if doc.yields.is_some() && !unit.yields && yielded.is_none() && !is_abstract && !is_stub(unit) {
+        out.push::<ExtraneousYields>(
+            || format!("docstring of `{name}` documents yields, but it is not a generator"),
+            section(),
+        );
     }
+    if let Some(documented) = doc.yields.as_ref().and_then(|y| y.ty.as_deref())
+        && let Some(annotation) = &yielded
+        && types::contradicts(documented, annotation)
+    {
+        out.push::<YieldTypeMismatch>(
+            || {
+                format!(
+                    "the values `{name}` yields are documented as `{documented}` but annotated `{annotation}`"
+                )
+            },
+            section(),
+        );
+    }
+}
+
+fn check_raises(unit: &CodeUnit, doc: &DocModel, at: &DocLocator<'_>, out: &mut Findings<'_>) {
+    let name = unit.display_str();
+    let last = |e: &str| e.rsplit('.').next().unwrap_or(e).to_string();
     for exc in &unit.raises {
-        let last = exc.rsplit('.').next().unwrap_or(exc);
-        let looks_like_class = last.chars().next().is_some_and(char::is_uppercase);
-        if !looks_like_class || last == "NotImplementedError" {
+        let short = last(exc);
+        let looks_like_class = short.chars().next().is_some_and(char::is_uppercase);
+        if !looks_like_class || short == "NotImplementedError" {
             continue;
         }
         let documented = doc
             .raises
             .iter()
-            .any(|r| r.exception == *exc || r.exception.rsplit('.').next() == Some(last));
+            .any(|r| r.exception == *exc || last(&r.exception) == short);
         if !documented {
-            push(UndocumentedException::finding(
-                format!("exception `{exc}` raised by `{name}` is not documented"),
-                line,
-                column,
-            ));
+            out.push::<UndocumentedException>(
+                || format!("exception `{exc}` raised by `{name}` is not documented"),
+                at.start(),
+            );
         }
     }
-    findings
+    let unknowable = unit.reraises || unit.has_decorator("abstractmethod") || is_stub(unit);
+    if unknowable {
+        return;
+    }
+    for r in &doc.raises {
+        let short = last(&r.exception);
+        if !unit.raises.iter().any(|e| last(e) == short) {
+            out.push::<ExtraneousException>(
+                || {
+                    format!(
+                        "exception `{}` is documented, but `{name}` does not raise it",
+                        r.exception
+                    )
+                },
+                at.exception(&r.exception),
+            );
+        }
+    }
+}
+
+/// `*args` / `**kwargs` as written in the signature.
+fn starred(name: &str, kind: ParamKind) -> String {
+    match kind {
+        ParamKind::VarPositional => format!("*{name}"),
+        ParamKind::VarKeyword => format!("**{name}"),
+        _ => name.to_string(),
+    }
+}
+
+/// An annotation on one line, whitespace collapsed.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -1,7 +1,14 @@
 //! The analyzer's rules: one type per finding code, documented the way ruff
-//! documents its rules. Codes are stable: a code is never reused for another
-//! meaning. `DOC001`..`DOC003` (unreadable, undecodable, syntax error) are
-//! file-level codes of [`crate::python::codes`].
+//! documents its rules.
+//!
+//! Codes mean one thing across tools. Where a rule is the check pydoclint
+//! has (and ruff's `DOC` rules, which follow pydoclint), it takes
+//! pydoclint's code and meaning: `DOC101` a parameter not documented,
+//! `DOC201` a return value not documented, and so on. Rules of docpipe's own
+//! take codes in the `DP` range, which neither pydoclint nor ruff uses:
+//! `DP100`..`DP102` missing docstrings, `DP110` no summary, and the
+//! file-level `DP001`..`DP003` of [`crate::python::codes`]. A code is never
+//! reused for another meaning.
 
 use docpipe_core::model::{Finding, Severity};
 
@@ -13,6 +20,9 @@ pub trait Rule {
     const NAME: &'static str;
     /// What to do, as a fix title.
     const FIX: &'static str;
+    /// Checked unless left out by `ignore`; a rule that is not (an opt-in
+    /// rule) runs only when `select` or `extend_select` names its code.
+    const DEFAULT: bool = true;
 
     /// A finding of this rule at `line`:`column`.
     fn finding(message: String, line: usize, column: usize) -> Finding {
@@ -36,10 +46,15 @@ pub struct RuleInfo {
     pub name: &'static str,
     /// Fix title.
     pub fix: &'static str,
+    /// Checked by default (`false`: opt-in, named in `select` or `extend_select`).
+    pub default: bool,
 }
 
 macro_rules! rule {
     ($(#[$doc:meta])* $ty:ident, $code:literal, $name:literal, $fix:literal) => {
+        rule!($(#[$doc])* $ty, $code, $name, $fix, true);
+    };
+    ($(#[$doc:meta])* $ty:ident, $code:literal, $name:literal, $fix:literal, $default:literal) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy)]
         pub struct $ty;
@@ -48,13 +63,15 @@ macro_rules! rule {
             const CODE: &'static str = $code;
             const NAME: &'static str = $name;
             const FIX: &'static str = $fix;
+            const DEFAULT: bool = $default;
         }
     };
 }
 
 rule!(
     /// ## What it does
-    /// Checks for modules without a docstring.
+    /// Checks for modules without a docstring, or with one that is empty or
+    /// only whitespace (interrogate counts those as missing too).
     ///
     /// ## Why is this bad?
     /// The module docstring is the first thing a reader (and `help()`) sees;
@@ -69,12 +86,12 @@ rule!(
     /// """Helpers for reading configuration files."""
     /// import os
     /// ```
-    UndocumentedModule, "DOC100", "undocumented-module", "Add a docstring at the top of the module"
+    UndocumentedModule, "DP100", "undocumented-module", "Add a docstring at the top of the module"
 );
 
 rule!(
     /// ## What it does
-    /// Checks for classes without a docstring.
+    /// Checks for classes without a docstring (or with an empty one).
     ///
     /// ## Why is this bad?
     /// A class docstring says what an instance represents and how to build one.
@@ -89,12 +106,12 @@ rule!(
     /// class Cache:
     ///     """In-memory cache of parsed files, keyed by path."""
     /// ```
-    UndocumentedClass, "DOC101", "undocumented-class", "Add a docstring to the class"
+    UndocumentedClass, "DP101", "undocumented-class", "Add a docstring to the class"
 );
 
 rule!(
     /// ## What it does
-    /// Checks for functions and methods without a docstring.
+    /// Checks for functions and methods without a docstring (or with an empty one).
     ///
     /// ## Why is this bad?
     /// Without a docstring, callers must read the body to learn what a
@@ -111,7 +128,7 @@ rule!(
     ///     """Area of a circle of radius `r`."""
     ///     return 3.14159 * r * r
     /// ```
-    UndocumentedFunction, "DOC102", "undocumented-function", "Add a docstring to the function"
+    UndocumentedFunction, "DP102", "undocumented-function", "Add a docstring to the function"
 );
 
 rule!(
@@ -139,16 +156,24 @@ rule!(
     ///         x: The input.
     ///     """
     /// ```
-    MissingSummary, "DOC110", "missing-summary", "Start the docstring with a one-line summary"
+    MissingSummary, "DP110", "missing-summary", "Start the docstring with a one-line summary"
 );
 
 rule!(
     /// ## What it does
-    /// Checks for parameters of the signature that the docstring does not document.
+    /// Checks for parameters of the signature that the docstring does not
+    /// document, in any of the style's parameter sections (`Args`,
+    /// `Keyword Args`, `Other Parameters`, `:param:`, `:keyword:`, ...).
     ///
-    /// `self` and `cls` never need documenting; the parameters of `__init__`
-    /// may be documented in the class docstring instead, so they are not
-    /// reported on `__init__`.
+    /// Only the parameter Python binds is exempt: the first one of a method
+    /// that is not a `@staticmethod`, whatever its name. A parameter called
+    /// `self` or `cls` anywhere else is an ordinary parameter.
+    ///
+    /// The parameters of `__init__` are documented on the class or on
+    /// `__init__`, as `[style] init_params` says (`either` by default: the
+    /// docstring that has a parameters section; the finding goes on
+    /// `__init__` when neither has one, or on the class when `ignore_init`
+    /// leaves `__init__` out).
     ///
     /// ## Why is this bad?
     /// A caller cannot tell what an undocumented parameter does.
@@ -172,12 +197,14 @@ rule!(
     ///         dst: Destination path.
     ///     """
     /// ```
-    UndocumentedParameter, "DOC201", "undocumented-parameter", "Document the parameter in the docstring's parameters section"
+    UndocumentedParameter, "DOC101", "undocumented-parameter", "Document the parameter in the docstring's parameters section"
 );
 
 rule!(
     /// ## What it does
-    /// Checks for documented parameters that the signature does not have.
+    /// Checks for documented parameters that the signature does not have
+    /// (for a class docstring: that its own `__init__` does not take). The
+    /// finding points at the entry.
     ///
     /// ## Why is this bad?
     /// A stale parameter (renamed or removed) misleads every reader.
@@ -200,7 +227,7 @@ rule!(
     ///         path: The file.
     ///     """
     /// ```
-    ExtraneousParameter, "DOC202", "extraneous-parameter", "Remove the parameter from the docstring or correct its name"
+    ExtraneousParameter, "DOC102", "extraneous-parameter", "Remove the parameter from the docstring or correct its name"
 );
 
 rule!(
@@ -228,14 +255,15 @@ rule!(
     ///     """
     ///     return len(rows)
     /// ```
-    MissingReturns, "DOC301", "missing-returns", "Add a \"Returns\" section to the docstring"
+    MissingReturns, "DOC201", "missing-returns", "Add a \"Returns\" section to the docstring"
 );
 
 rule!(
     /// ## What it does
     /// Checks for docstrings with a Returns section on functions that return
     /// nothing (no `return <value>`, not a generator, no return annotation
-    /// other than `None`, not abstract).
+    /// other than `None`, not abstract, not a stub that only raises
+    /// `NotImplementedError`). The finding points at the section.
     ///
     /// ## Why is this bad?
     /// The caller expects a value that never comes.
@@ -256,7 +284,7 @@ rule!(
     ///     """Log a message."""
     ///     print(msg)
     /// ```
-    ExtraneousReturns, "DOC302", "extraneous-returns", "Remove the \"Returns\" section from the docstring"
+    ExtraneousReturns, "DOC202", "extraneous-returns", "Remove the \"Returns\" section from the docstring"
 );
 
 rule!(
@@ -283,12 +311,14 @@ rule!(
     ///     """
     ///     yield from open(path)
     /// ```
-    MissingYields, "DOC401", "missing-yields", "Add a \"Yields\" section to the docstring"
+    MissingYields, "DOC402", "missing-yields", "Add a \"Yields\" section to the docstring"
 );
 
 rule!(
     /// ## What it does
-    /// Checks for docstrings with a Yields section on functions that do not yield.
+    /// Checks for docstrings with a Yields section on functions that do not
+    /// yield (and whose return annotation is not an iterator). The finding
+    /// points at the section.
     ///
     /// ## Why is this bad?
     /// It tells the caller to iterate over something that is not a generator.
@@ -304,7 +334,7 @@ rule!(
     ///     return xs[0]
     /// ```
     /// Use instead: a Returns section.
-    ExtraneousYields, "DOC402", "extraneous-yields", "Remove the \"Yields\" section from the docstring"
+    ExtraneousYields, "DOC403", "extraneous-yields", "Remove the \"Yields\" section from the docstring"
 );
 
 rule!(
@@ -338,26 +368,147 @@ rule!(
     UndocumentedException, "DOC501", "undocumented-exception", "Add the exception to the docstring's \"Raises\" section"
 );
 
-/// Every rule of the analyzer, in code order.
-pub fn all() -> Vec<RuleInfo> {
+rule!(
+    /// ## What it does
+    /// Checks for parameter types written in the docstring that contradict
+    /// the parameter's annotation.
+    ///
+    /// Types are compared as types, not as text: whitespace, quotes,
+    /// `Optional[X]` / `X | None` / `Union[X, None]` / `X or None`, the order
+    /// of a union's members, `typing.` and module prefixes (`Path` is
+    /// `pathlib.Path`), `List` / `list` and a NumPy `, optional` are the
+    /// same; a bare name matches a generic of that name (`dict` for
+    /// `dict[str, int]`), and a type that leaves out `None` matches the
+    /// optional annotation. A docstring type that is prose (`list of str`)
+    /// is not compared.
+    ///
+    /// ## Why is this bad?
+    /// One of the two is wrong, and a reader cannot tell which.
+    ///
+    /// ## Example
+    /// ```python
+    /// def scale(x: float, factor: int = 2):
+    ///     """Scale a value.
+    ///
+    ///     Args:
+    ///         x (str): The value.
+    ///         factor: The factor.
+    ///     """
+    /// ```
+    /// Use instead:
+    /// ```python
+    /// def scale(x: float, factor: int = 2):
+    ///     """Scale a value.
+    ///
+    ///     Args:
+    ///         x (float): The value.
+    ///         factor: The factor.
+    ///     """
+    /// ```
+    ParameterTypeMismatch, "DOC105", "parameter-type-mismatch", "Make the documented type agree with the annotation"
+);
+
+rule!(
+    /// ## What it does
+    /// Checks for a Returns type in the docstring that contradicts the
+    /// return annotation (compared as [`ParameterTypeMismatch`] compares).
+    ///
+    /// ## Why is this bad?
+    /// One of the two is wrong, and a caller cannot tell which.
+    ///
+    /// ## Example
+    /// ```python
+    /// def count(rows) -> int:
+    ///     """Count rows.
+    ///
+    ///     Returns:
+    ///         str: The number of rows.
+    ///     """
+    /// ```
+    /// Use instead: `int: The number of rows.`
+    ReturnTypeMismatch, "DOC203", "return-type-mismatch", "Make the documented return type agree with the annotation"
+);
+
+rule!(
+    /// ## What it does
+    /// Checks for a Yields type in the docstring that contradicts the
+    /// element type of the return annotation (`Iterator[int]`,
+    /// `Generator[int, None, None]`: `int`).
+    ///
+    /// ## Why is this bad?
+    /// One of the two is wrong, and a caller cannot tell which.
+    ///
+    /// ## Example
+    /// ```python
+    /// def ids() -> Iterator[int]:
+    ///     """Every id.
+    ///
+    ///     Yields:
+    ///         str: An id.
+    ///     """
+    /// ```
+    /// Use instead: `int: An id.`
+    YieldTypeMismatch, "DOC404", "yield-type-mismatch", "Make the documented yield type agree with the annotation"
+);
+
+rule!(
+    /// ## What it does
+    /// Checks for exceptions documented in the Raises section that the
+    /// body never raises with a `raise` of its own. Functions that re-raise
+    /// (a bare `raise`, `raise err`), abstract methods and stubs are not
+    /// checked.
+    ///
+    /// Off by default, as in pydoclint it is noisy: a function often
+    /// documents what its callees raise. Turn it on with
+    /// `extend_select = ["DOC502"]`.
+    ///
+    /// ## Why is this bad?
+    /// A caller writes handlers for exceptions that never come.
+    ///
+    /// ## Example
+    /// ```python
+    /// def parse(text):
+    ///     """Parse text.
+    ///
+    ///     Raises:
+    ///         KeyError: Never, any more.
+    ///     """
+    ///     return text.split()
+    /// ```
+    /// Use instead: drop the entry.
+    ExtraneousException, "DOC502", "extraneous-exception", "Remove the exception from the \"Raises\" section, or raise it", false
+);
+
+/// Every rule of the analyzer: pydoclint's codes in code order, then docpipe's own.
+pub fn all() -> &'static [RuleInfo] {
+    static RULES: std::sync::OnceLock<Vec<RuleInfo>> = std::sync::OnceLock::new();
+    RULES.get_or_init(list)
+}
+
+fn list() -> Vec<RuleInfo> {
     fn info<R: Rule>() -> RuleInfo {
         RuleInfo {
             code: R::CODE,
             name: R::NAME,
             fix: R::FIX,
+            default: R::DEFAULT,
         }
     }
     vec![
+        info::<UndocumentedParameter>(),
+        info::<ExtraneousParameter>(),
+        info::<ParameterTypeMismatch>(),
+        info::<MissingReturns>(),
+        info::<ExtraneousReturns>(),
+        info::<ReturnTypeMismatch>(),
+        info::<MissingYields>(),
+        info::<ExtraneousYields>(),
+        info::<YieldTypeMismatch>(),
+        info::<UndocumentedException>(),
+        info::<ExtraneousException>(),
         info::<UndocumentedModule>(),
         info::<UndocumentedClass>(),
         info::<UndocumentedFunction>(),
         info::<MissingSummary>(),
-        info::<UndocumentedParameter>(),
-        info::<ExtraneousParameter>(),
-        info::<MissingReturns>(),
-        info::<ExtraneousReturns>(),
-        info::<MissingYields>(),
-        info::<ExtraneousYields>(),
-        info::<UndocumentedException>(),
     ]
 }

@@ -214,7 +214,7 @@ impl Report<'_> {
         ];
         rule_list.extend(
             rules::all()
-                .into_iter()
+                .iter()
                 .map(|r| (r.code.to_string(), r.name.to_string(), r.fix.to_string())),
         );
         let rules_json: Vec<serde_json::Value> = rule_list

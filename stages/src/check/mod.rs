@@ -6,7 +6,8 @@
 //! Counting: `definitions` and `undocumented` count every unit (module,
 //! class, function, method, nested definition) before any ignore option, as
 //! Python's `ast` would; `coverage` is the share of documented units among
-//! those that no `ignore_*` option of the analyzer left out.
+//! those that no `ignore_*` option of the analyzer left out. A docstring that
+//! is empty or only whitespace documents nothing (as in interrogate).
 
 mod format;
 
@@ -313,7 +314,7 @@ impl Sink for CheckReport {
         env: Envelope,
         _ctx: &StageContext,
     ) -> Result<Vec<Envelope>, StageError> {
-        let documented = env.unit.docstring.is_some();
+        let documented = env.unit.is_documented();
         self.definitions += 1;
         if !documented {
             self.undocumented += 1;
@@ -405,19 +406,19 @@ mod tests {
         let mut kept = Kept::default();
         let b = kept.path("pkg/b.py");
         let a = kept.path("pkg/a.py");
-        kept.push(b, "g", &finding("DOC201".into(), "b-late", 9, 5));
-        kept.push(a, "f", &finding("DOC301".into(), "a-301", 3, 1));
+        kept.push(b, "g", &finding("DOC101".into(), "b-late", 9, 5));
+        kept.push(a, "f", &finding("DOC201".into(), "a-201", 3, 1));
         kept.push(
             a,
             "f",
             &finding(Cow::Owned("X100".into()), "a-plugin", 3, 1),
         );
-        kept.push(a, "f", &finding("DOC102".into(), "a-first-tie", 3, 1));
-        kept.push(b, "g", &finding("DOC102".into(), "b-early", 2, 7));
+        kept.push(a, "f", &finding("DP102".into(), "a-first-tie", 3, 1));
+        kept.push(b, "g", &finding("DP102".into(), "b-early", 2, 7));
         // A second entry for a path already seen, as a file's diagnostic makes.
         let a_again = kept.path("pkg/a.py");
-        kept.push(a_again, "", &finding("DOC102".into(), "a-second-tie", 3, 1));
-        kept.push(a_again, "", &finding("DOC003".into(), "a-top", 1, 1));
+        kept.push(a_again, "", &finding("DP102".into(), "a-second-tie", 3, 1));
+        kept.push(a_again, "", &finding("DP003".into(), "a-top", 1, 1));
 
         let sorted = kept.sorted();
         let order: Vec<(&str, &str)> = sorted.iter().map(|f| (f.path, f.message)).collect();
@@ -425,9 +426,9 @@ mod tests {
             order,
             [
                 ("pkg/a.py", "a-top"),
+                ("pkg/a.py", "a-201"),
                 ("pkg/a.py", "a-first-tie"),
                 ("pkg/a.py", "a-second-tie"),
-                ("pkg/a.py", "a-301"),
                 ("pkg/a.py", "a-plugin"),
                 ("pkg/b.py", "b-early"),
                 ("pkg/b.py", "b-late"),
@@ -440,7 +441,7 @@ mod tests {
         );
         assert_eq!(plugin.fix, Some("fix a-plugin"));
         assert_eq!(plugin.severity, Severity::Warning);
-        // Codes are kept once each: DOC201, DOC301, X100, DOC102, DOC003 and seven fixes.
+        // Codes are kept once each: DOC101, DOC201, X100, DP102, DP003 and seven fixes.
         assert_eq!(kept.words.len(), 5 + 7);
     }
 }

@@ -278,6 +278,54 @@ mod tests {
         assert!(extract_json(&cut).unwrap_err().contains("cut off"));
     }
 
+    fn reply_for(qualname: &str, params: &[&str]) -> ReplyDoc {
+        ReplyDoc {
+            qualname: qualname.into(),
+            doc: DocModel {
+                summary: "Build it.".into(),
+                params: params
+                    .iter()
+                    .map(|n| docpipe_core::model::DocParam {
+                        name: (*n).into(),
+                        description: "A value.".into(),
+                        ..Default::default()
+                    })
+                    .collect(),
+                ..DocModel::default()
+            },
+        }
+    }
+
+    #[test]
+    fn a_constructor_docstring_missing_a_parameter_is_rejected_where_the_setting_puts_them() {
+        use docpipe_core::model::{ParamsHolder, SourceFile};
+        let file = SourceFile::from_text(
+            "m.py",
+            "class A:\n    def __init__(self, a, b):\n        pass\n",
+        );
+        let mut units = crate::python::extract(&file).expect("the source parses");
+        let (class, init) = (units[1].clone(), units[2].clone());
+        // Documented on `__init__` (the default when nothing holds them).
+        let err = entry_doc(&init, Some(&reply_for("A.__init__", &["a"]))).unwrap_err();
+        assert!(err.contains("DOC101") && err.contains("`b`"), "{err}");
+        assert!(entry_doc(&init, Some(&reply_for("A.__init__", &["a", "b"]))).is_ok());
+        assert!(entry_doc(&class, Some(&reply_for("A", &[]))).is_ok());
+        // Documented on the class.
+        for unit in &mut units[1..] {
+            if let Some(c) = unit.constructor.as_mut() {
+                c.documented_on = Some(ParamsHolder::Class);
+            }
+        }
+        let (class, init) = (&units[1], &units[2]);
+        let err = entry_doc(class, Some(&reply_for("A", &["b"]))).unwrap_err();
+        assert!(err.contains("DOC101") && err.contains("`a`"), "{err}");
+        assert!(entry_doc(class, Some(&reply_for("A", &["a", "b"]))).is_ok());
+        assert!(entry_doc(init, Some(&reply_for("A.__init__", &[]))).is_ok());
+        // A name the constructor does not take is wrong on either docstring.
+        let err = entry_doc(init, Some(&reply_for("A.__init__", &["c"]))).unwrap_err();
+        assert!(err.contains("DOC102"), "{err}");
+    }
+
     #[test]
     fn schema_errors_name_the_instance_path() {
         let bad = serde_json::json!({"docstrings": [{"qualname": "f", "summary": 3}]});

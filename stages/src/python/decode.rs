@@ -382,7 +382,7 @@ mod tests {
     fn unknown_coding_is_unsupported_with_its_name() {
         let e = decode(b"# coding: shift_jis\nx = 1\n").unwrap_err();
         assert_eq!(e, DecodeError::UnsupportedCoding("shift_jis".into()));
-        assert_eq!(e.code(), "DOC002");
+        assert_eq!(e.code(), "DP002");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //!   function and method.
 //!
 //! Files that cannot be read, decoded or parsed never reach a writer: they are
-//! reported as file-level findings (`DOC001`..`DOC003`) in the run's diagnostics.
+//! reported as file-level findings (`DP001`..`DP003`) in the run's diagnostics.
 
 mod alloc;
 pub(crate) mod brackets;
@@ -15,6 +15,7 @@ pub(crate) mod decode;
 mod discover;
 mod extract;
 mod literal;
+pub mod signature;
 
 use std::sync::Arc;
 
@@ -31,14 +32,17 @@ pub use decode::{DecodeError, decode_source, read_source, read_source_detailed};
 pub use discover::{PythonSource, SourceOptions};
 pub use extract::{extract, extract_path, extract_shared, parse_tree};
 
-/// Stable codes of file-level findings.
+/// Stable codes of file-level findings: docpipe's own (`DP`), as pydoclint's
+/// `DOC0xx` mean other things.
 pub mod codes {
     /// The file could not be read (permissions, a broken link, a vanished file).
-    pub const UNREADABLE: &str = "DOC001";
+    pub const UNREADABLE: &str = "DP001";
     /// The file's bytes could not be decoded (invalid UTF-8, an unsupported PEP 263 coding).
-    pub const UNDECODABLE: &str = "DOC002";
+    pub const UNDECODABLE: &str = "DP002";
     /// The file is not valid Python 3 syntax.
-    pub const SYNTAX_ERROR: &str = "DOC003";
+    pub const SYNTAX_ERROR: &str = "DP003";
+    /// Every file-level code.
+    pub const ALL: [&str; 3] = [UNREADABLE, UNDECODABLE, SYNTAX_ERROR];
 }
 
 pub(crate) fn register(registry: &mut Registry) {
