@@ -137,3 +137,56 @@ fn returns_documented_on_a_stub_is_not_extraneous() {
     assert!(!codes("Base.configure").contains(&"DOC202".to_string()));
     assert!(codes("Base.run").contains(&"DOC202".to_string()));
 }
+
+#[test]
+fn a_returns_section_that_says_none_is_not_extraneous() {
+    let text = "def a(x):\n    \"\"\"A.\n\n    Args:\n        x: X.\n\n    Returns:\n        None\n    \"\"\"\n    print(x)\n\n\ndef b(x):\n    \"\"\"B.\n\n    Args:\n        x: X.\n\n    Returns:\n        None: Nothing.\n    \"\"\"\n    print(x)\n\n\ndef c(x):\n    \"\"\"C.\n\n    Args:\n        x: X.\n\n    Returns:\n        Nothing useful.\n    \"\"\"\n    print(x)\n";
+    let file = docpipe_core::model::SourceFile::from_text("none.py", text);
+    let units = extract(&file).unwrap();
+    let codes = |qualname: &str| -> Vec<String> {
+        let unit = units.iter().find(|u| u.qualname == qualname).unwrap();
+        analyze(unit, &GoogleStyle, &AnalyzeSettings::default())
+            .findings
+            .into_iter()
+            .map(|f| f.code.into_owned())
+            .collect()
+    };
+    assert!(codes("a").is_empty(), "{:?}", codes("a"));
+    assert!(codes("b").is_empty(), "{:?}", codes("b"));
+    assert_eq!(codes("c"), ["DOC202"]);
+}
+
+#[test]
+fn keywords_documented_for_kwargs_and_returns_of_an_explicit_none_are_not_extraneous() {
+    let text = "def options(a, **kwargs):\n    \"\"\"Set options.\n\n    Args:\n        a: A.\n        color: A keyword taken through kwargs.\n        **kwargs: The others.\n    \"\"\"\n\n\ndef strict(a):\n    \"\"\"Strict.\n\n    Args:\n        a: A.\n        color: Gone.\n    \"\"\"\n\n\nclass Base:\n    \"\"\"Base.\"\"\"\n\n    def info(self):\n        \"\"\"Information.\n\n        Returns:\n            Mapping[str, str]: What subclasses know.\n        \"\"\"\n        return None\n";
+    let file = docpipe_core::model::SourceFile::from_text("kw.py", text);
+    let units = extract(&file).unwrap();
+    let codes = |qualname: &str| -> Vec<String> {
+        let unit = units.iter().find(|u| u.qualname == qualname).unwrap();
+        analyze(unit, &GoogleStyle, &AnalyzeSettings::default())
+            .findings
+            .into_iter()
+            .map(|f| f.code.into_owned())
+            .collect()
+    };
+    assert!(codes("options").is_empty(), "{:?}", codes("options"));
+    assert_eq!(codes("strict"), ["DOC102"]);
+    assert!(codes("Base.info").is_empty(), "{:?}", codes("Base.info"));
+}
+
+#[test]
+fn a_function_annotated_to_return_none_needs_no_returns_section() {
+    let text = "import warnings\n\n\ndef warn(message) -> None:\n    \"\"\"Warn.\n\n    Args:\n        message: What to say.\n    \"\"\"\n    return warnings.warn(message)\n\n\ndef value(message):\n    \"\"\"Value.\n\n    Args:\n        message: What to say.\n    \"\"\"\n    return warnings.warn(message)\n";
+    let file = docpipe_core::model::SourceFile::from_text("none.py", text);
+    let units = extract(&file).unwrap();
+    let codes = |qualname: &str| -> Vec<String> {
+        let unit = units.iter().find(|u| u.qualname == qualname).unwrap();
+        analyze(unit, &GoogleStyle, &AnalyzeSettings::default())
+            .findings
+            .into_iter()
+            .map(|f| f.code.into_owned())
+            .collect()
+    };
+    assert!(codes("warn").is_empty(), "{:?}", codes("warn"));
+    assert_eq!(codes("value"), ["DOC201"]);
+}

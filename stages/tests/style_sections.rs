@@ -139,3 +139,52 @@ fn sphinx_returns_yields_and_raises_fields() {
         assert_eq!(doc.raises[0].exception, "ValueError", "{raise}");
     }
 }
+
+#[test]
+fn a_parameter_section_that_is_not_a_list_of_entries_is_kept_as_written() {
+    // argparse's Action documents its keywords as a bulleted list.
+    let text = "Do it.\n\nKeyword Arguments:\n\n    - option_strings -- A list of strings.\n    - dest -- The name.";
+    let doc = GoogleStyle.parse(text);
+    assert!(doc.params.is_empty());
+    assert_eq!(doc.sections[0].title, "Keyword Arguments");
+    let numpy =
+        NumpyStyle.parse("Do it.\n\nParameters\n----------\nSee the class for the parameters.\n");
+    assert!(numpy.params.is_empty());
+    assert_eq!(numpy.sections[0].title, "Parameters");
+}
+
+#[test]
+fn escaped_stars_name_variadic_parameters_in_every_style() {
+    let sphinx =
+        SphinxStyle.parse("Do it.\n\n:param \\*args: More.\n:param \\*\\*kwargs: Options.\n");
+    assert_eq!(names(&sphinx), ["*args", "**kwargs"]);
+    let google =
+        GoogleStyle.parse("Do it.\n\nArgs:\n    \\*args: More.\n    \\*\\*kwargs: Options.\n");
+    assert_eq!(names(&google), ["*args", "**kwargs"]);
+    let numpy = NumpyStyle.parse("Do it.\n\nParameters\n----------\n\\*args\n    More.\n");
+    assert_eq!(names(&numpy), ["*args"]);
+}
+
+#[test]
+fn a_google_type_may_run_over_several_lines() {
+    let doc = GoogleStyle.parse(
+        "Convert.\n\nArgs:\n    credentials (Union[client.OAuth2Credentials,\n        client.GoogleCredentials]): The credentials to\n        convert.\n    other: More.\n",
+    );
+    assert_eq!(names(&doc), ["credentials", "other"]);
+    assert_eq!(
+        doc.params[0].ty.as_deref(),
+        Some("Union[client.OAuth2Credentials, client.GoogleCredentials]")
+    );
+    assert_eq!(doc.params[0].description, "The credentials to convert.");
+}
+
+#[test]
+fn a_malformed_entry_among_real_ones_stays_an_entry_under_the_name_it_shows() {
+    let doc = NumpyStyle.parse(
+        "Reorder.\n\nParameters\n----------\ndim_order dict-like of Hashable to int: optional\n    Mapping.\n**dim_order_kwargs : optional\n    The keyword form.\n",
+    );
+    assert_eq!(
+        names(&doc),
+        ["dim_order dict-like of Hashable to int", "**dim_order_kwargs"]
+    );
+}

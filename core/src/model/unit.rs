@@ -189,8 +189,15 @@ pub struct CodeUnit {
     /// The body has a `return <value>` at its own level.
     #[serde(default)]
     pub returns_value: bool,
-    /// The body re-raises at its own level (a bare `raise`, or `raise name`
-    /// of a variable), so it may raise exceptions no `raise` names.
+    /// The body has an explicit `return None` at its own level (a default
+    /// implementation, say): a Returns section may describe what other
+    /// implementations return.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub returns_none: bool,
+    /// The body raises at its own level an exception that no name tells
+    /// (`raise err` of a variable, `raise self.error()`, a bare `raise` under
+    /// `except:`), so it may raise exceptions `raises` does not list. A bare
+    /// `raise` in `except KeyError:` raises `KeyError`, and is listed so.
     #[serde(default)]
     pub reraises: bool,
     /// McCabe cyclomatic complexity of the body.

@@ -94,6 +94,7 @@ pub fn unit(path: &str, i: usize) -> CodeUnit {
         raises: vec![],
         yields: false,
         returns_value: false,
+        returns_none: false,
         reraises: false,
         complexity: 1,
         docstring: None,

@@ -67,11 +67,12 @@ impl<'a> DocLocator<'a> {
                 let mut words = spec.split_whitespace();
                 let kind = words.next().unwrap_or("");
                 return PARAM_FIELDS.contains(&kind)
-                    && spec.split_whitespace().last() == Some(name);
+                    && spec
+                        .split_whitespace()
+                        .last()
+                        .is_some_and(|n| bare_name(n) == name);
             }
-            entry_head(line)
-                .split(',')
-                .any(|n| n.trim().trim_start_matches('*') == name)
+            entry_head(line).split(',').any(|n| bare_name(n) == name)
         })
     }
 
@@ -130,6 +131,11 @@ pub const YIELDS_TITLES: [&str; 2] = ["Yields", "Yield"];
 /// Sphinx fields of yielded values.
 pub const YIELDS_FIELDS: [&str; 3] = ["yields", "yield", "ytype"];
 
+/// A documented name without its stars, escaped (`\*\*kwargs`) or not.
+fn bare_name(name: &str) -> &str {
+    name.trim().trim_start_matches(['*', '\\'])
+}
+
 /// `spec` of a line `:spec: ...`.
 fn sphinx_spec(line: &str) -> Option<&str> {
     let inner = line.strip_prefix(':')?;
@@ -145,7 +151,7 @@ fn entry_head(line: &str) -> &str {
     let head = line[..end].trim_end();
     let is_names = !head.is_empty()
         && head.split(',').all(|n| {
-            let n = n.trim().trim_start_matches('*');
+            let n = bare_name(n);
             !n.is_empty() && n.chars().all(|c| c.is_alphanumeric() || c == '_')
         });
     if is_names { head } else { "" }

@@ -24,7 +24,9 @@ use docpipe_core::registry::{DefaultConcurrency, PortDoc, Registry, StageRole, S
 use docpipe_core::stage::{BuiltStage, StageContext, StageError, Transform};
 use docpipe_core::style::Style;
 
-use crate::python::signature::{params_allowed, params_to_document};
+use crate::python::signature::{
+    annotated_return, needs_returns, params_allowed, params_to_document,
+};
 use locate::{DocLocator, RETURNS_FIELDS, RETURNS_TITLES, YIELDS_FIELDS, YIELDS_TITLES};
 use rules::{
     ExtraneousException, ExtraneousParameter, ExtraneousReturns, ExtraneousYields, MissingReturns,
@@ -352,6 +354,9 @@ fn check_params(unit: &CodeUnit, doc: &DocModel, at: &DocLocator<'_>, out: &mut 
     let Some(allowed) = params_allowed(unit) else {
         return;
     };
+    // With `**kwargs` in the signature, other documented names may be the
+    // keywords it accepts (as ruff's DOC102 reads them).
+    let takes_keywords = allowed.iter().any(|p| p.kind == ParamKind::VarKeyword);
     let target = if on_class {
         format!("{name}.__init__")
     } else {
@@ -365,6 +370,9 @@ fn check_params(unit: &CodeUnit, doc: &DocModel, at: &DocLocator<'_>, out: &mut 
             .chain(unit.params.first().filter(|_| !on_class))
             .find(|p| p.name == bare);
         let Some(param) = in_signature else {
+            if takes_keywords {
+                continue;
+            }
             out.push::<ExtraneousParameter>(
                 || {
                     format!(
@@ -397,7 +405,7 @@ fn check_returns(unit: &CodeUnit, doc: &DocModel, at: &DocLocator<'_>, out: &mut
     let name = unit.display_str();
     let is_property = unit.has_decorator("property") || unit.has_decorator("cached_property");
     let is_abstract = unit.has_decorator("abstractmethod");
-    if unit.returns_value
+    if needs_returns(unit)
         && doc.returns.is_none()
         && !(is_property && out.settings.ignore_property_returns)
         && !unit.is_init()
@@ -407,10 +415,17 @@ fn check_returns(unit: &CodeUnit, doc: &DocModel, at: &DocLocator<'_>, out: &mut
             at.start(),
         );
     }
-    let annotated_value = unit.returns.as_deref().is_some_and(|r| r.trim() != "None");
+    let annotated_value = annotated_return(unit) == Some(true);
     let section = || at.section(&RETURNS_TITLES, &RETURNS_FIELDS);
+    // `Returns: None` says truthfully that nothing comes back.
+    let documents_none = doc.returns.as_ref().is_some_and(|r| match r.ty.as_deref() {
+        Some(ty) => ty.trim() == "None",
+        None => matches!(r.description.trim(), "None" | "None."),
+    });
     if doc.returns.is_some()
+        && !documents_none
         && !unit.returns_value
+        && !unit.returns_none
         && !unit.yields
         && !annotated_value
         && !is_abstract

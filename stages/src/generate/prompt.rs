@@ -17,7 +17,7 @@ use docpipe_core::chat::ChatMessage;
 use docpipe_core::model::{CodeUnit, UnitKind};
 use serde::Deserialize;
 
-use crate::python::signature::params_to_document;
+use crate::python::signature::{annotated_return, needs_returns, params_to_document};
 use crate::reply::SCHEMA_VERSION;
 
 /// The built-in system template.
@@ -232,19 +232,11 @@ fn unit_values(index: usize, u: &PromptUnit<'_>) -> Vec<(&'static str, String)> 
     ]
 }
 
-/// Whether the docstring of `unit` needs a `Returns` section: the body
-/// returns a value, or (outside a generator) the annotation promises one.
+/// Whether the docstring of `unit` gets a `Returns` section: one it needs
+/// ([`needs_returns`]), or, outside a generator, one its annotation promises
+/// (an abstract method's `-> int`).
 pub fn wants_returns(unit: &CodeUnit) -> bool {
-    if unit.yields {
-        return unit.returns_value;
-    }
-    if unit.returns_value {
-        return true;
-    }
-    !matches!(
-        unit.returns.as_deref().map(str::trim),
-        None | Some("None" | "NoReturn" | "Never" | "typing.NoReturn" | "typing.Never")
-    )
+    needs_returns(unit) || (!unit.yields && annotated_return(unit) == Some(true))
 }
 
 /// `template` with each `{key}` of `values` replaced, in one pass: text that

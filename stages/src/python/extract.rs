@@ -336,21 +336,7 @@ impl<'a> Extractor<'a> {
             "lambda" => self.scopes.push((Scope::Lambda, node.id())),
             "raise_statement" => {
                 if let Scope::Function(i) = self.current() {
-                    let unit = &mut self.units[i];
-                    match raised_name(node, self.text) {
-                        Some(name) => {
-                            // `raise err` or `raise self.error(...)`: an
-                            // exception the name does not tell.
-                            let last = name.rsplit('.').next().unwrap_or(name);
-                            if !last.starts_with(|c: char| c.is_uppercase()) {
-                                unit.reraises = true;
-                            }
-                            if !unit.raises.iter().any(|r| r == name) {
-                                unit.raises.push(name.to_string());
-                            }
-                        }
-                        None => unit.reraises = true,
-                    }
+                    self.note_raise(i, node);
                 }
             }
             "yield" => {
@@ -359,12 +345,12 @@ impl<'a> Extractor<'a> {
                 }
             }
             "return_statement" => {
-                if let Scope::Function(i) = self.current()
-                    && named_children(node)
-                        .next()
-                        .is_some_and(|v| kind_of(v) != "none")
-                {
-                    self.units[i].returns_value = true;
+                if let Scope::Function(i) = self.current() {
+                    match named_children(node).next() {
+                        Some(v) if kind_of(v) == "none" => self.units[i].returns_none = true,
+                        Some(_) => self.units[i].returns_value = true,
+                        None => {}
+                    }
                 }
             }
             "if_statement" | "elif_clause" | "for_statement" | "while_statement"
@@ -393,6 +379,47 @@ impl<'a> Extractor<'a> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Records what `raise` statement `node` raises on unit `i`: the
+    /// exception it names, or, for a bare `raise` (or `raise e` of the name
+    /// an `except ... as e` bound) inside an `except` clause, the exceptions
+    /// that clause catches, as pydoclint reads them. Anything else (`raise
+    /// err` of another variable, `raise self.error()`, a bare `except:`) is
+    /// an exception no name tells: the unit re-raises.
+    fn note_raise(&mut self, i: usize, node: Node<'a>) {
+        let text = self.text;
+        let named = raised_name(node, text);
+        let variable = named.filter(|n| {
+            !n.rsplit('.')
+                .next()
+                .unwrap_or(n)
+                .starts_with(|c: char| c.is_uppercase())
+        });
+        let caught = match (named, variable) {
+            (None, _) => caught_by_handler(node, text, None),
+            (Some(_), Some(var)) => caught_by_handler(node, text, Some(var)),
+            _ => None,
+        };
+        let unit = &mut self.units[i];
+        let names: Vec<&str> = match (named, caught) {
+            (_, Some(types)) => types,
+            (Some(name), None) => {
+                if variable.is_some() {
+                    unit.reraises = true;
+                }
+                vec![name]
+            }
+            (None, None) => {
+                unit.reraises = true;
+                Vec::new()
+            }
+        };
+        for name in names {
+            if !unit.raises.iter().any(|r| r == name) {
+                unit.raises.push(name.to_string());
+            }
         }
     }
 
@@ -435,6 +462,7 @@ impl<'a> Extractor<'a> {
             raises: Vec::new(),
             yields: false,
             returns_value: false,
+            returns_none: false,
             reraises: false,
             complexity: 1,
             docstring,
@@ -555,6 +583,7 @@ impl<'a> Extractor<'a> {
             raises: Vec::new(),
             yields: false,
             returns_value: false,
+            returns_none: false,
             reraises: false,
             complexity: 1,
             docstring,
@@ -653,6 +682,7 @@ const INTERESTING: [&str; 16] = [
 /// field names with `strncmp` on every call; the ids are looked up once.
 #[derive(Debug, Clone, Copy)]
 enum Field {
+    Alias,
     Argument,
     Body,
     Cause,
@@ -666,7 +696,8 @@ enum Field {
 }
 
 impl Field {
-    const ALL: [(Field, &'static str); 10] = [
+    const ALL: [(Field, &'static str); 11] = [
+        (Field::Alias, "alias"),
         (Field::Argument, "argument"),
         (Field::Body, "body"),
         (Field::Cause, "cause"),
@@ -795,6 +826,52 @@ fn colon_end(node: Node<'_>) -> Option<usize> {
         .filter_map(|i| node.child(i))
         .find(|c| kind_of(*c) == ":")
         .map(|c| c.end_byte())
+}
+
+/// The exception types of the `except` clause a `raise` re-raises from: the
+/// nearest clause around `raise_node` in the same function, for a bare
+/// `raise` (`variable` is `None`) or for `raise e` where the clause binds
+/// `as e`. `None` when there is no such clause, it catches everything
+/// (`except:`), or its types are not plain names.
+fn caught_by_handler<'t>(
+    raise_node: Node<'_>,
+    text: &'t str,
+    variable: Option<&str>,
+) -> Option<Vec<&'t str>> {
+    let mut node = raise_node.parent()?;
+    while kind_of(node) != "except_clause" {
+        if matches!(
+            kind_of(node),
+            "function_definition" | "class_definition" | "lambda" | "module"
+        ) {
+            return None;
+        }
+        node = node.parent()?;
+    }
+    let value = node.child_by_field(Field::Value)?;
+    let (types, alias) = if kind_of(value) == "as_pattern" {
+        let alias = value
+            .child_by_field(Field::Alias)
+            .and_then(|a| named_children(a).next())
+            .map(|a| &text[a.start_byte()..a.end_byte()]);
+        (named_children(value).next()?, alias)
+    } else {
+        (value, None)
+    };
+    if variable.is_some() && variable != alias {
+        return None;
+    }
+    let parts: Vec<Node<'_>> = match kind_of(types) {
+        "tuple" | "parenthesized_expression" => named_children(types).collect(),
+        _ => vec![types],
+    };
+    parts
+        .into_iter()
+        .map(|t| {
+            matches!(kind_of(t), "identifier" | "attribute")
+                .then(|| &text[t.start_byte()..t.end_byte()])
+        })
+        .collect()
 }
 
 /// The exception name of `raise X`, `raise X(...)` or `raise X from e`; `None` for a bare `raise`.

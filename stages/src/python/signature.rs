@@ -26,6 +26,23 @@ pub fn binds_first_param(unit: &CodeUnit) -> bool {
             .is_some_and(|p| matches!(p.kind, ParamKind::PositionalOnly | ParamKind::Normal))
 }
 
+/// What the return annotation of `unit` promises: `Some(false)` for `None`,
+/// `NoReturn` and `Never` (nothing comes back, whatever `return f()` says),
+/// `Some(true)` for any other annotation, `None` without one.
+pub fn annotated_return(unit: &CodeUnit) -> Option<bool> {
+    let annotation = unit.returns.as_deref()?.trim();
+    let bare = annotation.trim_matches(|c| c == '"' || c == '\'');
+    let last = bare.rsplit('.').next().unwrap_or(bare);
+    Some(!matches!(last, "None" | "NoReturn" | "Never"))
+}
+
+/// Whether the docstring of `unit` (a function or method) needs a Returns
+/// section: it has a `return <value>` and its annotation does not say it
+/// returns nothing. A generator needs one only for a value it returns.
+pub fn needs_returns(unit: &CodeUnit) -> bool {
+    unit.returns_value && annotated_return(unit) != Some(false)
+}
+
 /// The parameters of `unit`'s own signature that a docstring documents:
 /// all of them but the one Python binds ([`binds_first_param`]).
 pub fn signature_params(unit: &CodeUnit) -> &[Param] {

@@ -24,8 +24,8 @@ use super::text::{
     split_colon,
 };
 use super::{
-    SectionKind, entry_names, item_description, items, param_groups, param_section, render_item,
-    section_kind,
+    SectionKind, entry_names, is_entry_name, item_description, items, param_groups, param_section,
+    render_item, section_kind, unescape_stars,
 };
 
 /// Google style (`[style] name = "google"`).
@@ -177,11 +177,36 @@ fn apply_section(
 ) {
     match kind {
         SectionKind::Params => {
+            // A type may run over several lines (`x (Union[A,` / `B]): ...`).
+            let entries: Vec<(String, Vec<String>)> = items(body)
+                .into_iter()
+                .map(|(first, cont)| join_open_brackets(first, cont))
+                .collect();
+            let heads: Vec<(String, Option<String>, &str)> = entries
+                .iter()
+                .map(|(first, _)| {
+                    let (head, rest) = split_colon(first).unwrap_or((first.as_str(), ""));
+                    let (name, ty) = name_and_type(head);
+                    (unescape_stars(&name), ty, rest)
+                })
+                .collect();
+            if !heads
+                .iter()
+                .any(|(name, _, _)| entry_names(name).iter().all(|n| is_entry_name(n)))
+            {
+                // Not a list of `name: description` entries (a bulleted
+                // list, prose): kept as written, documenting no parameter.
+                // Among real entries, a malformed one stays an entry under
+                // the name it shows, which a check then reports.
+                doc.sections.push(DocSection {
+                    title,
+                    body: parse_verbatim(body),
+                });
+                return;
+            }
             let section = param_section(&title);
-            for (first, cont) in items(body) {
-                let (head, rest) = split_colon(&first).unwrap_or((first.as_str(), ""));
-                let (name, ty) = name_and_type(head);
-                let description = item_description(rest, &cont, breaks);
+            for ((name, ty, rest), (_, cont)) in heads.into_iter().zip(&entries) {
+                let description = item_description(rest, cont, breaks);
                 for name in entry_names(&name) {
                     doc.params.push(DocParam {
                         name,
@@ -216,6 +241,29 @@ fn apply_section(
             body: parse_verbatim(body),
         }),
     }
+}
+
+/// An entry whose first line leaves a bracket open, with the continuation
+/// lines that close it joined to it (whitespace collapsed, as a type is one
+/// line); the other continuation lines as they were.
+fn join_open_brackets(first: String, mut cont: Vec<String>) -> (String, Vec<String>) {
+    let depth = |s: &str| {
+        s.chars().fold(0i32, |d, c| match c {
+            '(' | '[' | '{' => d + 1,
+            ')' | ']' | '}' => d - 1,
+            _ => d,
+        })
+    };
+    let mut head = first;
+    while depth(&head) > 0 && !cont.is_empty() {
+        let next = cont.remove(0);
+        if next.trim().is_empty() {
+            break;
+        }
+        head.push(' ');
+        head.push_str(next.trim());
+    }
+    (head, cont)
 }
 
 /// `name (type)` or `name`.

@@ -187,18 +187,27 @@ pub(crate) fn param_groups(params: &[DocParam]) -> Vec<(Option<&str>, Vec<&DocPa
     groups
 }
 
+/// A parameter name with reStructuredText's escaped stars read as stars
+/// (`\*\*kwargs`, written so that Sphinx does not take `**` for emphasis).
+pub(crate) fn unescape_stars(name: &str) -> String {
+    name.replace("\\*", "*")
+}
+
+/// Whether `name` can name a parameter entry: an identifier, starred at
+/// most twice (`x`, `*args`, `**kwargs`).
+pub(crate) fn is_entry_name(name: &str) -> bool {
+    let bare = name.trim_start_matches('*');
+    !bare.is_empty()
+        && name.len() - bare.len() <= 2
+        && bare.chars().all(|c| c.is_alphanumeric() || c == '_')
+        && !bare.starts_with(|c: char| c.is_ascii_digit())
+}
+
 /// The names of one parameter entry: `x, y` documents both (numpydoc's
 /// combined form, also `*args, **kwargs`); anything else is one name.
 pub(crate) fn entry_names(head: &str) -> Vec<String> {
     let parts: Vec<&str> = head.split(',').map(str::trim).collect();
-    let is_name = |s: &str| {
-        let bare = s.trim_start_matches('*');
-        !bare.is_empty()
-            && s.len() - bare.len() <= 2
-            && bare.chars().all(|c| c.is_alphanumeric() || c == '_')
-            && !bare.starts_with(|c: char| c.is_ascii_digit())
-    };
-    if parts.len() > 1 && parts.iter().all(|p| is_name(p)) {
+    if parts.len() > 1 && parts.iter().all(|p| is_entry_name(p)) {
         parts.into_iter().map(str::to_string).collect()
     } else {
         vec![head.trim().to_string()]

@@ -23,7 +23,8 @@ use super::text::{
     render_verbatim,
 };
 use super::{
-    SectionKind, entry_names, item_description, items, param_groups, param_section, section_kind,
+    SectionKind, entry_names, is_entry_name, item_description, items, param_groups, param_section,
+    section_kind, unescape_stars,
 };
 
 /// NumPy style (`[style] name = "numpy"`).
@@ -159,16 +160,35 @@ fn apply_section(
 ) {
     match kind {
         SectionKind::Params => {
+            let entries = items(body);
+            let heads: Vec<(String, Option<String>)> = entries
+                .iter()
+                .map(
+                    |(head, _)| match head.split_once(" : ").or_else(|| head.split_once(':')) {
+                        Some((n, t)) if !t.trim().is_empty() => {
+                            (unescape_stars(n.trim()), Some(t.trim().to_string()))
+                        }
+                        Some((n, _)) => (unescape_stars(n.trim()), None),
+                        None => (unescape_stars(head.trim()), None),
+                    },
+                )
+                .collect();
+            if !heads
+                .iter()
+                .any(|(name, _)| entry_names(name).iter().all(|n| is_entry_name(n)))
+            {
+                // Not a list of `name : type` entries: kept as written.
+                // Among real entries, a malformed one stays an entry under
+                // the name it shows, which a check then reports.
+                doc.sections.push(DocSection {
+                    title,
+                    body: parse_verbatim(body),
+                });
+                return;
+            }
             let section = param_section(&title);
-            for (head, cont) in items(body) {
-                let (name, ty) = match head.split_once(" : ").or_else(|| head.split_once(':')) {
-                    Some((n, t)) if !t.trim().is_empty() => {
-                        (n.trim().to_string(), Some(t.trim().to_string()))
-                    }
-                    Some((n, _)) => (n.trim().to_string(), None),
-                    None => (head.trim().to_string(), None),
-                };
-                let description = item_description("", &cont, breaks);
+            for ((name, ty), (_, cont)) in heads.into_iter().zip(&entries) {
+                let description = item_description("", cont, breaks);
                 for name in entry_names(&name) {
                     doc.params.push(DocParam {
                         name,

@@ -20,7 +20,7 @@ use super::text::{
     self, Breaks, cleandoc, columns, indent_of, parse_free_as, parse_verbatim, render_free,
     render_verbatim,
 };
-use super::{SectionKind, item_description, render_item, section_kind};
+use super::{SectionKind, item_description, render_item, section_kind, unescape_stars};
 
 /// Sphinx style (`[style] name = "sphinx"`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -263,7 +263,7 @@ fn apply_field(
                 Some((t, n)) => (Some(t.trim().to_string()), n),
                 None => (None, arg),
             };
-            let p = param_mut(doc, name);
+            let p = param_mut(doc, &unescape_stars(name));
             p.description = description;
             if ty.is_some() {
                 p.ty = ty;
@@ -272,7 +272,7 @@ fn apply_field(
                 p.section = Some(kind.to_string());
             }
         }
-        "type" => param_mut(doc, arg).ty = Some(ty()),
+        "type" => param_mut(doc, &unescape_stars(arg)).ty = Some(ty()),
         "returns" | "return" => {
             doc.returns
                 .get_or_insert_with(DocReturn::default)

@@ -88,7 +88,7 @@ pub fn document(unit: &CodeUnit) -> DocModel {
         ty: unit.returns.as_deref().map(|a| yielded_type(&unquote(a))),
         description: "The next value.".to_string(),
     });
-    let returns = (is_def && wants_returns(unit)).then(|| DocReturn {
+    let returns = (is_def && crate::generate::prompt::wants_returns(unit)).then(|| DocReturn {
         ty: if unit.yields {
             None
         } else {
@@ -121,21 +121,6 @@ pub fn document(unit: &CodeUnit) -> DocModel {
         yields,
         raises,
         ..DocModel::default()
-    }
-}
-
-/// Whether the docstring needs a return section: the body returns a value,
-/// or (outside a generator) the annotation promises one.
-fn wants_returns(unit: &CodeUnit) -> bool {
-    if unit.yields {
-        return unit.returns_value;
-    }
-    if unit.returns_value {
-        return true;
-    }
-    match unit.returns.as_deref().map(str::trim) {
-        None | Some("None" | "NoReturn" | "Never" | "typing.NoReturn" | "typing.Never") => false,
-        Some(_) => true,
     }
 }
 

@@ -232,6 +232,7 @@ mod tests {
             raises: vec![],
             yields: false,
             returns_value: false,
+            returns_none: false,
             reraises: false,
             complexity: 1,
             docstring: None,
