@@ -517,6 +517,12 @@ CLASSES = [
         "pydoclint",
     ),
     (
+        "a parameters section with some malformed entries (`stdin, stdout and stderr: ...`): docpipe reads the well-formed ones and reports the others, pydoclint reads none",
+        "pydoclint", {"params-missing"},
+        lambda c: re.search(rf"^\s*\**{re.escape(c['item'])}\s*(\(|:)", c["doc"] + "\n" + docstring_of(c["parent"]), re.M),
+        "pydoclint",
+    ),
+    (
         "a Returns section on a stub (`raise NotImplementedError`, `pass`, `...`) or an abstract method: it documents what overriding methods return",
         "pydoclint", {"returns-extra"},
         lambda c: is_stub(c["node"]) or "abstractmethod" in decorators(c["node"]),
