@@ -25,7 +25,7 @@ pub use ledger::Ledger;
 use crate::config::ConfigError;
 use crate::config::validate::{Plan, Validated};
 use crate::model::{Envelope, Item, ItemKind};
-use crate::registry::{BuildContext, BuildErrorOrDiag, Registry, StageRole};
+use crate::registry::{BuildContext, Registry, StageRole};
 use crate::report::{Diagnostics, RunReport, RunStats, StageReport};
 use crate::stage::{BuiltStage, RunOptions, SinkSummary, StageContext, StageError};
 
@@ -49,22 +49,13 @@ pub fn build_stages(
         };
         match s.descriptor.build(&s.options, &ctx) {
             Ok(b) => built.push(b),
-            Err(BuildErrorOrDiag::Diag(d)) => errors.push(d),
-            Err(BuildErrorOrDiag::Build(e)) => {
-                let d = e.into_diagnostic(config, &s.name);
-                if !errors.contains(&d) {
-                    errors.push(d);
-                }
-            }
+            Err(e) => errors.extend(e.into_diagnostics(config, &s.name, &[])),
         }
     }
     if errors.is_empty() {
         Ok(built)
     } else {
-        Err(ConfigError {
-            source: config.doc.source.clone(),
-            diagnostics: errors,
-        })
+        Err(ConfigError::many(&config.doc.source, errors))
     }
 }
 
@@ -216,6 +207,7 @@ pub async fn execute(
     let mut port_counts: Vec<Vec<(String, Arc<AtomicU64>)>> = vec![Vec::new(); n];
     let mut emitters: Vec<Option<Emitter>> = (0..n).map(|_| None).collect();
     let mut fused_stages: Vec<Option<Arc<FusedStage>>> = (0..n).map(|_| None).collect();
+    let edges_from = plan.edges_from();
     for i in downstream_first(plan) {
         let s = &plan.stages[i];
         if s.descriptor.role == StageRole::Sink {
@@ -227,10 +219,10 @@ pub async fn execute(
             .iter()
             .map(|p| Port {
                 name: p.name.to_string(),
-                consumers: plan
-                    .edges
+                consumers: edges_from[i]
                     .iter()
-                    .filter(|e| e.from == i && e.port == p.name)
+                    .map(|&e| &plan.edges[e])
+                    .filter(|e| e.port == p.name)
                     .filter_map(|e| match &fused_stages[e.to] {
                         Some(stage) => Some(Consumer::Fused(stage.clone())),
                         None => senders[e.to].clone().map(Consumer::Channel),
@@ -273,7 +265,7 @@ pub async fn execute(
     // (Only for stages with a task: a chain left over would hold senders.)
     let mut chains: Vec<Vec<Arc<FusedStage>>> = (0..n)
         .map(|i| match fused[i] {
-            None => fused_below(plan, &fused, &fused_stages, i),
+            None => fused_below(&edges_from, plan, &fused, &fused_stages, i),
             Some(_) => Vec::new(),
         })
         .collect();
@@ -502,38 +494,30 @@ pub async fn execute(
 
 /// Stage indices, each after every stage it feeds.
 fn downstream_first(plan: &Plan) -> Vec<usize> {
-    fn visit(plan: &Plan, i: usize, seen: &mut [bool], order: &mut Vec<usize>) {
-        if std::mem::replace(&mut seen[i], true) {
-            return;
-        }
-        for e in plan.edges.iter().filter(|e| e.from == i) {
-            visit(plan, e.to, seen, order);
-        }
-        order.push(i);
-    }
-    let mut seen = vec![false; plan.stages.len()];
-    let mut order = Vec::with_capacity(plan.stages.len());
-    for i in 0..plan.stages.len() {
-        visit(plan, i, &mut seen, &mut order);
-    }
+    let mut order = plan.topological_order();
+    order.reverse();
     order
 }
 
 /// The stages fused (directly or through others) into stage `i`, each after
-/// the stage that feeds it.
+/// the stage that feeds it. Iterative: fused chains are short (see
+/// `fuse::MAX_FUSED_DEPTH`), but nothing here depends on it.
 fn fused_below(
+    edges_from: &[Vec<usize>],
     plan: &Plan,
     fused: &[Option<usize>],
     stages: &[Option<Arc<FusedStage>>],
     i: usize,
 ) -> Vec<Arc<FusedStage>> {
     let mut chain = Vec::new();
-    for e in plan.edges.iter().filter(|e| e.from == i) {
-        if fused[e.to] == Some(i)
-            && let Some(stage) = &stages[e.to]
+    let mut todo: Vec<usize> = edges_from[i].iter().rev().copied().collect();
+    while let Some(e) = todo.pop() {
+        let (from, to) = (plan.edges[e].from, plan.edges[e].to);
+        if fused[to] == Some(from)
+            && let Some(stage) = &stages[to]
         {
             chain.push(stage.clone());
-            chain.extend(fused_below(plan, fused, stages, e.to));
+            todo.extend(edges_from[to].iter().rev().copied());
         }
     }
     chain
