@@ -9,6 +9,7 @@ pub mod chat;
 pub mod config;
 pub mod executor;
 pub mod model;
+pub mod printable;
 pub mod registry;
 pub mod report;
 pub mod stage;
