@@ -14,6 +14,7 @@ use docpipe_core::config::validate::{Validated, validate};
 use docpipe_core::config::{ConfigError, LoadOptions, load};
 use docpipe_core::executor::{ExecOptions, RunHandles, build_stages, execute};
 use docpipe_core::registry::Registry;
+use docpipe_core::printable;
 use docpipe_core::stage::{RunOptions, WriteMode};
 
 use args::{Cli, ColorChoice, Command, GraphFormat, RunArgs};
@@ -117,18 +118,52 @@ fn dispatch(cli: &Cli, color: bool) -> Result<u8, Failure> {
     }
 }
 
+/// `docpipe init [PATH]`. A directory (one that exists, or a name without
+/// the `.toml` extension, created as `git init DIR` does) gets
+/// `DIR/pipeline.toml`; a missing parent directory is a usage error.
 fn init(path: &Path) -> Result<u8, Failure> {
-    if path.exists() {
+    let names_a_directory =
+        path.is_dir() || (!path.exists() && path.extension().is_none_or(|e| e != "toml"));
+    let target = if names_a_directory {
+        path.join(docpipe_core::config::CONFIG_FILE_NAME)
+    } else {
+        path.to_path_buf()
+    };
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let grandparent = match parent.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    // Only the directory named on the command line is created, not its parents.
+    if !parent.is_dir() && (!names_a_directory || !grandparent.is_dir()) {
+        let missing = if names_a_directory { grandparent } else { parent };
         return Err(Failure::Usage(format!(
-            "{} already exists; docpipe init never overwrites. Move it away or edit it",
-            path.display()
+            "cannot write {}: the directory {} does not exist; create it first (`mkdir -p {}`)",
+            printable::path(&target),
+            printable::path(missing),
+            printable::path(missing)
         )));
     }
-    std::fs::write(path, EMBEDDED_PIPELINE)
-        .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", path.display())))?;
+    if target.exists() {
+        return Err(Failure::Usage(format!(
+            "{} already exists; docpipe init never overwrites. Move it away or edit it",
+            printable::path(&target)
+        )));
+    }
+    if names_a_directory && !parent.is_dir() {
+        std::fs::create_dir(parent).map_err(|e| {
+            Failure::Runtime(format!("cannot create {}: {e}", printable::path(parent)))
+        })?;
+    }
+    std::fs::write(&target, EMBEDDED_PIPELINE).map_err(|e| {
+        Failure::Runtime(format!("cannot write {}: {e}", printable::path(&target)))
+    })?;
     eprintln!(
         "wrote {}: check it with `docpipe validate`, run it with `docpipe run`",
-        path.display()
+        printable::path(&target)
     );
     Ok(exit::OK)
 }
@@ -197,18 +232,26 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
         let _guard = runtime.enter();
         signals::cancel_on_signal(cancel.clone());
     }
-    let (validated, _) = load_and_validate(cli, &registry, run_options.clone())?;
+    let (validated, location) = load_and_validate(cli, &registry, run_options.clone())?;
 
     // The first argument is the pipeline unless it names none and is a path.
     let mut positional = a.args.iter();
     let mut pipeline: Option<String> = None;
     let mut paths: Vec<PathBuf> = Vec::new();
     if let Some(first) = positional.next() {
-        let is_pipeline = validated.config.pipelines.contains_key(first);
-        if is_pipeline || (!Path::new(first).exists() && !validated.config.pipelines.is_empty()) {
+        let declared = &validated.config.pipelines;
+        if declared.contains_key(first) {
             pipeline = Some(first.clone());
-        } else {
+        } else if Path::new(first).exists() {
             paths.push(PathBuf::from(first));
+        } else if declared.is_empty() {
+            return Err(Failure::Usage(format!(
+                "`{first}` is neither a pipeline nor a path: {location} declares no [pipelines] \
+                 (all its stages run as one; give only paths), and no file or directory `{first}` exists"
+            )));
+        } else {
+            // Not a path either: the plan says which pipelines there are.
+            pipeline = Some(first.clone());
         }
     }
     paths.extend(positional.map(PathBuf::from));

@@ -39,12 +39,13 @@ pub enum Origin {
 }
 
 impl Origin {
-    /// Sort key: the file's places in order, then the command line's.
-    fn order(&self) -> (u8, usize, &str) {
+    /// Sort key: the file's places in order, then the command line's (in
+    /// the order they were found: the sort keeps it).
+    fn order(&self) -> (u8, usize) {
         match self {
-            Origin::File(span) => (0, span.start, ""),
-            Origin::Set(arg) => (1, 0, arg),
-            Origin::Flag(arg) => (2, 0, arg),
+            Origin::File(span) => (0, span.start),
+            Origin::Set(_) => (1, 0),
+            Origin::Flag(_) => (2, 0),
         }
     }
 }

@@ -442,16 +442,16 @@ impl Document {
             }
             Complaint::Mismatch { found, expected } => {
                 let want = wording::expected_type(expected, documented.map(|d| d.ty));
-                let got = match self.oversized.get(full) {
+                let oversized = self.oversized.get(full);
+                let got = match oversized {
                     Some(text) => format!("{text}, which is too large"),
                     None => wording::found_value(found),
                 };
-                let help = match wording::quoted_fits(found, expected) {
-                    Some(inner) => format!("write it without quotes: `{dotted} = {inner}`"),
-                    None => match documented {
-                        Some(d) => format!("`{dotted}`: {}", d.doc),
-                        None => format!("`docpipe stages` describes the {noun}s of {title}"),
-                    },
+                let quoted = wording::quoted_fits(found, expected).filter(|_| oversized.is_none());
+                let help = match (quoted, documented) {
+                    (Some(inner), _) => format!("write it without quotes: `{dotted} = {inner}`"),
+                    (None, Some(d)) => format!("`{dotted}`: {}", d.doc),
+                    (None, None) => format!("`docpipe stages` describes the {noun}s of {title}"),
                 };
                 Diagnostic::new(
                     format!("{title}: `{dotted}` must be {want}; found {got}"),

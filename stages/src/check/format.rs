@@ -23,6 +23,9 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format's name.
+    pub const NAMES: [&'static str; 4] = ["text", "json", "github", "sarif"];
+
     /// The format called `name`.
     pub fn parse(name: &str) -> Result<Format, String> {
         match name {

@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use docpipe_core::config::wording;
 use docpipe_core::model::{Envelope, Finding, ItemKind, Severity};
 use docpipe_core::registry::{
     BuildError, DefaultConcurrency, OptionDoc, Registry, StageOptions, StageRole, StageSpec,
@@ -80,11 +81,11 @@ pub(crate) fn register(registry: &mut Registry) {
             let name = ctx.run.format.clone().unwrap_or_else(|| options.format.clone());
             let format = Format::parse(&name).map_err(|e| {
                 let b = if ctx.run.format.is_some() {
-                    BuildError::new(e)
+                    BuildError::flag(format!("--format {name}"), e)
                 } else {
                     BuildError::option("format", e)
                 };
-                b.with_help("use one of `text`, `json`, `github`, `sarif`")
+                b.with_help(wording::did_you_mean(&name, &Format::NAMES))
             })?;
             if !(0.0..=100.0).contains(&options.fail_under) {
                 return Err(BuildError::option(
