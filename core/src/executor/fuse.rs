@@ -13,7 +13,7 @@
 
 use std::cell::Cell;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -29,7 +29,11 @@ pub(crate) struct StageCounters {
     pub(crate) received: AtomicU64,
     pub(crate) units_in: AtomicU64,
     pub(crate) units_out: Arc<AtomicU64>,
+    /// Files emitted (by a source, for the progress bar).
+    pub(crate) files_out: Arc<AtomicU64>,
     pub(crate) busy_ns: AtomicU64,
+    /// The stage's task has ended.
+    pub(crate) ended: AtomicBool,
 }
 
 impl StageCounters {
@@ -38,7 +42,9 @@ impl StageCounters {
             received: AtomicU64::new(0),
             units_in: AtomicU64::new(0),
             units_out: Arc::new(AtomicU64::new(0)),
+            files_out: Arc::new(AtomicU64::new(0)),
             busy_ns: AtomicU64::new(0),
+            ended: AtomicBool::new(false),
         }
     }
 
@@ -105,6 +111,7 @@ pub(crate) async fn timed<F: Future>(busy_ns: &AtomicU64, fut: F) -> F::Output {
 
 /// A transform running inside its upstream's workers.
 pub(crate) struct FusedStage {
+    pub(crate) type_name: String,
     pub(crate) transform: Arc<dyn Transform>,
     pub(crate) ctx: StageContext,
     pub(crate) out: Emitter,

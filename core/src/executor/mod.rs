@@ -10,7 +10,7 @@ mod ledger;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
@@ -24,7 +24,8 @@ pub use ledger::Ledger;
 
 use crate::config::ConfigError;
 use crate::config::validate::{Plan, Validated};
-use crate::model::{Envelope, Item, ItemKind};
+use crate::model::{Envelope, Item, ItemKind, UnitState};
+use crate::printable;
 use crate::registry::{BuildContext, Registry, StageRole};
 use crate::report::{Diagnostics, RunReport, RunStats, StageReport};
 use crate::stage::{BuiltStage, RunOptions, SinkSummary, StageContext, StageError};
@@ -86,13 +87,76 @@ impl Default for ExecOptions {
 /// takes microseconds and does not pay for the extra scheduling.
 const LONG_ITEM: Duration = Duration::from_micros(200);
 
-/// Live counters for a progress bar.
+/// Live counters for a progress bar or a status line.
 #[derive(Debug, Default)]
 pub struct Progress {
     /// Units that entered the graph.
     pub entered: AtomicU64,
-    /// Units released by sinks.
+    /// Units that left it: every copy released by a sink.
     pub finished: AtomicU64,
+    /// Of those, kept as they were.
+    pub kept: AtomicU64,
+    /// Of those, with a docstring from the cache.
+    pub cached: AtomicU64,
+    /// Of those, with a docstring from the model.
+    pub generated: AtomicU64,
+    /// Of those, failed.
+    pub failed: AtomicU64,
+    /// Of those, skipped.
+    pub skipped: AtomicU64,
+    /// Of those, cancelled.
+    pub cancelled: AtomicU64,
+    /// Files the sources listed (or, for a source that does not list ahead, emitted).
+    pub files_found: AtomicU64,
+    /// Files done: every unit settled, or left out with a file-level finding.
+    pub files_done: AtomicU64,
+    /// Every source has listed its files or ended: `files_found` is the total.
+    pub listing_done: AtomicBool,
+}
+
+impl Progress {
+    /// Counts a unit that left the graph in `state`.
+    fn settle(&self, state: &UnitState) {
+        let counter = match state {
+            UnitState::Pending | UnitState::Kept => &self.kept,
+            UnitState::Cached => &self.cached,
+            UnitState::Generated => &self.generated,
+            UnitState::Failed { .. } => &self.failed,
+            UnitState::Skipped { .. } => &self.skipped,
+            UnitState::Cancelled => &self.cancelled,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        self.finished.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Reads the counters the executor keeps elsewhere.
+    fn sample(
+        &self,
+        ledger: &Ledger,
+        stats: &RunStats,
+        diagnostics: &Diagnostics,
+        sources: &[(Arc<str>, Arc<StageCounters>)],
+    ) {
+        self.entered.store(ledger.entered(), Ordering::Relaxed);
+        let mut found = 0;
+        let mut listed = true;
+        for (name, counters) in sources {
+            let emitted = counters.files_out.load(Ordering::Relaxed);
+            match stats.listed(name) {
+                Some(n) => found += n.max(emitted),
+                None => {
+                    found += emitted;
+                    listed &= counters.ended.load(Ordering::Relaxed);
+                }
+            }
+        }
+        self.files_found.store(found, Ordering::Relaxed);
+        self.listing_done.store(listed, Ordering::Relaxed);
+        self.files_done.store(
+            ledger.files_settled() + diagnostics.len(),
+            Ordering::Relaxed,
+        );
+    }
 }
 
 /// Shared pieces a run needs besides the plan.
@@ -241,10 +305,12 @@ pub async fn execute(
             ledger: ledger.clone(),
             cancel: handles.cancel.clone(),
             units_out: counters[i].units_out.clone(),
+            files_out: counters[i].files_out.clone(),
         };
         match (fused[i], stages[i].take()) {
             (Some(_), Some(BuiltStage::Transform(transform))) => {
                 fused_stages[i] = Some(Arc::new(FusedStage {
+                    type_name: s.descriptor.type_name.clone(),
                     transform,
                     ctx: contexts[i].clone(),
                     out: emitter,
@@ -287,15 +353,25 @@ pub async fn execute(
         let workers = planned.concurrency.resolve(options.jobs);
         match (stage, rx, emitter) {
             (BuiltStage::Source(mut source), _, Some(out)) => {
+                let type_name = planned.descriptor.type_name.clone();
                 tasks.spawn(async move {
+                    tracing::info!("stage `{}` ({type_name}) started", ctx.name);
                     let r = timed(&counters.busy_ns, source.run(&ctx, &out)).await;
                     note_error(&fatal, &ctx, r);
+                    counters.ended.store(true, Ordering::Relaxed);
+                    log_end(&ctx.name, &type_name, &counters);
                 });
             }
             (BuiltStage::Transform(transform), Some(rx), Some(out)) => {
                 let rx = Arc::new(tokio::sync::Mutex::new(rx));
                 let chain = std::mem::take(&mut chains[i]);
+                let type_name = planned.descriptor.type_name.clone();
                 tasks.spawn(accounting(async move {
+                    tracing::info!(
+                        "stage `{}` ({type_name}) started with {}",
+                        ctx.name,
+                        printable::count(workers as u64, "worker", "workers")
+                    );
                     let mut workers_set = JoinSet::new();
                     for _ in 0..workers {
                         let rx = rx.clone();
@@ -343,6 +419,12 @@ pub async fn execute(
                     for stage in &chain {
                         stage.finish().await;
                     }
+                    counters.ended.store(true, Ordering::Relaxed);
+                    log_end(&ctx.name, &type_name, &counters);
+                    for stage in &chain {
+                        stage.counters.ended.store(true, Ordering::Relaxed);
+                        log_end(&stage.ctx.name, &stage.type_name, &stage.counters);
+                    }
                     drop(chain);
                     drop(out);
                 }));
@@ -353,18 +435,19 @@ pub async fn execute(
                 let sinks = sinks.clone();
                 let progress = handles.progress.clone();
                 let name = planned.name.clone();
+                let type_name = planned.descriptor.type_name.clone();
                 tasks.spawn(async move {
+                    tracing::info!("stage `{name}` ({type_name}) started");
                     let release = |released: Vec<Envelope>, counters: &StageCounters| {
                         counters
                             .units_out
                             .fetch_add(released.len() as u64, Ordering::Relaxed);
-                        progress
-                            .finished
-                            .fetch_add(released.len() as u64, Ordering::Relaxed);
-                        if let Ok(mut r) = report.lock() {
-                            for env in &released {
-                                ledger.release(env.id);
-                                r.record(env);
+                        for env in &released {
+                            if let Some(settled) = ledger.release(env.id, &env.state) {
+                                progress.settle(&settled.state);
+                                if let Ok(mut r) = report.lock() {
+                                    r.record(&settled.unit, &settled.state);
+                                }
                             }
                         }
                     };
@@ -404,13 +487,15 @@ pub async fn execute(
                         Ok(finish) => {
                             release(finish.released, &counters);
                             if let Ok(mut s) = sinks.lock() {
-                                s.push((name, finish.summary));
+                                s.push((name.clone(), finish.summary));
                             }
                         }
                         Err(e) => {
                             note_error(&fatal, &ctx, Err(e));
                         }
                     }
+                    counters.ended.store(true, Ordering::Relaxed);
+                    log_end(&name, &type_name, &counters);
                 });
             }
             _ => {
@@ -427,17 +512,28 @@ pub async fn execute(
     }
     // A chain no task took (its stage failed to start) must not keep channels open.
     drop(chains);
-    // Progress: units that entered, sampled while tasks run.
-    let progress = handles.progress.clone();
-    let ledger_for_progress = ledger.clone();
-    let sampler = tokio::spawn(async move {
-        loop {
-            progress
-                .entered
-                .store(ledger_for_progress.entered(), Ordering::Relaxed);
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    });
+    // Progress: counters kept elsewhere, sampled while tasks run.
+    let sources: Vec<(Arc<str>, Arc<StageCounters>)> = plan
+        .stages
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.descriptor.role == StageRole::Source)
+        .map(|(i, s)| (Arc::from(s.name.as_str()), counters[i].clone()))
+        .collect();
+    let sample = {
+        let (progress, ledger) = (handles.progress.clone(), ledger.clone());
+        let (stats, diagnostics) = (handles.stats.clone(), handles.diagnostics.clone());
+        move || progress.sample(&ledger, &stats, &diagnostics, &sources)
+    };
+    let sampler = {
+        let sample = sample.clone();
+        tokio::spawn(async move {
+            loop {
+                sample();
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+    };
     while let Some(joined) = tasks.join_next().await {
         if let Err(e) = joined
             && e.is_panic()
@@ -450,13 +546,32 @@ pub async fn execute(
         }
     }
     sampler.abort();
-    handles
-        .progress
-        .entered
-        .store(ledger.entered(), Ordering::Relaxed);
 
     let fatal = fatal.lock().map(|f| f.clone()).unwrap_or(None);
     let interrupted = handles.cancel.is_cancelled() && fatal.is_none();
+    let invariant = if interrupted || fatal.is_some() {
+        None
+    } else {
+        check_invariant(plan, &counters, &ledger)
+    };
+    // Every unit that entered is accounted for: those still in flight
+    // (in a channel, a worker, a request) when the run stopped are cancelled;
+    // in a run that did not stop, a unit still here was lost by a stage
+    // (`invariant` names it) and counts as failed.
+    let rest = if handles.cancel.is_cancelled() {
+        UnitState::Cancelled
+    } else {
+        UnitState::Failed {
+            reason: "lost: it never reached a sink (a stage dropped it; see the error)".into(),
+        }
+    };
+    for settled in ledger.settle_rest(&rest) {
+        handles.progress.settle(&settled.state);
+        if let Ok(mut r) = report.lock() {
+            r.record(&settled.unit, &settled.state);
+        }
+    }
+    sample();
     let mut report = report.lock().map(|r| r.clone()).unwrap_or_default();
     report.units = ledger.entered();
     report.interrupted = interrupted;
@@ -479,17 +594,22 @@ pub async fn execute(
             fused_into: fused[i].map(|up| plan.stages[up].name.clone()),
         });
     }
-    let invariant = if interrupted || fatal.is_some() {
-        None
-    } else {
-        check_invariant(plan, &counters, &ledger)
-    };
     RunOutcome {
         report,
         sinks,
         fatal,
         invariant,
     }
+}
+
+/// Logs a stage's end with what went through it (`-v`).
+fn log_end(name: &str, type_name: &str, counters: &StageCounters) {
+    tracing::info!(
+        "stage `{name}` ({type_name}) finished: {} in, {} out, {:.2}s busy",
+        counters.received.load(Ordering::Relaxed),
+        counters.units_out.load(Ordering::Relaxed) + counters.files_out.load(Ordering::Relaxed),
+        counters.busy_ns.load(Ordering::Relaxed) as f64 / 1e9
+    );
 }
 
 /// Stage indices, each after every stage it feeds.

@@ -157,7 +157,7 @@ impl Sink for PythonWriter {
             if cancelled && file.units.len() < file.expected {
                 for mut env in file.units {
                     if !matches!(env.state, UnitState::Failed { .. }) {
-                        env.skip("interrupted");
+                        env.state = UnitState::Cancelled;
                     }
                     released.push(env);
                 }
