@@ -7,6 +7,7 @@
 pub mod cache_store;
 pub mod chat;
 pub mod config;
+pub mod console;
 pub mod executor;
 pub mod model;
 pub mod printable;

@@ -372,6 +372,14 @@ pub async fn execute(
                         ctx.name,
                         printable::count(workers as u64, "worker", "workers")
                     );
+                    for stage in &chain {
+                        tracing::info!(
+                            "stage `{}` ({}) started in the workers of `{}`",
+                            stage.ctx.name,
+                            stage.type_name,
+                            ctx.name
+                        );
+                    }
                     let mut workers_set = JoinSet::new();
                     for _ in 0..workers {
                         let rx = rx.clone();

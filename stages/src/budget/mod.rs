@@ -282,7 +282,7 @@ impl Transform for BudgetStage {
     async fn finish(&self, ctx: &StageContext, _out: &Emitter) -> Result<(), StageError> {
         let t = self.totals();
         if ctx.run.estimate {
-            println!("{}", self.render_estimate(&t));
+            docpipe_core::console::exclusive(|| println!("{}", self.render_estimate(&t)));
         } else {
             tracing::info!(
                 units = t.units,

@@ -244,6 +244,14 @@ impl Source for PythonSource {
                 true
             });
             stats.files_listed(&stage, listed.len() as u64);
+            if listed.is_empty() && !cancel.is_cancelled() {
+                let roots: Vec<String> = walker
+                    .paths
+                    .iter()
+                    .map(|p| format!("`{}`", docpipe_core::printable::path(p)))
+                    .collect();
+                tracing::warn!("no Python files found under {}", roots.join(", "));
+            }
             let mut batch = Vec::with_capacity(BATCH);
             for found in listed {
                 if cancel.is_cancelled() {
