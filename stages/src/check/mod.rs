@@ -13,7 +13,7 @@ mod format;
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -24,6 +24,7 @@ use docpipe_core::registry::{
 };
 use docpipe_core::report::FileDiagnostic;
 use docpipe_core::stage::{BuiltStage, Sink, SinkFinish, SinkSummary, StageContext, StageError};
+use docpipe_core::{console, printable};
 use serde::Deserialize;
 
 pub use format::{Format, Report, ReportFinding};
@@ -94,7 +95,11 @@ pub(crate) fn register(registry: &mut Registry) {
                 )
                 .with_help("use a number from 0 to 100"));
             }
-            Ok(BuiltStage::Sink(Box::new(CheckReport::new(format, options.fail_under))))
+            let mut report = CheckReport::new(format, options.fail_under).with_color(ctx.run.color);
+            if !ctx.run.base_dir.as_os_str().is_empty() {
+                report = report.with_root(ctx.run.base_dir.clone());
+            }
+            Ok(BuiltStage::Sink(Box::new(report)))
         },
     );
 }
@@ -115,6 +120,8 @@ pub struct CheckReport {
     last_path: Option<(PathBuf, usize)>,
     kept: Kept,
     capture: Option<ReportOutput>,
+    color: bool,
+    root: Option<PathBuf>,
 }
 
 impl CheckReport {
@@ -131,7 +138,21 @@ impl CheckReport {
             last_path: None,
             kept: Kept::default(),
             capture: None,
+            color: false,
+            root: None,
         }
+    }
+
+    /// Colours the text format.
+    pub fn with_color(mut self, color: bool) -> CheckReport {
+        self.color = color;
+        self
+    }
+
+    /// Relative paths start from `root` (SARIF's `%SRCROOT%`).
+    pub fn with_root(mut self, root: PathBuf) -> CheckReport {
+        self.root = Some(root);
+        self
     }
 
     /// A report written into `buffer` instead of stdout.
@@ -149,7 +170,7 @@ impl CheckReport {
         let mut files = std::mem::take(&mut self.files);
         for d in file_errors {
             files.insert(d.path.clone());
-            let path = self.kept.path(&d.path.display().to_string());
+            let path = self.kept.path(&d.path);
             self.kept.push(path, "", &d.finding);
         }
         let coverage = if self.considered == 0 {
@@ -167,6 +188,8 @@ impl CheckReport {
             files: files.len() as u64,
             file_errors: file_errors.len() as u64,
             findings: self.kept.sorted(),
+            color: self.color,
+            root: self.root.as_deref(),
         }
     }
 }
@@ -187,6 +210,8 @@ struct Kept {
     text: String,
     /// Shown paths, as spans of `text`, in arrival order.
     paths: Vec<Span>,
+    /// The bytes of paths that are not UTF-8, by index in `paths`.
+    path_bytes: HashMap<usize, Vec<u8>>,
     /// Codes and fixes, each once.
     words: Vec<Cow<'static, str>>,
     word_ids: HashMap<Cow<'static, str>, usize>,
@@ -238,9 +263,19 @@ impl Kept {
         id
     }
 
-    /// A new path, shown as `shown`; returns its index.
-    fn path(&mut self, shown: &str) -> usize {
-        let span = self.span(shown);
+    /// A new path; returns its index. A path that is not UTF-8 is kept
+    /// as text with its other bytes escaped, and as bytes.
+    fn path(&mut self, path: &Path) -> usize {
+        let span = match path.to_str() {
+            Some(text) => self.span(text),
+            None => {
+                let shown = printable::path(path).into_owned();
+                if let Some(bytes) = printable::path_bytes(path) {
+                    self.path_bytes.insert(self.paths.len(), bytes);
+                }
+                self.span(&shown)
+            }
+        };
         self.paths.push(span);
         self.paths.len() - 1
     }
@@ -288,6 +323,7 @@ impl Kept {
             .into_iter()
             .map(|p| ReportFinding {
                 path: self.text(self.paths[p.path]),
+                path_bytes: self.path_bytes.get(&p.path).map(Vec::as_slice),
                 name: self.text(p.name),
                 code: &self.words[p.code],
                 message: self.text(p.message),
@@ -332,7 +368,7 @@ impl Sink for CheckReport {
                 if !self.files.contains(&env.unit.path) {
                     self.files.insert(env.unit.path.clone());
                 }
-                let index = self.kept.path(&env.unit.path.display().to_string());
+                let index = self.kept.path(&env.unit.path);
                 self.last_path = Some((env.unit.path.clone(), index));
                 index
             }
@@ -361,7 +397,7 @@ impl Sink for CheckReport {
                         })?;
                     }
                 }
-                None => {
+                None => console::exclusive(|| {
                     // A large buffer: the JSON report of the standard library is 26 MB.
                     let mut out =
                         std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
@@ -372,14 +408,16 @@ impl Sink for CheckReport {
                             StageError::fatal(format!(
                                 "cannot write the check report to stdout: {e}"
                             ))
-                        })?;
-                }
+                        })
+                })?,
             }
         }
         Ok(SinkFinish {
             summary: SinkSummary {
                 problems: report.problems(),
                 files_written: 0,
+                // Interrupted, the report is not printed: the units by state tell more.
+                headline: (!cancelled).then(|| report.headline()),
             },
             released: Vec::new(),
         })
@@ -404,8 +442,8 @@ mod tests {
     #[test]
     fn kept_findings_sort_by_path_line_column_and_code_and_keep_ties_in_order() {
         let mut kept = Kept::default();
-        let b = kept.path("pkg/b.py");
-        let a = kept.path("pkg/a.py");
+        let b = kept.path(Path::new("pkg/b.py"));
+        let a = kept.path(Path::new("pkg/a.py"));
         kept.push(b, "g", &finding("DOC201".into(), "b-late", 9, 5));
         kept.push(a, "f", &finding("DOC301".into(), "a-301", 3, 1));
         kept.push(
@@ -416,7 +454,7 @@ mod tests {
         kept.push(a, "f", &finding("DOC102".into(), "a-first-tie", 3, 1));
         kept.push(b, "g", &finding("DOC102".into(), "b-early", 2, 7));
         // A second entry for a path already seen, as a file's diagnostic makes.
-        let a_again = kept.path("pkg/a.py");
+        let a_again = kept.path(Path::new("pkg/a.py"));
         kept.push(a_again, "", &finding("DOC102".into(), "a-second-tie", 3, 1));
         kept.push(a_again, "", &finding("DOC003".into(), "a-top", 1, 1));
 
