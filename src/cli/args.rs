@@ -147,7 +147,15 @@ mod tests {
     fn jobs_run_from_1_to_4096() {
         assert_eq!(parse_jobs("1"), Ok(1));
         assert_eq!(parse_jobs("4096"), Ok(4096));
-        for bad in ["0", "4097", "100000", "99999999999999999999999999", "-1", "two", ""] {
+        for bad in [
+            "0",
+            "4097",
+            "100000",
+            "99999999999999999999999999",
+            "-1",
+            "two",
+            "",
+        ] {
             assert!(parse_jobs(bad).is_err(), "{bad}");
         }
     }

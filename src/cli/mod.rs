@@ -2,6 +2,7 @@
 
 mod args;
 mod output;
+mod progress;
 mod signals;
 
 use std::io::IsTerminal;
@@ -13,8 +14,8 @@ use clap::Parser;
 use docpipe_core::config::validate::{Validated, validate};
 use docpipe_core::config::{ConfigError, LoadOptions, load};
 use docpipe_core::executor::{ExecOptions, RunHandles, build_stages, execute};
-use docpipe_core::registry::Registry;
 use docpipe_core::printable;
+use docpipe_core::registry::Registry;
 use docpipe_core::stage::{RunOptions, WriteMode};
 
 use args::{Cli, ColorChoice, Command, GraphFormat, RunArgs};
@@ -44,6 +45,7 @@ pub fn main() -> ExitCode {
             std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
         }
     };
+    progress::install_console_hook();
     output::init_logging(cli.global.verbose, cli.global.quiet, color);
     let code = match dispatch(&cli, color) {
         Ok(code) => code,
@@ -89,9 +91,9 @@ fn dispatch(cli: &Cli, color: bool) -> Result<u8, Failure> {
             let names: Vec<&String> = validated.config.pipelines.keys().collect();
             if !cli.global.quiet {
                 eprintln!(
-                    "{} is valid: {} stage(s), pipelines {}",
+                    "{} is valid: {}, pipelines {}",
                     location,
-                    validated.config.stages.len(),
+                    printable::count(validated.config.stages.len() as u64, "stage", "stages"),
                     if names.is_empty() {
                         "(none: every stage runs)".to_string()
                     } else {
@@ -139,7 +141,11 @@ fn init(path: &Path) -> Result<u8, Failure> {
     };
     // Only the directory named on the command line is created, not its parents.
     if !parent.is_dir() && (!names_a_directory || !grandparent.is_dir()) {
-        let missing = if names_a_directory { grandparent } else { parent };
+        let missing = if names_a_directory {
+            grandparent
+        } else {
+            parent
+        };
         return Err(Failure::Usage(format!(
             "cannot write {}: the directory {} does not exist; create it first (`mkdir -p {}`)",
             printable::path(&target),
@@ -158,9 +164,8 @@ fn init(path: &Path) -> Result<u8, Failure> {
             Failure::Runtime(format!("cannot create {}: {e}", printable::path(parent)))
         })?;
     }
-    std::fs::write(&target, EMBEDDED_PIPELINE).map_err(|e| {
-        Failure::Runtime(format!("cannot write {}: {e}", printable::path(&target)))
-    })?;
+    std::fs::write(&target, EMBEDDED_PIPELINE)
+        .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", printable::path(&target))))?;
     eprintln!(
         "wrote {}: check it with `docpipe validate`, run it with `docpipe run`",
         printable::path(&target)
@@ -218,6 +223,7 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
         estimate: a.estimate,
         format: a.format.clone(),
         jobs,
+        color,
         ..RunOptions::default()
     };
     // The runtime and the signal handlers come first, so that a signal during
@@ -269,14 +275,19 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
         .clone();
     run_options.paths = paths;
     run_options.base_dir = std::env::current_dir().unwrap_or_default();
+    let write_mode = run_options.write_mode;
     let run_options = Arc::new(run_options);
     let stages = build_stages(&validated, &plan, &registry, run_options.clone())?;
 
     let mut handles = RunHandles::new(run_options);
     handles.cancel = cancel;
-    let show_progress = !cli.global.quiet && std::io::stderr().is_terminal();
+    let show = match (cli.global.quiet, std::io::stderr().is_terminal()) {
+        (true, _) => progress::Show::Nothing,
+        (false, true) => progress::Show::Bar,
+        (false, false) => progress::Show::StatusLines,
+    };
     let outcome = runtime.block_on(async {
-        let bar = show_progress.then(|| output::progress_bar(handles.progress.clone()));
+        let live = progress::Live::start(show, handles.progress.clone(), handles.stats.clone());
         let outcome = execute(
             &plan,
             stages,
@@ -287,9 +298,7 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
             },
         )
         .await;
-        if let Some(bar) = bar {
-            bar.finish().await;
-        }
+        live.finish();
         outcome
     });
     // Stages may still hold blocking work; do not wait for it after an interrupt.
@@ -306,7 +315,7 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
         })?;
     }
     if !cli.global.quiet {
-        eprint!("{}", output::summary(&outcome, color));
+        eprint!("{}", output::summary(&outcome, write_mode, color));
     }
     if let Some((stage, message)) = &outcome.fatal {
         eprintln!("error: stage `{stage}` failed: {message}");

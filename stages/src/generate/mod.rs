@@ -353,6 +353,17 @@ impl Shared {
             }
             let request = self.request(&todo, max_tokens);
             let units: Vec<_> = todo.iter().map(|t| t.env.unit.clone()).collect();
+            tracing::debug!(
+                model = %self.model_id,
+                "asking for {} of {} ({} prompt tokens, attempt {})",
+                docpipe_core::printable::count(units.len() as u64, "docstring", "docstrings"),
+                units
+                    .first()
+                    .map(|u| docpipe_core::printable::path(&u.path).into_owned())
+                    .unwrap_or_default(),
+                request.estimated_prompt_tokens,
+                todo.first().map_or(1, |t| t.env.attempts + 1)
+            );
             let answer = tokio::select! {
                 r = self.model.complete(request) => r,
                 _ = ctx.cancel.cancelled() => return Ok(()),

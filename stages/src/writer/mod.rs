@@ -114,6 +114,7 @@ impl PythonWriter {
             })?;
         if outcome.written {
             self.summary.files_written += 1;
+            tracing::debug!("wrote {}", printable::path(&outcome.path));
         }
         if let Some(change) = outcome.change {
             self.summary.problems += u64::from(self.mode == WriteMode::Check);
