@@ -93,11 +93,7 @@ pub fn load(options: &LoadOptions<'_>) -> Result<(Config, ConfigLocation), Confi
     for raw in &options.overrides {
         match parse_override(raw) {
             Ok(o) => overrides.push(o),
-            Err(e) => doc.add_problem(
-                Diagnostic::new(e, Some(Origin::Set(raw.clone()))).with_help(
-                    "write `--set section.key=value`, such as `--set model.provider=openai`",
-                ),
-            ),
+            Err(e) => doc.add_problem(Diagnostic::new(e, Some(Origin::Set(raw.clone())))),
         }
     }
     doc.apply_overrides(&overrides);
