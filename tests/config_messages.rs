@@ -1,26 +1,15 @@
 //! Configuration mistakes as `docpipe` reports them: all at once, each once,
 //! at the key or on the command line, in a user's words.
 
-use std::path::{Path, PathBuf};
+mod support;
 
-use assert_cmd::cargo::cargo_bin_cmd;
+use std::path::Path;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use support::repo;
 
 fn docpipe(dir: &Path, args: &[&str]) -> (i32, String) {
-    let out = cargo_bin_cmd!("docpipe")
-        .current_dir(dir)
-        .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .expect("run");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let ran = support::run(dir, args);
+    (ran.status, ran.stderr)
 }
 
 /// The repository's pipeline.toml with `edits` applied, in a temp directory.

@@ -4,9 +4,9 @@
 //! kept exactly in JSON and SARIF, SARIF validates against the official
 //! 2.1.0 schema, and `--color always` colours findings.
 
-use std::path::{Path, PathBuf};
+mod support;
 
-use assert_cmd::cargo::cargo_bin_cmd;
+use std::path::{Path, PathBuf};
 
 /// A project whose names and contents are awkward on purpose.
 fn odd_project() -> tempfile::TempDir {
@@ -33,10 +33,7 @@ fn odd_project() -> tempfile::TempDir {
 }
 
 fn check(dir: &Path, args: &[&str]) -> String {
-    let out = cargo_bin_cmd!("docpipe")
-        .current_dir(dir)
-        .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1")
+    let out = support::docpipe(dir)
         .args(["run", "check", "."])
         .args(args)
         .output()

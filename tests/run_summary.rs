@@ -3,49 +3,18 @@
 //! there is nothing to check, estimates that need no key, and logs that
 //! are docpipe's own.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::process::Command;
 
 use assert_cmd::cargo::cargo_bin_cmd;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
-}
-
-fn sample_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    copy_dir(&repo().join("examples/sample"), &dir.path().join("sample"));
-    dir
-}
+use support::sample_copy;
 
 /// (status, stdout, stderr)
 fn docpipe(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = cargo_bin_cmd!("docpipe")
-        .current_dir(dir)
-        .env_remove("RUST_LOG")
-        .env_remove("OPENAI_API_KEY")
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .expect("run");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let ran = support::run(dir, args);
+    (ran.status, ran.stdout, ran.stderr)
 }
 
 fn closing_line(stderr: &str) -> &str {
@@ -115,17 +84,14 @@ fn a_directory_without_python_files_warns_and_passes() {
 #[test]
 fn an_estimate_needs_no_key_and_says_what_the_run_costs() {
     let dir = sample_copy();
-    let (status, stdout, stderr) = docpipe(
-        dir.path(),
-        &[
-            "run",
-            "generate",
-            "sample",
-            "--estimate",
-            "--set",
-            "model.provider=openai",
-        ],
-    );
+    let estimate = |settings: &[&str]| {
+        let mut args = vec!["run", "generate", "sample", "--estimate"];
+        for s in settings {
+            args.extend(["--set", s]);
+        }
+        docpipe(dir.path(), &args)
+    };
+    let (status, stdout, stderr) = estimate(&["model.provider=openai"]);
     assert_eq!(status, 0, "{stderr}");
     assert!(
         stdout.contains("estimate for model `gpt-4o-mini` ($0.15 / $0.60 per million"),
@@ -136,28 +102,18 @@ fn an_estimate_needs_no_key_and_says_what_the_run_costs() {
         "{stdout}"
     );
 
-    let (_, stdout, _) = docpipe(dir.path(), &["run", "generate", "sample", "--estimate"]);
+    let (_, stdout, _) = estimate(&[]);
     assert!(
         stdout.contains("cost:               nothing: the `template` model runs offline"),
         "{stdout}"
     );
     assert!(!stdout.contains("$"), "{stdout}");
 
-    let (_, stdout, _) = docpipe(
-        dir.path(),
-        &[
-            "run",
-            "generate",
-            "sample",
-            "--estimate",
-            "--set",
-            "model.provider=openai",
-            "--set",
-            "model.name=llama3.1",
-            "--set",
-            "model.base_url=http://127.0.0.1:9/v1",
-        ],
-    );
+    let (_, stdout, _) = estimate(&[
+        "model.provider=openai",
+        "model.name=llama3.1",
+        "model.base_url=http://127.0.0.1:9/v1",
+    ]);
     assert!(
         stdout.contains("no price is known for `llama3.1`; add `[model.prices.\"llama3.1\"]`"),
         "{stdout}"
@@ -214,17 +170,7 @@ fn units_in(line: &str) -> (u64, u64) {
 #[test]
 fn an_interrupted_run_accounts_for_every_unit_in_the_report_and_the_summary() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let corpus = dir.path().join("corpus");
-    std::fs::create_dir_all(&corpus).expect("mkdir");
-    let mut body = String::new();
-    for i in 0..200 {
-        body.push_str(&format!(
-            "def function_{i}(a, b=1, *args, **kwargs):\n    if a:\n        raise ValueError(a)\n    return a + b\n\n\n"
-        ));
-    }
-    for f in 0..1500 {
-        std::fs::write(corpus.join(format!("m{f}.py")), &body).expect("write");
-    }
+    support::big_corpus(dir.path());
     let bin = assert_cmd::cargo::cargo_bin!("docpipe");
     for (round, delay_ms) in [150u64, 600, 1200].into_iter().enumerate() {
         let report = dir.path().join(format!("report{round}.json"));
