@@ -74,6 +74,9 @@ fn a_directory_without_python_files_warns_and_passes() {
         closing_line(&stderr).contains("no file checked"),
         "{stderr}"
     );
+    let (_, stdout, _) = docpipe(dir.path(), &["run", "check", "empty"]);
+    assert!(stdout.contains("no definitions to measure"), "{stdout}");
+    assert!(!stdout.contains("100.0%"), "{stdout}");
     let (_, _, quiet) = docpipe(dir.path(), &["-q", "run", "check", "empty"]);
     assert!(
         !quiet.contains("warning") && !quiet.contains("WARN"),

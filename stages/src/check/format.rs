@@ -181,7 +181,7 @@ impl Report<'_> {
                 self.files_with_findings(),
             ),
         };
-        if self.files > 0 {
+        if self.files > 0 && self.definitions > 0 {
             line.push_str(&format!("; docstring coverage {:.1}%", self.coverage));
             if self.under_threshold() {
                 line.push_str(&format!(", under fail_under = {}%", self.fail_under));
@@ -224,11 +224,20 @@ impl Report<'_> {
                 self.files
             )?;
         }
-        writeln!(
-            s,
-            "Docstring coverage: {:.1}% ({} of {} definitions documented; {} definitions, {} undocumented before ignores)",
-            self.coverage, self.documented, self.considered, self.definitions, self.undocumented
-        )?;
+        if self.definitions == 0 {
+            // 100% of nothing says nothing.
+            writeln!(s, "Docstring coverage: no definitions to measure.")?;
+        } else {
+            writeln!(
+                s,
+                "Docstring coverage: {:.1}% ({} of {} definitions documented; {} definitions, {} undocumented before ignores)",
+                self.coverage,
+                self.documented,
+                self.considered,
+                self.definitions,
+                self.undocumented
+            )?;
+        }
         if self.under_threshold() {
             writeln!(
                 s,
