@@ -27,9 +27,11 @@ fn check_in(dir: &Path, path: &str, format: &str, sets: &[&str]) -> (i32, String
         cmd.args(["--set", set]);
     }
     let out = cmd.output().expect("docpipe runs");
+    // SARIF names the working directory as a file URI: the checkout's path.
+    let root = format!("file://{}/", dir.display());
     (
         out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stdout).replace(&root, "file:///<fixtures>/"),
     )
 }
 

@@ -1,42 +1,10 @@
 //! The `docpipe` binary as users and CI run it.
 
-use std::path::{Path, PathBuf};
+mod support;
+
 use std::process::Command;
 
-use assert_cmd::cargo::cargo_bin_cmd;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A temporary directory holding a copy of examples/sample and no pipeline.toml
-/// (so the built-in default applies).
-fn sample_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    copy_dir(&repo().join("examples/sample"), &dir.path().join("sample"));
-    dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
-}
-
-fn docpipe(dir: &Path) -> assert_cmd::Command {
-    let mut cmd = cargo_bin_cmd!("docpipe");
-    cmd.current_dir(dir)
-        .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1");
-    cmd
-}
+use support::{docpipe, repo, sample_copy};
 
 /// Runs `docpipe --config FILE validate` on `text` and returns (status, stderr).
 fn validate_text(text: &str) -> (i32, String) {
@@ -369,15 +337,7 @@ fn a_path_that_does_not_exist_is_a_usage_error() {
 fn sigterm_stops_the_run_with_130_and_leaves_no_partial_file() {
     // A corpus big enough that the run is still going when the signal comes.
     let dir = tempfile::tempdir().expect("temp dir");
-    let corpus = dir.path().join("corpus");
-    std::fs::create_dir_all(&corpus).expect("mkdir");
-    let mut body = String::new();
-    for i in 0..200 {
-        body.push_str(&format!("def function_{i}(a, b=1, *args, **kwargs):\n    if a:\n        raise ValueError(a)\n    return a + b\n\n\n"));
-    }
-    for f in 0..1500 {
-        std::fs::write(corpus.join(format!("m{f}.py")), &body).expect("write");
-    }
+    let (corpus, body) = support::big_corpus(dir.path());
     let bin = assert_cmd::cargo::cargo_bin!("docpipe");
     let mut child = Command::new(bin)
         .current_dir(dir.path())
@@ -398,7 +358,7 @@ fn sigterm_stops_the_run_with_130_and_leaves_no_partial_file() {
     );
     // Every file is either untouched or completely documented, never half.
     let mut written = 0;
-    for f in 0..1500 {
+    for f in 0..support::CORPUS_FILES {
         let text = std::fs::read_to_string(corpus.join(format!("m{f}.py"))).expect("read");
         if text != body {
             written += 1;
@@ -409,7 +369,10 @@ fn sigterm_stops_the_run_with_130_and_leaves_no_partial_file() {
             );
         }
     }
-    assert!(written < 1500, "the run was not interrupted");
+    assert!(
+        written < support::CORPUS_FILES,
+        "the run was not interrupted"
+    );
 }
 
 #[test]

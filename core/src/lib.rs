@@ -7,8 +7,10 @@
 pub mod cache_store;
 pub mod chat;
 pub mod config;
+pub mod console;
 pub mod executor;
 pub mod model;
+pub mod printable;
 pub mod registry;
 pub mod report;
 pub mod stage;

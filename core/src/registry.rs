@@ -10,7 +10,7 @@ use toml::Table;
 
 use crate::cache_store::CacheStore;
 use crate::chat::Model;
-use crate::config::{Config, Diagnostic};
+use crate::config::{Config, Diagnostic, Origin, Subject, wording};
 use crate::model::ItemKind;
 use crate::stage::{BuiltStage, RunOptions};
 use crate::style::Style;
@@ -87,10 +87,13 @@ pub enum DefaultConcurrency {
 pub struct BuildError {
     /// What is wrong.
     pub message: String,
-    /// The option key at fault, to point at (`None`: the stage header).
+    /// The option key at fault, to point at (`None`: the stage header); or
+    /// the command-line flag at fault, as given (`--format xml`: it starts
+    /// with `--`, which no option does), to point at the command line.
     pub option: Option<String>,
     /// A key of a shared section at fault (`["style", "name"]`): the error is
-    /// about the section, not the stage, and is reported once.
+    /// about the section, not the stage, and is reported once. An empty key
+    /// means the section as a whole, whose own check already reported why.
     pub section_key: Option<(String, String)>,
     /// What to do.
     pub help: Option<String>,
@@ -110,10 +113,18 @@ impl BuildError {
     /// An error about option `key`.
     pub fn option(key: impl Into<String>, message: impl Into<String>) -> BuildError {
         BuildError {
-            message: message.into(),
             option: Some(key.into()),
-            section_key: None,
-            help: None,
+            ..BuildError::new(message)
+        }
+    }
+
+    /// An error about the command-line flag `flag`, as given (`--format xml`).
+    pub fn flag(flag: impl Into<String>, message: impl Into<String>) -> BuildError {
+        let flag = flag.into();
+        debug_assert!(flag.starts_with("--"), "a flag starts with `--`");
+        BuildError {
+            option: Some(flag),
+            ..BuildError::new(message)
         }
     }
 
@@ -124,10 +135,18 @@ impl BuildError {
         message: impl Into<String>,
     ) -> BuildError {
         BuildError {
-            message: message.into(),
-            option: None,
             section_key: Some((section.into(), key.into())),
-            help: None,
+            ..BuildError::new(message)
+        }
+    }
+
+    /// The section `[section]` cannot be read; its check says why.
+    pub fn section_unreadable(section: impl Into<String>) -> BuildError {
+        let section = section.into();
+        BuildError {
+            message: format!("[{section}] cannot be read"),
+            section_key: Some((section, String::new())),
+            ..BuildError::new("")
         }
     }
 
@@ -143,6 +162,13 @@ impl BuildError {
     pub fn into_diagnostic(self, config: &Config, stage: &str) -> Diagnostic {
         let doc = &config.doc;
         let (message, at) = match (&self.section_key, &self.option) {
+            (_, Some(flag)) if flag.starts_with("--") => {
+                (self.message.clone(), Some(Origin::Flag(flag.clone())))
+            }
+            (Some((section, key)), _) if key.is_empty() => (
+                format!("[{section}]: {}", self.message),
+                doc.table_origin(&[section]),
+            ),
             (Some((section, key)), _) => (
                 format!("[{section}] {key}: {}", self.message),
                 doc.value_origin(&[section, key])
@@ -150,7 +176,8 @@ impl BuildError {
             ),
             (None, Some(k)) => (
                 format!("stage `{stage}`: {}", self.message),
-                doc.value_origin(&["stages", stage, k]),
+                doc.value_origin(&["stages", stage, k])
+                    .or_else(|| doc.table_origin(&["stages", stage])),
             ),
             (None, None) => (
                 format!("stage `{stage}`: {}", self.message),
@@ -181,13 +208,32 @@ pub struct BuildContext<'a> {
 }
 
 impl BuildContext<'_> {
-    /// The shared section `[name]` as `T` (checked when the configuration was validated).
+    /// The shared section `[name]` as `T`. Its problems are the section's,
+    /// reported once by validation, not by each stage that reads it: while
+    /// validating, the faulty keys are left out (defaults stand in) so that
+    /// the stage can still report its own problems.
     pub fn section<T: DeserializeOwned>(&self, name: &str) -> Result<T, BuildError> {
         let table = self.config.section(name);
-        self.config
-            .doc
-            .deserialize_table(&[name], &table, &format!("[{name}]"))
-            .map_err(|d| BuildError::new(d.message))
+        let title = format!("[{name}]");
+        let options = self
+            .registry
+            .sections
+            .get(name)
+            .map(|s| s.options.as_slice())
+            .unwrap_or_default();
+        let read = self.config.doc.read_table(
+            &[name],
+            &table,
+            &Subject {
+                title: &title,
+                key_noun: "key",
+                options,
+            },
+        );
+        match read.value {
+            Some(v) if read.problems.is_empty() || self.validate_only => Ok(v),
+            _ => Err(BuildError::section_unreadable(name)),
+        }
     }
 
     /// An environment (or `.env`) variable.
@@ -205,6 +251,33 @@ pub enum BuildErrorOrDiag {
     Build(BuildError),
     /// From option parsing, already located.
     Diag(Diagnostic),
+    /// Every problem of the stage's options, and the factory's own error
+    /// when, with the faulty options left out, it had one.
+    Several(Vec<Diagnostic>, Option<Box<BuildError>>),
+}
+
+impl BuildErrorOrDiag {
+    /// The located problems of stage `stage`. A problem of a whole section
+    /// in `unreadable_sections` is left out: the section's check reported it.
+    pub fn into_diagnostics(
+        self,
+        config: &Config,
+        stage: &str,
+        unreadable_sections: &[String],
+    ) -> Vec<Diagnostic> {
+        let build = |e: BuildError| match &e.section_key {
+            Some((section, key)) if key.is_empty() && unreadable_sections.contains(section) => None,
+            _ => Some(e.into_diagnostic(config, stage)),
+        };
+        match self {
+            BuildErrorOrDiag::Build(e) => build(e).into_iter().collect(),
+            BuildErrorOrDiag::Diag(d) => vec![d],
+            BuildErrorOrDiag::Several(mut ds, e) => {
+                ds.extend(e.and_then(|e| build(*e)));
+                ds
+            }
+        }
+    }
 }
 
 /// Everything `docpipe stages` shows about a stage type.
@@ -274,7 +347,7 @@ impl StageDescriptor {
     }
 }
 
-type SectionCheck = Arc<dyn Fn(&Config) -> Result<(), Diagnostic> + Send + Sync>;
+type SectionCheck = Arc<dyn Fn(&Config) -> Vec<Diagnostic> + Send + Sync>;
 type ModelFactory =
     Arc<dyn Fn(&BuildContext<'_>) -> Result<Arc<dyn Model>, BuildError> + Send + Sync>;
 type CacheFactory =
@@ -316,14 +389,28 @@ impl Registry {
         F: Fn(O, &BuildContext<'_>) -> Result<BuiltStage, BuildError> + Send + Sync + 'static,
     {
         let type_name = spec.type_name;
+        let described = O::describe();
         let factory: StageFactory = Arc::new(move |table: &Table, ctx: &BuildContext<'_>| {
-            let what = format!("stage `{}` ({type_name})", ctx.stage);
-            let options: O = ctx
-                .config
-                .doc
-                .deserialize_table(&["stages", ctx.stage], table, &what)
-                .map_err(BuildErrorOrDiag::Diag)?;
-            factory(options, ctx).map_err(BuildErrorOrDiag::Build)
+            let title = format!("stage `{}` ({type_name})", ctx.stage);
+            let read = ctx.config.doc.read_table::<O>(
+                &["stages", ctx.stage],
+                table,
+                &Subject {
+                    title: &title,
+                    key_noun: "option",
+                    options: &described,
+                },
+            );
+            match (read.value, read.problems.is_empty()) {
+                (Some(options), true) => factory(options, ctx).map_err(BuildErrorOrDiag::Build),
+                // With the faulty options left out, the factory may still
+                // find problems of its own: report those in the same pass.
+                (Some(options), false) if ctx.validate_only => Err(BuildErrorOrDiag::Several(
+                    read.problems,
+                    factory(options, ctx).err().map(Box::new),
+                )),
+                (_, _) => Err(BuildErrorOrDiag::Several(read.problems, None)),
+            }
         });
         self.stages.insert(
             type_name.to_string(),
@@ -347,12 +434,22 @@ impl Registry {
         T: DeserializeOwned + 'static,
     {
         let owned = name.to_string();
+        let described = options.clone();
         let check: SectionCheck = Arc::new(move |config: &Config| {
             let table = config.section(&owned);
+            let title = format!("[{owned}]");
             config
                 .doc
-                .deserialize_table::<T>(&[owned.as_str()], &table, &format!("[{owned}]"))
-                .map(|_| ())
+                .read_table::<T>(
+                    &[owned.as_str()],
+                    &table,
+                    &Subject {
+                        title: &title,
+                        key_noun: "key",
+                        options: &described,
+                    },
+                )
+                .problems
         });
         self.sections.insert(
             name.to_string(),
@@ -406,21 +503,21 @@ impl Registry {
         self.sections.keys().cloned().collect()
     }
 
-    /// Checks every registered section of `config`.
-    pub fn check_sections(&self, config: &Config) -> Vec<Diagnostic> {
+    /// Checks every registered section of `config`: every problem, by section.
+    pub fn check_sections(&self, config: &Config) -> Vec<(String, Vec<Diagnostic>)> {
         self.sections
             .values()
-            .filter_map(|s| (s.check)(config).err())
+            .map(|s| (s.name.clone(), (s.check)(config)))
+            .filter(|(_, problems)| !problems.is_empty())
             .collect()
     }
 
     /// The style `name`.
     pub fn style(&self, name: &str) -> Result<Arc<dyn Style>, BuildError> {
         self.styles.get(name).cloned().ok_or_else(|| {
-            BuildError::new(format!("unknown docstring style `{name}`")).with_help(format!(
-                "choose one of {}",
-                crate::config::backticks(&self.styles.keys().collect::<Vec<_>>())
-            ))
+            BuildError::new(format!("unknown docstring style `{name}`")).with_help(
+                wording::did_you_mean(name, &self.styles.keys().collect::<Vec<_>>()),
+            )
         })
     }
 
@@ -429,16 +526,19 @@ impl Registry {
         self.styles.keys().cloned().collect()
     }
 
-    /// Builds the model provider `name`.
+    /// Builds the model provider `name` (the value of `[model] provider`).
     pub fn model(&self, name: &str, ctx: &BuildContext<'_>) -> Result<Arc<dyn Model>, BuildError> {
         match self.models.get(name) {
             Some(f) => f(ctx),
-            None => Err(
-                BuildError::new(format!("unknown model provider `{name}`")).with_help(format!(
-                    "set `[model] provider` to one of {}",
-                    crate::config::backticks(&self.models.keys().collect::<Vec<_>>())
-                )),
-            ),
+            None => Err(BuildError::section(
+                "model",
+                "provider",
+                format!("unknown model provider `{name}`"),
+            )
+            .with_help(wording::did_you_mean(
+                name,
+                &self.models.keys().collect::<Vec<_>>(),
+            ))),
         }
     }
 
@@ -456,10 +556,9 @@ impl Registry {
         match self.caches.get(name) {
             Some(f) => f(ctx),
             None => Err(
-                BuildError::new(format!("unknown cache tier `{name}`")).with_help(format!(
-                    "use tiers from {}",
-                    crate::config::backticks(&self.caches.keys().collect::<Vec<_>>())
-                )),
+                BuildError::new(format!("unknown cache tier `{name}`")).with_help(
+                    wording::did_you_mean(name, &self.caches.keys().collect::<Vec<_>>()),
+                ),
             ),
         }
     }

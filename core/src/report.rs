@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Envelope, Finding, UnitState};
+use crate::model::{CodeUnit, Finding, UnitState};
 
 /// A finding about a whole file (it could not be read or parsed): the file has
 /// no units, and is never rewritten.
@@ -19,18 +19,37 @@ pub struct FileDiagnostic {
     pub finding: Finding,
 }
 
-/// File-level findings collected during a run.
+/// File-level findings collected during a run. A file with one is done:
+/// it has no units (it could not be read, decoded or parsed, or was skipped).
 #[derive(Debug, Default)]
 pub struct Diagnostics {
     items: Mutex<Vec<FileDiagnostic>>,
+    count: AtomicU64,
 }
 
 impl Diagnostics {
     /// Records a finding about `path`.
     pub fn push(&self, path: PathBuf, finding: Finding) {
+        tracing::info!(
+            path = %crate::printable::path(&path),
+            code = %finding.code,
+            "file left out: {}",
+            crate::printable::text(&finding.message)
+        );
         if let Ok(mut items) = self.items.lock() {
             items.push(FileDiagnostic { path, finding });
+            self.count.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Findings recorded so far.
+    pub fn len(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// Whether none was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Everything recorded so far, sorted by path and line.
@@ -60,12 +79,29 @@ pub struct RunStats {
     pub cache_misses: AtomicU64,
     /// Cache tier errors (a tier down).
     pub cache_errors: AtomicU64,
+    /// Files each source has listed, by stage name (see [`RunStats::files_listed`]).
+    listed: Mutex<BTreeMap<String, u64>>,
 }
 
 impl RunStats {
     /// Adds `n` to a counter.
     pub fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The source `stage` has listed all it will handle: `files` files.
+    /// A source that lists before it reads (as `python-source` walks the
+    /// tree first) lets the progress bar know the run's size early; for
+    /// one that does not, the files it emitted count once it has ended.
+    pub fn files_listed(&self, stage: &str, files: u64) {
+        if let Ok(mut listed) = self.listed.lock() {
+            listed.insert(stage.to_string(), files);
+        }
+    }
+
+    /// What source `stage` announced with [`RunStats::files_listed`].
+    pub fn listed(&self, stage: &str) -> Option<u64> {
+        self.listed.lock().ok()?.get(stage).copied()
     }
 
     fn model(&self) -> ModelReport {
@@ -100,6 +136,28 @@ pub struct ByState {
     pub failed: u64,
     /// Deliberately not processed.
     pub skipped: u64,
+    /// In flight when the run was interrupted.
+    #[serde(default)]
+    pub cancelled: u64,
+}
+
+impl ByState {
+    /// Every unit counted.
+    pub fn total(&self) -> u64 {
+        self.kept + self.cached + self.generated + self.failed + self.skipped + self.cancelled
+    }
+
+    /// Counts one unit in `state`.
+    pub fn add(&mut self, state: &UnitState) {
+        match state {
+            UnitState::Pending | UnitState::Kept => self.kept += 1,
+            UnitState::Cached => self.cached += 1,
+            UnitState::Generated => self.generated += 1,
+            UnitState::Failed { .. } => self.failed += 1,
+            UnitState::Skipped { .. } => self.skipped += 1,
+            UnitState::Cancelled => self.cancelled += 1,
+        }
+    }
 }
 
 /// A unit that ended failed.
@@ -188,22 +246,17 @@ pub struct RunReport {
 }
 
 impl RunReport {
-    /// Records a unit released by a sink.
-    pub fn record(&mut self, env: &Envelope) {
-        match &env.state {
-            UnitState::Pending | UnitState::Kept => self.by_state.kept += 1,
-            UnitState::Cached => self.by_state.cached += 1,
-            UnitState::Generated => self.by_state.generated += 1,
-            UnitState::Failed { reason } => {
-                self.by_state.failed += 1;
-                self.failures.push(FailureReport {
-                    path: env.unit.path.clone(),
-                    line: env.unit.line,
-                    qualname: env.unit.display_name(),
-                    reason: reason.clone(),
-                });
-            }
-            UnitState::Skipped { .. } => self.by_state.skipped += 1,
+    /// Records a unit that has left the graph (every copy released by a
+    /// sink, or given up when the run stopped) in its final `state`.
+    pub fn record(&mut self, unit: &CodeUnit, state: &UnitState) {
+        self.by_state.add(state);
+        if let UnitState::Failed { reason } = state {
+            self.failures.push(FailureReport {
+                path: unit.path.clone(),
+                line: unit.line,
+                qualname: unit.display_name(),
+                reason: reason.clone(),
+            });
         }
     }
 
@@ -213,9 +266,8 @@ impl RunReport {
         self.cache = stats.cache();
     }
 
-    /// Units released by sinks.
+    /// Units accounted for in `by_state`: all of them, `units`, at the end of a run.
     pub fn finished(&self) -> u64 {
-        let b = &self.by_state;
-        b.kept + b.cached + b.generated + b.failed + b.skipped
+        self.by_state.total()
     }
 }

@@ -58,6 +58,8 @@ pub struct RunOptions {
     pub format: Option<String>,
     /// Worker threads for CPU-bound stages.
     pub jobs: usize,
+    /// Colour what is printed for people (`--color`): codes, paths.
+    pub color: bool,
 }
 
 /// What every stage can reach while it runs.
@@ -111,6 +113,10 @@ pub struct SinkSummary {
     pub problems: u64,
     /// Files the sink wrote.
     pub files_written: u64,
+    /// The sink's account of the run in a few words, for the closing line,
+    /// when the units by state say nothing about it (a report:
+    /// `9 findings in 3 of 10 files; docstring coverage 87.5%`).
+    pub headline: Option<String>,
 }
 
 /// Consumes units at the end of the graph.

@@ -263,7 +263,7 @@ fn every_problem_is_reported_at_once() {
         rendered.contains("unknown stage type `test-splti`"),
         "{rendered}"
     );
-    assert!(rendered.contains("unknown field `bogus`"), "{rendered}");
+    assert!(rendered.contains("has no option `bogus`"), "{rendered}");
     assert!(rendered.contains("2 problems"), "{rendered}");
 }
 

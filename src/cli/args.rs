@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use docpipe_core::config::MAX_WORKERS;
 
 /// Keeps Python docstrings complete and correct.
 #[derive(Debug, Parser)]
@@ -27,8 +28,8 @@ pub struct Global {
     /// `--set stages.extract.concurrency=4`. Repeatable; later ones win.
     #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
     pub set: Vec<String>,
-    /// Worker threads for CPU-bound stages (default: all cores).
-    #[arg(short = 'j', long, global = true, value_name = "N")]
+    /// Worker threads for CPU-bound stages, 1 to 4096 (default: all cores).
+    #[arg(short = 'j', long, global = true, value_name = "N", value_parser = parse_jobs)]
     pub jobs: Option<usize>,
     /// More log output (-v info, -vv debug, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -124,4 +125,38 @@ pub struct InitArgs {
     /// Where to write it.
     #[arg(default_value = "pipeline.toml")]
     pub path: PathBuf,
+}
+
+/// `-j N`: a whole number from 1 to [`MAX_WORKERS`]. More threads than that
+/// would only cost memory (`-j 100000` once asked for 1.8 GB of stacks).
+fn parse_jobs(text: &str) -> Result<usize, String> {
+    let range = format!("give a whole number from 1 to {MAX_WORKERS}");
+    match text.trim().parse::<u128>() {
+        Ok(0) => Err(format!("0 workers would run nothing; {range}")),
+        Ok(n) if n <= MAX_WORKERS as u128 => Ok(n as usize),
+        Ok(_) => Err(format!("more than {MAX_WORKERS} workers; {range}")),
+        Err(_) => Err(format!("not a whole number; {range}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_run_from_1_to_4096() {
+        assert_eq!(parse_jobs("1"), Ok(1));
+        assert_eq!(parse_jobs("4096"), Ok(4096));
+        for bad in [
+            "0",
+            "4097",
+            "100000",
+            "99999999999999999999999999",
+            "-1",
+            "two",
+            "",
+        ] {
+            assert!(parse_jobs(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -2,6 +2,7 @@
 
 mod args;
 mod output;
+mod progress;
 mod signals;
 
 use std::io::IsTerminal;
@@ -13,6 +14,7 @@ use clap::Parser;
 use docpipe_core::config::validate::{Validated, validate};
 use docpipe_core::config::{ConfigError, LoadOptions, load};
 use docpipe_core::executor::{ExecOptions, RunHandles, build_stages, execute};
+use docpipe_core::printable;
 use docpipe_core::registry::Registry;
 use docpipe_core::stage::{RunOptions, WriteMode};
 
@@ -43,6 +45,7 @@ pub fn main() -> ExitCode {
             std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
         }
     };
+    progress::install_console_hook();
     output::init_logging(cli.global.verbose, cli.global.quiet, color);
     let code = match dispatch(&cli, color) {
         Ok(code) => code,
@@ -88,9 +91,9 @@ fn dispatch(cli: &Cli, color: bool) -> Result<u8, Failure> {
             let names: Vec<&String> = validated.config.pipelines.keys().collect();
             if !cli.global.quiet {
                 eprintln!(
-                    "{} is valid: {} stage(s), pipelines {}",
+                    "{} is valid: {}, pipelines {}",
                     location,
-                    validated.config.stages.len(),
+                    printable::count(validated.config.stages.len() as u64, "stage", "stages"),
                     if names.is_empty() {
                         "(none: every stage runs)".to_string()
                     } else {
@@ -117,18 +120,55 @@ fn dispatch(cli: &Cli, color: bool) -> Result<u8, Failure> {
     }
 }
 
+/// `docpipe init [PATH]`. A directory (one that exists, or a name without
+/// the `.toml` extension, created as `git init DIR` does) gets
+/// `DIR/pipeline.toml`; a missing parent directory is a usage error.
 fn init(path: &Path) -> Result<u8, Failure> {
-    if path.exists() {
+    let names_a_directory =
+        path.is_dir() || (!path.exists() && path.extension().is_none_or(|e| e != "toml"));
+    let target = if names_a_directory {
+        path.join(docpipe_core::config::CONFIG_FILE_NAME)
+    } else {
+        path.to_path_buf()
+    };
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let grandparent = match parent.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    // Only the directory named on the command line is created, not its parents.
+    if !parent.is_dir() && (!names_a_directory || !grandparent.is_dir()) {
+        let missing = if names_a_directory {
+            grandparent
+        } else {
+            parent
+        };
         return Err(Failure::Usage(format!(
-            "{} already exists; docpipe init never overwrites. Move it away or edit it",
-            path.display()
+            "cannot write {}: the directory {} does not exist; create it first (`mkdir -p {}`)",
+            printable::path(&target),
+            printable::path(missing),
+            printable::path(missing)
         )));
     }
-    std::fs::write(path, EMBEDDED_PIPELINE)
-        .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", path.display())))?;
+    if target.exists() {
+        return Err(Failure::Usage(format!(
+            "{} already exists; docpipe init never overwrites. Move it away or edit it",
+            printable::path(&target)
+        )));
+    }
+    if names_a_directory && !parent.is_dir() {
+        std::fs::create_dir(parent).map_err(|e| {
+            Failure::Runtime(format!("cannot create {}: {e}", printable::path(parent)))
+        })?;
+    }
+    std::fs::write(&target, EMBEDDED_PIPELINE)
+        .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", printable::path(&target))))?;
     eprintln!(
         "wrote {}: check it with `docpipe validate`, run it with `docpipe run`",
-        path.display()
+        printable::path(&target)
     );
     Ok(exit::OK)
 }
@@ -183,6 +223,7 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
         estimate: a.estimate,
         format: a.format.clone(),
         jobs,
+        color,
         ..RunOptions::default()
     };
     // The runtime and the signal handlers come first, so that a signal during
@@ -197,18 +238,26 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
         let _guard = runtime.enter();
         signals::cancel_on_signal(cancel.clone());
     }
-    let (validated, _) = load_and_validate(cli, &registry, run_options.clone())?;
+    let (validated, location) = load_and_validate(cli, &registry, run_options.clone())?;
 
     // The first argument is the pipeline unless it names none and is a path.
     let mut positional = a.args.iter();
     let mut pipeline: Option<String> = None;
     let mut paths: Vec<PathBuf> = Vec::new();
     if let Some(first) = positional.next() {
-        let is_pipeline = validated.config.pipelines.contains_key(first);
-        if is_pipeline || (!Path::new(first).exists() && !validated.config.pipelines.is_empty()) {
+        let declared = &validated.config.pipelines;
+        if declared.contains_key(first) {
             pipeline = Some(first.clone());
-        } else {
+        } else if Path::new(first).exists() {
             paths.push(PathBuf::from(first));
+        } else if declared.is_empty() {
+            return Err(Failure::Usage(format!(
+                "`{first}` is neither a pipeline nor a path: {location} declares no [pipelines] \
+                 (all its stages run as one; give only paths), and no file or directory `{first}` exists"
+            )));
+        } else {
+            // Not a path either: the plan says which pipelines there are.
+            pipeline = Some(first.clone());
         }
     }
     paths.extend(positional.map(PathBuf::from));
@@ -226,14 +275,19 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
         .clone();
     run_options.paths = paths;
     run_options.base_dir = std::env::current_dir().unwrap_or_default();
+    let write_mode = run_options.write_mode;
     let run_options = Arc::new(run_options);
     let stages = build_stages(&validated, &plan, &registry, run_options.clone())?;
 
     let mut handles = RunHandles::new(run_options);
     handles.cancel = cancel;
-    let show_progress = !cli.global.quiet && std::io::stderr().is_terminal();
+    let show = match (cli.global.quiet, std::io::stderr().is_terminal()) {
+        (true, _) => progress::Show::Nothing,
+        (false, true) => progress::Show::Bar,
+        (false, false) => progress::Show::StatusLines,
+    };
     let outcome = runtime.block_on(async {
-        let bar = show_progress.then(|| output::progress_bar(handles.progress.clone()));
+        let live = progress::Live::start(show, handles.progress.clone(), handles.stats.clone());
         let outcome = execute(
             &plan,
             stages,
@@ -244,9 +298,7 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
             },
         )
         .await;
-        if let Some(bar) = bar {
-            bar.finish().await;
-        }
+        live.finish();
         outcome
     });
     // Stages may still hold blocking work; do not wait for it after an interrupt.
@@ -263,7 +315,7 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
         })?;
     }
     if !cli.global.quiet {
-        eprint!("{}", output::summary(&outcome, color));
+        eprint!("{}", output::summary(&outcome, write_mode, color));
     }
     if let Some((stage, message)) = &outcome.fatal {
         eprintln!("error: stage `{stage}` failed: {message}");

@@ -1,30 +1,42 @@
 //! What the command prints besides the stages' own output: logs, the stage
-//! reference, the progress bar and the run summary.
+//! reference and the run summary (the progress bar is in `progress`).
 
 use std::fmt::Write as _;
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::time::Duration;
 
-use docpipe_core::executor::{Progress, RunOutcome};
+use docpipe_core::executor::RunOutcome;
+use docpipe_core::printable;
 use docpipe_core::registry::{DefaultConcurrency, Registry, StageRole};
-use indicatif::{ProgressBar, ProgressStyle};
+use docpipe_core::report::{FailureReport, RunReport};
+use docpipe_core::stage::{SinkSummary, WriteMode};
 use tracing_subscriber::EnvFilter;
 
-/// Logs to stderr through tracing: warnings by default, `-v` info, `-vv` debug,
-/// `-vvv` trace, `-q` errors only; `RUST_LOG` wins when set.
+use super::progress::LogWriter;
+
+/// The crates whose events `-v` shows: docpipe's own. Other crates log only
+/// warnings, unless `RUST_LOG` asks for more.
+const OWN_CRATES: [&str; 3] = ["docpipe", "docpipe_core", "docpipe_stages"];
+
+/// Logs to stderr through tracing: warnings by default, `-v` docpipe's info
+/// events (stages starting and ending, files left out, retries), `-vv`
+/// debug, `-vvv` trace, `-q` errors only; `RUST_LOG` wins when set. Lines
+/// are written with the progress bar hidden.
 pub fn init_logging(verbose: u8, quiet: bool, color: bool) {
-    let level = match (quiet, verbose) {
+    let own = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
         (false, 1) => "info",
         (false, 2) => "debug",
         _ => "trace",
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let others = if quiet { "error" } else { "warn" };
+    let directives = std::iter::once(others.to_string())
+        .chain(OWN_CRATES.iter().map(|c| format!("{c}={own}")))
+        .collect::<Vec<_>>()
+        .join(",");
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(directives));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(LogWriter)
         .with_ansi(color)
         .with_target(false)
         .without_time()
@@ -114,58 +126,23 @@ pub fn describe_stages(registry: &Registry, json: bool) -> String {
     out
 }
 
-/// A progress bar on stderr, updated from the executor's counters.
-pub struct Bar {
-    bar: ProgressBar,
-    task: tokio::task::JoinHandle<()>,
-}
-
-/// Starts a progress bar that follows `progress`.
-pub fn progress_bar(progress: Arc<Progress>) -> Bar {
-    let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {pos}/{len} units {wide_bar} {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let b = bar.clone();
-    let task = tokio::spawn(async move {
-        loop {
-            b.set_length(progress.entered.load(Ordering::Relaxed));
-            b.set_position(progress.finished.load(Ordering::Relaxed));
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    });
-    Bar { bar, task }
-}
-
-impl Bar {
-    /// Removes the bar.
-    pub async fn finish(self) {
-        self.task.abort();
-        self.bar.finish_and_clear();
-    }
-}
-
-/// The closing lines: counts by state, files written, failures.
-pub fn summary(outcome: &RunOutcome, color: bool) -> String {
+/// The closing lines: failures, one line per file when a file's units
+/// failed for one reason (the file changed on disk), then the run in one
+/// line: a report's own words (`check`), or units by state and files
+/// written (`generate`).
+pub fn summary(outcome: &RunOutcome, mode: WriteMode, color: bool) -> String {
     let r = &outcome.report;
-    let b = &r.by_state;
     let mut out = String::new();
-    for f in r.failures.iter().take(20) {
-        let _ = writeln!(
-            out,
-            "failed: {}:{}: {}: {}",
-            f.path.display(),
-            f.line,
-            f.qualname,
-            f.reason
-        );
+    let groups = failure_groups(&r.failures);
+    for g in groups.iter().take(MAX_FAILURE_LINES) {
+        let _ = writeln!(out, "{}", g.line());
     }
-    if r.failures.len() > 20 {
+    if groups.len() > MAX_FAILURE_LINES {
+        let rest: usize = groups[MAX_FAILURE_LINES..].iter().map(|g| g.units).sum();
         let _ = writeln!(
             out,
             "failed: ... and {} more (see --report)",
-            r.failures.len() - 20
+            printable::count(rest as u64, "unit", "units")
         );
     }
     let head = if color {
@@ -175,15 +152,230 @@ pub fn summary(outcome: &RunOutcome, color: bool) -> String {
     };
     let _ = writeln!(
         out,
-        "{head}: {} unit(s): {} kept, {} cached, {} generated, {} failed, {} skipped; {} file(s) written in {:.2}s",
-        r.units,
-        b.kept,
-        b.cached,
-        b.generated,
-        b.failed,
-        b.skipped,
-        r.files_written,
+        "{head}: {} ({:.2}s)",
+        closing_line(outcome, mode),
         r.duration_ms as f64 / 1000.0
     );
     out
+}
+
+/// Failure lines shown before the summary; the report has them all.
+const MAX_FAILURE_LINES: usize = 20;
+
+/// Failed units of one file that failed for one reason.
+struct FailureGroup<'a> {
+    first: &'a FailureReport,
+    units: usize,
+}
+
+impl FailureGroup<'_> {
+    fn line(&self) -> String {
+        let f = self.first;
+        let path = printable::path(&f.path);
+        let reason = printable::text(&f.reason);
+        if self.units == 1 {
+            let name = printable::text(&f.qualname);
+            format!("failed: {path}:{}: {name}: {reason}", f.line)
+        } else {
+            format!("failed: {path} ({} units): {reason}", self.units)
+        }
+    }
+}
+
+/// Failures grouped by file and reason, in path and line order.
+fn failure_groups(failures: &[FailureReport]) -> Vec<FailureGroup<'_>> {
+    let mut sorted: Vec<&FailureReport> = failures.iter().collect();
+    sorted.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    let mut groups: Vec<FailureGroup<'_>> = Vec::new();
+    for f in sorted {
+        match groups.last_mut() {
+            Some(g) if g.first.path == f.path && g.first.reason == f.reason => g.units += 1,
+            _ => groups.push(FailureGroup { first: f, units: 1 }),
+        }
+    }
+    groups
+}
+
+/// The run in one line: the sinks' own words when every sink has them,
+/// otherwise the units by state and what happened to the files.
+fn closing_line(outcome: &RunOutcome, mode: WriteMode) -> String {
+    let r = &outcome.report;
+    let headlines: Vec<&str> = outcome
+        .sinks
+        .iter()
+        .filter_map(|(_, s)| s.headline.as_deref())
+        .collect();
+    let plain: Vec<&SinkSummary> = outcome
+        .sinks
+        .iter()
+        .filter(|(_, s)| s.headline.is_none())
+        .map(|(_, s)| s)
+        .collect();
+    let mut parts = Vec::new();
+    if !plain.is_empty() || headlines.is_empty() {
+        parts.push(units_by_state(r));
+        if !plain.is_empty() {
+            parts.push(files_phrase(&plain, mode));
+        }
+    }
+    parts.extend(headlines.iter().map(|h| h.to_string()));
+    parts.join("; ")
+}
+
+/// `18 units: 9 kept, 9 generated` (states with none left out).
+fn units_by_state(r: &RunReport) -> String {
+    let b = &r.by_state;
+    let states: Vec<String> = [
+        (b.kept, "kept"),
+        (b.cached, "cached"),
+        (b.generated, "generated"),
+        (b.failed, "failed"),
+        (b.skipped, "skipped"),
+        (b.cancelled, "cancelled"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    if states.is_empty() {
+        "no units".to_string()
+    } else {
+        format!(
+            "{}: {}",
+            printable::count(r.units, "unit", "units"),
+            states.join(", ")
+        )
+    }
+}
+
+/// What the writing sinks did to files, in the words of the write mode.
+fn files_phrase(sinks: &[&SinkSummary], mode: WriteMode) -> String {
+    let written: u64 = sinks.iter().map(|s| s.files_written).sum();
+    match mode {
+        WriteMode::InPlace if written == 0 => "no file written".to_string(),
+        WriteMode::InPlace => format!("{} written", printable::count(written, "file", "files")),
+        WriteMode::Check => {
+            let changing: u64 = sinks.iter().map(|s| s.problems).sum();
+            match changing {
+                0 => "no file would change".to_string(),
+                n => format!("{} would change", printable::count(n, "file", "files")),
+            }
+        }
+        WriteMode::Diff => "diff printed, nothing written".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use docpipe_core::report::ByState;
+
+    use super::*;
+
+    fn failure(path: &str, line: usize, reason: &str) -> FailureReport {
+        FailureReport {
+            path: PathBuf::from(path),
+            line,
+            qualname: format!("f{line}"),
+            reason: reason.to_string(),
+        }
+    }
+
+    fn outcome(report: RunReport, sinks: Vec<SinkSummary>) -> RunOutcome {
+        RunOutcome {
+            report,
+            sinks: sinks.into_iter().map(|s| ("sink".to_string(), s)).collect(),
+            fatal: None,
+            invariant: None,
+        }
+    }
+
+    #[test]
+    fn a_file_changed_on_disk_is_one_line_however_many_units_it_has() {
+        let changed = "file changed since it was read; run docpipe again on the new content";
+        let mut failures: Vec<FailureReport> = (1..=65_430)
+            .map(|l| failure("big.py", l, changed))
+            .collect();
+        failures.push(failure(
+            "other.py",
+            3,
+            "no valid docstring after 3 answer(s)",
+        ));
+        failures.push(failure(
+            "other.py",
+            9,
+            "no valid docstring after 3 answer(s): x",
+        ));
+        let report = RunReport {
+            units: 65_432,
+            by_state: ByState {
+                failed: 65_432,
+                ..ByState::default()
+            },
+            failures,
+            ..RunReport::default()
+        };
+        let text = summary(
+            &outcome(report, vec![SinkSummary::default()]),
+            WriteMode::InPlace,
+            false,
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                format!("failed: big.py (65430 units): {changed}").as_str(),
+                "failed: other.py:3: f3: no valid docstring after 3 answer(s)",
+                "failed: other.py:9: f9: no valid docstring after 3 answer(s): x",
+                "docpipe: 65432 units: 65432 failed; no file written (0.00s)",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_closing_line_fits_the_pipeline() {
+        let report = RunReport {
+            units: 18,
+            by_state: ByState {
+                kept: 9,
+                generated: 8,
+                cancelled: 1,
+                ..ByState::default()
+            },
+            files_written: 1,
+            duration_ms: 1234,
+            ..RunReport::default()
+        };
+        let writer = SinkSummary {
+            files_written: 1,
+            ..SinkSummary::default()
+        };
+        let generate = outcome(report.clone(), vec![writer]);
+        assert_eq!(
+            summary(&generate, WriteMode::InPlace, false),
+            "docpipe: 18 units: 9 kept, 8 generated, 1 cancelled; 1 file written (1.23s)\n"
+        );
+        let would = SinkSummary {
+            problems: 2,
+            ..SinkSummary::default()
+        };
+        assert!(
+            summary(
+                &outcome(report.clone(), vec![would]),
+                WriteMode::Check,
+                false
+            )
+            .contains("; 2 files would change (")
+        );
+        let check = SinkSummary {
+            problems: 9,
+            headline: Some("9 findings in 3 of 10 files checked; docstring coverage 87.5%".into()),
+            ..SinkSummary::default()
+        };
+        assert_eq!(
+            summary(&outcome(report, vec![check]), WriteMode::InPlace, false),
+            "docpipe: 9 findings in 3 of 10 files checked; docstring coverage 87.5% (1.23s)\n"
+        );
+    }
 }

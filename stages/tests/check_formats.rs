@@ -1,5 +1,7 @@
 //! Snapshots of the check report in each output format, and the exit verdict.
 
+use std::path::Path;
+
 use docpipe_core::model::Severity;
 use docpipe_stages::check::{Format, Report, ReportFinding};
 
@@ -13,6 +15,7 @@ fn finding<'a>(
 ) -> ReportFinding<'a> {
     ReportFinding {
         path,
+        path_bytes: None,
         name,
         code,
         message,
@@ -52,6 +55,8 @@ fn report(fail_under: f64) -> Report<'static> {
             ),
             finding("pkg/b.py", "", "DP003", "syntax error: expected `)`", 1, 12),
         ],
+        color: false,
+        root: Some(Path::new("/work/project")),
     }
 }
 
@@ -81,6 +86,40 @@ fn sarif_format() {
     );
     sarif["runs"][0]["tool"]["driver"]["version"] = "[version]".into();
     insta::assert_json_snapshot!("check_sarif", sarif);
+}
+
+#[test]
+fn the_headline_says_findings_files_and_coverage_with_plurals() {
+    assert_eq!(
+        report(0.0).headline(),
+        "3 findings in 2 of 2 files checked; docstring coverage 50.0%"
+    );
+    assert_eq!(
+        report(75.0).headline(),
+        "3 findings in 2 of 2 files checked; docstring coverage 50.0%, under fail_under = 75%"
+    );
+    let mut one = report(0.0);
+    one.files = 1;
+    one.findings.truncate(1);
+    assert_eq!(
+        one.headline(),
+        "1 finding in 1 file checked; docstring coverage 50.0%"
+    );
+    assert!(
+        one.render(Format::Text)
+            .contains("Found 1 problem in 1 file.")
+    );
+    one.findings.clear();
+    assert_eq!(
+        one.headline(),
+        "no findings in 1 file checked; docstring coverage 50.0%"
+    );
+    assert!(
+        one.render(Format::Text)
+            .contains("All checks passed (1 file).")
+    );
+    one.files = 0;
+    assert_eq!(one.headline(), "no file checked");
 }
 
 #[test]

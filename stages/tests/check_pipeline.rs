@@ -36,8 +36,7 @@ async fn run_check(root: &Path, format: &str) -> RunOutcome {
     };
     let env = EnvVars::default();
     let doc = Document::parse(source, &env).unwrap_or_else(|e| panic!("{}", e.render(false)));
-    let config = Config::from_document(doc, env, &registry.section_names())
-        .unwrap_or_else(|e| panic!("{}", e.render(false)));
+    let config = Config::from_document(doc, env, &registry.section_names());
     let run = Arc::new(RunOptions {
         paths: vec![root.to_path_buf()],
         format: Some(format.to_string()),

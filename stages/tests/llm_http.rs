@@ -269,6 +269,41 @@ async fn server_errors_are_retried_a_bounded_number_of_times() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_connection_asks_whether_the_server_runs_at_the_url() {
+    // A port nothing listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let url = format!("http://127.0.0.1:{port}");
+    let ran = run(
+        RunSpec {
+            set: set(
+                &url,
+                &[
+                    "model.max_retries=1",
+                    "model.retry_backoff_ms=1",
+                    "model.concurrency=1",
+                ],
+            ),
+            ..RunSpec::default()
+        },
+        units(1, 1),
+    )
+    .await
+    .expect("runs");
+    assert_eq!(ran.count("failed"), 1);
+    for reason in ran.reasons() {
+        assert!(
+            reason.contains(&format!(
+                "is the server running at {url}/v1/chat/completions?"
+            )) && !reason.contains("max_retries"),
+            "{reason}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_5xx_then_success_generates() {
     let server = FakeServer::start(
         Auth::OpenAi(None),

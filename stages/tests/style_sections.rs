@@ -185,6 +185,9 @@ fn a_malformed_entry_among_real_ones_stays_an_entry_under_the_name_it_shows() {
     );
     assert_eq!(
         names(&doc),
-        ["dim_order dict-like of Hashable to int", "**dim_order_kwargs"]
+        [
+            "dim_order dict-like of Hashable to int",
+            "**dim_order_kwargs"
+        ]
     );
 }

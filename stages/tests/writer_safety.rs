@@ -153,12 +153,9 @@ async fn an_interrupted_run_writes_only_whole_files() {
         finish.summary.files_written, 1,
         "the whole file was written as soon as it was complete"
     );
-    let skipped: Vec<&Envelope> = finish.released.iter().collect();
-    assert_eq!(skipped.len(), 2);
-    assert!(skipped.iter().all(|e| e.state
-        == UnitState::Skipped {
-            reason: "interrupted".into()
-        }));
+    let cancelled: Vec<&Envelope> = finish.released.iter().collect();
+    assert_eq!(cancelled.len(), 2);
+    assert!(cancelled.iter().all(|e| e.state == UnitState::Cancelled));
     assert_eq!(std::fs::read(&partial).unwrap_or_default(), partial_before);
     assert!(
         std::fs::read_to_string(&whole)

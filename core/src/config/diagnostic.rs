@@ -28,16 +28,30 @@ impl ConfigSource {
 }
 
 /// Where a configuration value came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Origin {
     /// A byte range of the file.
     File(Range<usize>),
     /// A `--set` argument, as given.
     Set(String),
+    /// Another command-line flag with its value, as given (`--format xml`).
+    Flag(String),
+}
+
+impl Origin {
+    /// Sort key: the file's places in order, then the command line's (in
+    /// the order they were found: the sort keeps it).
+    fn order(&self) -> (u8, usize) {
+        match self {
+            Origin::File(span) => (0, span.start),
+            Origin::Set(_) => (1, 0),
+            Origin::Flag(_) => (2, 0),
+        }
+    }
 }
 
 /// One problem in the configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Diagnostic {
     /// What is wrong, one line.
     pub message: String,
@@ -88,6 +102,23 @@ impl ConfigError {
         ConfigError {
             source: source.clone(),
             diagnostics: vec![diagnostic],
+        }
+    }
+
+    /// Every problem of `diagnostics` once, in file order, then those of the
+    /// command line, then those with no place (in the order found).
+    pub fn many(source: &ConfigSource, mut diagnostics: Vec<Diagnostic>) -> ConfigError {
+        let mut seen = std::collections::HashSet::with_capacity(diagnostics.len());
+        diagnostics.retain(|d| seen.insert(d.clone()));
+        diagnostics.sort_by(|a, b| match (&a.at, &b.at) {
+            (Some(x), Some(y)) => x.order().cmp(&y.order()),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        });
+        ConfigError {
+            source: source.clone(),
+            diagnostics,
         }
     }
 
@@ -189,6 +220,12 @@ fn render_one(source: &ConfigSource, d: &Diagnostic, color: bool) -> String {
         }
         Some(Origin::Set(arg)) => {
             out.push_str(&format!("  --> command line: --set {arg}\n"));
+            if let Some(label) = &d.label {
+                out.push_str(&format!("      {label}\n"));
+            }
+        }
+        Some(Origin::Flag(arg)) => {
+            out.push_str(&format!("  --> command line: {arg}\n"));
             if let Some(label) = &d.label {
                 out.push_str(&format!("      {label}\n"));
             }

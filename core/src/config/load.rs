@@ -46,7 +46,10 @@ pub fn find_config(start: &Path) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Finds, reads, interpolates and shape-checks the configuration.
+/// Finds, reads, interpolates and shape-checks the configuration. Only a
+/// file that cannot be read or is not TOML is an error here; every other
+/// problem waits in [`Config::problems`] for
+/// [`validate`](super::validate::validate), which reports them all together.
 pub fn load(options: &LoadOptions<'_>) -> Result<(Config, ConfigLocation), ConfigError> {
     let (location, source) = match &options.explicit {
         Some(path) => (ConfigLocation::File(path.clone()), read_source(path)?),
@@ -87,21 +90,14 @@ pub fn load(options: &LoadOptions<'_>) -> Result<(Config, ConfigLocation), Confi
     };
     let mut doc = Document::parse(source.clone(), &env)?;
     let mut overrides = Vec::new();
-    let mut errors = Vec::new();
     for raw in &options.overrides {
         match parse_override(raw) {
             Ok(o) => overrides.push(o),
-            Err(e) => errors.push(Diagnostic::new(e, Some(Origin::Set(raw.clone())))),
+            Err(e) => doc.add_problem(Diagnostic::new(e, Some(Origin::Set(raw.clone())))),
         }
     }
-    if !errors.is_empty() {
-        return Err(ConfigError {
-            source,
-            diagnostics: errors,
-        });
-    }
-    doc.apply_overrides(&overrides)?;
-    let config = Config::from_document(doc, env, &options.sections)?;
+    doc.apply_overrides(&overrides);
+    let config = Config::from_document(doc, env, &options.sections);
     Ok((config, location))
 }
 

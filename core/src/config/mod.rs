@@ -11,6 +11,7 @@ mod interpolate;
 mod load;
 mod overrides;
 pub mod validate;
+pub mod wording;
 
 use std::sync::Arc;
 
@@ -18,13 +19,30 @@ use indexmap::IndexMap;
 use toml::{Table, Value};
 
 pub use diagnostic::{ConfigError, ConfigSource, Diagnostic, Origin};
-pub use document::Document;
+pub use document::{Document, Subject, TableRead};
 pub use interpolate::{EnvVars, interpolate};
 pub use load::{CONFIG_FILE_NAME, ConfigLocation, LoadOptions, find_config, load};
 pub use overrides::{Override, parse_override};
 
 /// Keys of a stage table that belong to the engine; the rest are the stage's options.
 pub const ENGINE_KEYS: [&str; 3] = ["type", "inputs", "concurrency"];
+
+/// The most workers a stage (`concurrency`) or the run (`-j`) may have: far
+/// more than any machine has cores, few enough that threads and tasks for
+/// them cost nothing worth noticing.
+pub const MAX_WORKERS: usize = 4096;
+
+/// A TOML value as a user reads it in a message: `0`, `"four"`, `a list`.
+fn shown_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("the string {s:?}"),
+        Value::Integer(_) | Value::Float(_) | Value::Boolean(_) | Value::Datetime(_) => {
+            v.to_string()
+        }
+        Value::Array(_) => "a list".into(),
+        Value::Table(_) => "a table".into(),
+    }
+}
 
 /// Reference to an upstream stage or one of its ports: `"stage"` or `"stage.port"`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -101,19 +119,20 @@ pub struct Config {
     pub pipelines: IndexMap<String, PipelineConfig>,
     /// Variables for `${VAR}` and for stages that read keys (API keys).
     pub env: Arc<EnvVars>,
+    /// Problems found while reading (interpolation, `--set`, the shape of
+    /// the tables); [`validate`] reports them with its own.
+    pub problems: Vec<Diagnostic>,
 }
 
 /// Pipeline chosen when `docpipe run` names none.
 pub const DEFAULT_PIPELINE: &str = "generate";
 
 impl Config {
-    /// Reads the shape of `doc`: `[stages]`, `[pipelines]`, and top-level keys.
-    pub fn from_document(
-        doc: Document,
-        env: EnvVars,
-        sections: &[String],
-    ) -> Result<Config, ConfigError> {
-        let mut errors = Vec::new();
+    /// Reads the shape of `doc`: `[stages]`, `[pipelines]`, and top-level
+    /// keys. What is malformed is left out and listed in `problems`, with the
+    /// document's own.
+    pub fn from_document(doc: Document, env: EnvVars, sections: &[String]) -> Config {
+        let mut errors = doc.problems();
         let mut stages = IndexMap::new();
         let mut pipelines = IndexMap::new();
 
@@ -176,18 +195,12 @@ impl Config {
                 }
             }
         }
-        if errors.is_empty() {
-            Ok(Config {
-                doc: Arc::new(doc),
-                stages,
-                pipelines,
-                env: Arc::new(env),
-            })
-        } else {
-            Err(ConfigError {
-                source: doc.source.clone(),
-                diagnostics: errors,
-            })
+        Config {
+            doc: Arc::new(doc),
+            stages,
+            pipelines,
+            env: Arc::new(env),
+            problems: errors,
         }
     }
 
@@ -231,8 +244,8 @@ fn read_stage(
             errors.push(
                 Diagnostic::new(
                     format!(
-                        "stage `{name}`: `type` must be a string, found {}",
-                        other.type_str()
+                        "stage `{name}`: `type` must be a string; found {}",
+                        shown_value(other)
                     ),
                     doc.value_origin(&["stages", name, "type"]),
                 )
@@ -263,8 +276,8 @@ fn read_stage(
                     other => errors.push(
                         Diagnostic::new(
                             format!(
-                                "stage `{name}`: each input must be a string, found {}",
-                                other.type_str()
+                                "stage `{name}`: each input must be a string; found {}",
+                                shown_value(other)
                             ),
                             doc.value_origin(&["stages", name, "inputs", &i.to_string()]),
                         )
@@ -276,8 +289,8 @@ fn read_stage(
         Some(other) => errors.push(
             Diagnostic::new(
                 format!(
-                    "stage `{name}`: `inputs` must be an array of strings, found {}",
-                    other.type_str()
+                    "stage `{name}`: `inputs` must be a list of strings; found {}",
+                    shown_value(other)
                 ),
                 doc.value_origin(&["stages", name, "inputs"]),
             )
@@ -286,11 +299,14 @@ fn read_stage(
     }
     let concurrency = match t.get("concurrency") {
         None => None,
-        Some(Value::Integer(n)) if *n >= 1 && *n <= 4096 => Some(*n as usize),
+        Some(Value::Integer(n)) if (1..=MAX_WORKERS as i64).contains(n) => Some(*n as usize),
         Some(other) => {
             errors.push(
                 Diagnostic::new(
-                    format!("stage `{name}`: `concurrency` must be an integer from 1 to 4096, found `{other}`"),
+                    format!(
+                        "stage `{name}`: `concurrency` must be a whole number from 1 to {MAX_WORKERS}; found {}",
+                        shown_value(other)
+                    ),
                     doc.value_origin(&["stages", name, "concurrency"]),
                 )
                 .with_help("set how many items the stage handles at once, such as `concurrency = 4`"),
@@ -340,8 +356,8 @@ fn read_pipeline(
                             ok = false;
                             errors.push(Diagnostic::new(
                                 format!(
-                                    "pipeline `{name}`: stage names must be strings, found {}",
-                                    other.type_str()
+                                    "pipeline `{name}`: stage names must be strings; found {}",
+                                    shown_value(other)
                                 ),
                                 doc.value_origin(&["pipelines", name, "stages", &i.to_string()]),
                             ));
@@ -355,22 +371,33 @@ fn read_pipeline(
                 errors.push(
                     Diagnostic::new(
                         format!(
-                            "pipeline `{name}`: `{k}` has the wrong type ({})",
-                            other.type_str()
+                            "pipeline `{name}`: `{k}` must be {}; found {}",
+                            if k == "stages" {
+                                "a list of strings"
+                            } else {
+                                "a string"
+                            },
+                            shown_value(other)
                         ),
                         doc.value_origin(&["pipelines", name, k]),
                     )
-                    .with_help("`stages` is an array of stage names, `description` a string"),
+                    .with_help(
+                        "`stages` lists stage names, `description` says what the pipeline is for",
+                    ),
                 );
             }
             (other, _) => {
                 ok = false;
                 errors.push(
                     Diagnostic::new(
-                        format!("pipeline `{name}`: unknown key `{other}`"),
+                        format!("pipeline `{name}` has no key `{other}`"),
                         doc.key_origin(&["pipelines", name, other]),
                     )
-                    .with_help("a pipeline has `stages = [...]` and an optional `description`"),
+                    .with_label("unknown key")
+                    .with_help(match closest(other, ["stages", "description"].into_iter()) {
+                        Some(c) => format!("did you mean `{c}`? a pipeline has `stages = [...]` and an optional `description`"),
+                        None => "a pipeline has `stages = [...]` and an optional `description`".to_string(),
+                    }),
                 );
             }
         }
@@ -395,9 +422,9 @@ fn read_pipeline(
 fn not_a_table(doc: &Document, path: &[&str], value: &Value, expected: &str) -> Diagnostic {
     Diagnostic::new(
         format!(
-            "`{}` must be a table, found {}",
+            "`{}` must be a table; found {}",
             path.join("."),
-            value.type_str()
+            shown_value(value)
         ),
         doc.value_origin(path),
     )

@@ -11,6 +11,9 @@ pub struct Override {
     pub path: Vec<String>,
     /// The value: a TOML value when the text parses as one, else a string.
     pub value: Value,
+    /// The text, when it is a whole number too large for TOML (kept as a
+    /// string in `value`, so that the option reading it says what it takes).
+    pub oversized: Option<String>,
 }
 
 /// Parses `section.key=value`. The value is read as a TOML value (`8`, `true`,
@@ -33,16 +36,24 @@ pub fn parse_override(raw: &str) -> Result<Override, String> {
         ));
     }
     let text = value.trim();
+    let mut oversized = None;
     let value = match toml::from_str::<toml::Table>(&format!("v = {text}")) {
         Ok(mut t) => t
             .remove("v")
             .unwrap_or_else(|| Value::String(text.to_string())),
-        Err(_) => Value::String(text.to_string()),
+        Err(_) => {
+            let digits = text.trim_start_matches(['+', '-']).replace('_', "");
+            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                oversized = Some(text.to_string());
+            }
+            Value::String(text.to_string())
+        }
     };
     Ok(Override {
         raw: raw.to_string(),
         path,
         value,
+        oversized,
     })
 }
 
@@ -70,6 +81,14 @@ mod tests {
                 .value,
             Value::String("http://127.0.0.1:9/v1".into())
         );
+    }
+
+    #[test]
+    fn a_whole_number_too_large_for_toml_is_marked() {
+        let o = parse_override("model.rpm=99999999999999999999999").unwrap();
+        assert_eq!(o.oversized.as_deref(), Some("99999999999999999999999"));
+        assert_eq!(parse_override("model.rpm=60").unwrap().oversized, None);
+        assert_eq!(parse_override("model.name=gpt-4o").unwrap().oversized, None);
     }
 
     #[test]

@@ -2,16 +2,14 @@
 //! a pipeline into a [`Plan`]: its stages, their options and the edges between
 //! their ports.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use toml::Table;
 
-use super::{Config, ConfigError, Diagnostic, InputRef, backticks, closest};
+use super::{Config, ConfigError, Diagnostic, InputRef, StageConfig, backticks, closest};
 use crate::model::ItemKind;
-use crate::registry::{
-    BuildContext, BuildErrorOrDiag, DefaultConcurrency, Registry, StageDescriptor, StageRole,
-};
+use crate::registry::{BuildContext, DefaultConcurrency, Registry, StageDescriptor, StageRole};
 use crate::stage::RunOptions;
 
 /// One stage of a plan.
@@ -74,6 +72,53 @@ impl Plan {
     /// Index of stage `name`.
     pub fn index(&self, name: &str) -> Option<usize> {
         self.stages.iter().position(|s| s.name == name)
+    }
+
+    /// For each stage, the indices (into [`Plan::edges`]) of the edges leaving it.
+    pub fn edges_from(&self) -> Vec<Vec<usize>> {
+        let mut from = vec![Vec::new(); self.stages.len()];
+        for (i, e) in self.edges.iter().enumerate() {
+            from[e.from].push(i);
+        }
+        from
+    }
+
+    /// For each stage, the indices (into [`Plan::edges`]) of the edges entering it.
+    pub fn edges_into(&self) -> Vec<Vec<usize>> {
+        let mut into = vec![Vec::new(); self.stages.len()];
+        for (i, e) in self.edges.iter().enumerate() {
+            into[e.to].push(i);
+        }
+        into
+    }
+
+    /// Stage indices, each after every stage that feeds it (Kahn's algorithm:
+    /// linear in stages and edges, no recursion however long the chain). A
+    /// validated plan has no cycle; stages on one, were there any, come last
+    /// in file order.
+    pub fn topological_order(&self) -> Vec<usize> {
+        let n = self.stages.len();
+        let from = self.edges_from();
+        let mut waiting: Vec<usize> = vec![0; n];
+        for e in &self.edges {
+            waiting[e.to] += 1;
+        }
+        let mut ready: VecDeque<usize> = (0..n).filter(|&i| waiting[i] == 0).collect();
+        let mut order = Vec::with_capacity(n);
+        let mut placed = vec![false; n];
+        while let Some(i) = ready.pop_front() {
+            order.push(i);
+            placed[i] = true;
+            for &e in &from[i] {
+                let to = self.edges[e].to;
+                waiting[to] -= 1;
+                if waiting[to] == 0 {
+                    ready.push_back(to);
+                }
+            }
+        }
+        order.extend((0..n).filter(|&i| !placed[i]));
+        order
     }
 
     /// Graphviz DOT: one node per stage, one edge per `inputs` entry.
@@ -198,13 +243,18 @@ impl Validated {
                 });
             }
         }
+        let index: HashMap<&str, usize> = stages
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.as_str(), i))
+            .collect();
         let mut edges = Vec::new();
         for (to, s) in stages.iter().enumerate() {
             let Some(sc) = config.stages.get(&s.name) else {
                 continue;
             };
             for input in &sc.inputs {
-                if let Some(from) = stages.iter().position(|u| u.name == input.stage) {
+                if let Some(&from) = index.get(input.stage.as_str()) {
                     let port = input
                         .port
                         .clone()
@@ -235,93 +285,48 @@ impl Validated {
 
 /// Checks everything that can be checked without running: stage types,
 /// options, sections, inputs and ports, item kinds, cycles, reachability of a
-/// sink, unconsumed ports and pipeline membership. Reports every problem.
+/// sink, unconsumed ports and pipeline membership, and reports every problem
+/// (the ones [`load`](super::load) met too) in one pass, each once.
 pub fn validate(
     config: Config,
     registry: &Registry,
     run: Arc<RunOptions>,
 ) -> Result<Validated, ConfigError> {
     let doc = config.doc.clone();
-    let mut errors: Vec<Diagnostic> = registry.check_sections(&config);
+    let mut errors: Vec<Diagnostic> = config.problems.clone();
+    let mut unreadable_sections = Vec::new();
+    for (section, mut problems) in registry.check_sections(&config) {
+        unreadable_sections.push(section);
+        errors.append(&mut problems);
+    }
+    if config.stages.is_empty() {
+        errors.push(
+            Diagnostic::new(format!("{} declares no stages", doc.source.name), None).with_help(
+                "add [stages.NAME] tables (`docpipe init` writes a starter file), or leave out --config to use the built-in pipelines",
+            ),
+        );
+    }
     let mut descriptors: HashMap<String, StageDescriptor> = HashMap::new();
+    // Stages whose place in the graph cannot be judged (unknown type, an
+    // input that names nothing): the shape checks of their pipelines would
+    // only repeat that problem in other words.
+    let mut broken: HashSet<&str> = HashSet::new();
 
     // Stage types and options.
     for sc in config.stages.values() {
-        let Some(desc) = registry.stage(&sc.type_name) else {
-            let names: Vec<&str> = registry.stages().map(|d| d.type_name.as_str()).collect();
-            let help = match closest(&sc.type_name, names.iter().copied()) {
-                Some(c) => format!("did you mean `{c}`? `docpipe stages` lists every type"),
-                None => format!(
-                    "use one of {}; `docpipe stages` describes them",
-                    backticks(&names)
-                ),
-            };
-            errors.push(
-                Diagnostic::new(
-                    format!("stage `{}`: unknown stage type `{}`", sc.name, sc.type_name),
-                    doc.value_origin(&["stages", &sc.name, "type"]),
-                )
-                .with_label("no stage of this type is registered")
-                .with_help(help),
-            );
-            continue;
-        };
-        match (desc.role, sc.inputs.is_empty()) {
-            (StageRole::Source, false) => errors.push(
-                Diagnostic::new(
-                    format!(
-                        "stage `{}` is a source ({}) and takes no inputs",
-                        sc.name, desc.type_name
-                    ),
-                    doc.key_origin(&["stages", &sc.name, "inputs"]),
-                )
-                .with_help("remove `inputs` from this stage"),
-            ),
-            (StageRole::Transform | StageRole::Sink, true) => errors.push(
-                Diagnostic::new(
-                    format!("stage `{}` ({}) has no inputs", sc.name, desc.type_name),
-                    doc.table_origin(&["stages", &sc.name]),
-                )
-                .with_label("`inputs` missing")
-                .with_help(format!(
-                    "add `inputs = [\"...\"]` naming the stages whose {} it takes",
-                    desc.input.map_or("items", ItemKind::noun)
-                )),
-            ),
-            _ => {}
-        }
-        if desc.role != StageRole::Transform && sc.concurrency.is_some_and(|c| c > 1) {
-            errors.push(
-                Diagnostic::new(
-                    format!(
-                        "stage `{}` is a {} ({}) and runs as one task; `concurrency` applies to transforms",
-                        sc.name,
-                        if desc.role == StageRole::Source { "source" } else { "sink" },
-                        desc.type_name
-                    ),
-                    doc.key_origin(&["stages", &sc.name, "concurrency"]),
-                )
-                .with_help("remove `concurrency` from this stage"),
-            );
-        }
-        let ctx = BuildContext {
-            stage: &sc.name,
-            config: &config,
-            registry,
-            run: run.clone(),
-            validate_only: true,
-        };
-        match desc.build(&sc.options, &ctx) {
-            Ok(_) => {}
-            Err(BuildErrorOrDiag::Diag(d)) => errors.push(d),
-            Err(BuildErrorOrDiag::Build(e)) => {
-                let d = e.into_diagnostic(&config, &sc.name);
-                if !errors.contains(&d) {
-                    errors.push(d);
+        match check_stage(&config, registry, &run, sc, &unreadable_sections) {
+            Ok(checked) => {
+                if !checked.wired {
+                    broken.insert(sc.name.as_str());
                 }
+                errors.extend(checked.problems);
+                descriptors.insert(sc.name.clone(), checked.descriptor);
+            }
+            Err(d) => {
+                errors.push(d);
+                broken.insert(sc.name.as_str());
             }
         }
-        descriptors.insert(sc.name.clone(), desc.clone());
     }
 
     // Inputs: stage exists, port exists, kinds fit.
@@ -332,6 +337,7 @@ pub fn validate(
         for input in &sc.inputs {
             if let Err(d) = check_input(&config, &descriptors, sc.name.as_str(), desc, input) {
                 errors.push(d);
+                broken.insert(sc.name.as_str());
             }
         }
     }
@@ -339,13 +345,7 @@ pub fn validate(
     // Cycles over the whole file (a cycle is wrong in every pipeline).
     if let Some(d) = find_cycle(&config) {
         errors.push(d);
-    }
-
-    if !errors.is_empty() {
-        return Err(ConfigError {
-            source: doc.source.clone(),
-            diagnostics: errors,
-        });
+        broken.extend(config.stages.keys().map(String::as_str));
     }
 
     // Pipelines.
@@ -360,19 +360,106 @@ pub fn validate(
             .collect()
     };
     for (name, members) in pipelines {
-        match plan_pipeline(&config, &descriptors, name.as_deref(), &members) {
+        match plan_pipeline(&config, &descriptors, &broken, name.as_deref(), &members) {
             Ok(plan) => plans.push(plan),
             Err(mut ds) => errors.append(&mut ds),
         }
     }
     if !errors.is_empty() {
-        return Err(ConfigError {
-            source: doc.source.clone(),
-            diagnostics: errors,
-        });
+        return Err(ConfigError::many(&doc.source, errors));
     }
-    let _ = run;
     Ok(Validated { config, plans })
+}
+
+/// What [`check_stage`] found about a stage of known type.
+struct CheckedStage {
+    descriptor: StageDescriptor,
+    problems: Vec<Diagnostic>,
+    /// Its inputs fit its role (a source has none, the others have some).
+    wired: bool,
+}
+
+/// A stage's type, role, `concurrency` and options. `Err` when its type is
+/// unknown.
+fn check_stage(
+    config: &Config,
+    registry: &Registry,
+    run: &Arc<RunOptions>,
+    sc: &StageConfig,
+    unreadable_sections: &[String],
+) -> Result<CheckedStage, Diagnostic> {
+    let doc = &config.doc;
+    let Some(desc) = registry.stage(&sc.type_name) else {
+        let names: Vec<&str> = registry.stages().map(|d| d.type_name.as_str()).collect();
+        let help = match closest(&sc.type_name, names.iter().copied()) {
+            Some(c) => format!("did you mean `{c}`? `docpipe stages` lists every type"),
+            None => format!(
+                "use one of {}; `docpipe stages` describes them",
+                backticks(&names)
+            ),
+        };
+        return Err(Diagnostic::new(
+            format!("stage `{}`: unknown stage type `{}`", sc.name, sc.type_name),
+            doc.value_origin(&["stages", &sc.name, "type"]),
+        )
+        .with_label("no stage of this type is registered")
+        .with_help(help));
+    };
+    let mut errors = Vec::new();
+    match (desc.role, sc.inputs.is_empty()) {
+        (StageRole::Source, false) => errors.push(
+            Diagnostic::new(
+                format!(
+                    "stage `{}` is a source ({}) and takes no inputs",
+                    sc.name, desc.type_name
+                ),
+                doc.key_origin(&["stages", &sc.name, "inputs"]),
+            )
+            .with_help("remove `inputs` from this stage"),
+        ),
+        (StageRole::Transform | StageRole::Sink, true) => errors.push(
+            Diagnostic::new(
+                format!("stage `{}` ({}) has no inputs", sc.name, desc.type_name),
+                doc.table_origin(&["stages", &sc.name]),
+            )
+            .with_label("`inputs` missing")
+            .with_help(format!(
+                "add `inputs = [\"...\"]` naming the stages whose {} it takes",
+                desc.input.map_or("items", ItemKind::noun)
+            )),
+        ),
+        _ => {}
+    }
+    let wired = errors.is_empty();
+    if desc.role != StageRole::Transform && sc.concurrency.is_some_and(|c| c > 1) {
+        errors.push(
+            Diagnostic::new(
+                format!(
+                    "stage `{}` is a {} ({}) and runs as one task; `concurrency` applies to transforms",
+                    sc.name,
+                    if desc.role == StageRole::Source { "source" } else { "sink" },
+                    desc.type_name
+                ),
+                doc.key_origin(&["stages", &sc.name, "concurrency"]),
+            )
+            .with_help("remove `concurrency` from this stage"),
+        );
+    }
+    let ctx = BuildContext {
+        stage: &sc.name,
+        config,
+        registry,
+        run: run.clone(),
+        validate_only: true,
+    };
+    if let Err(e) = desc.build(&sc.options, &ctx) {
+        errors.extend(e.into_diagnostics(config, &sc.name, unreadable_sections));
+    }
+    Ok(CheckedStage {
+        descriptor: desc.clone(),
+        problems: errors,
+        wired,
+    })
 }
 
 fn check_input(
@@ -430,6 +517,19 @@ fn check_input(
             Some(port) => port,
             None => {
                 let names: Vec<&str> = up.ports.iter().map(|p| p.name).collect();
+                let ports = backticks(
+                    &names
+                        .iter()
+                        .map(|n| format!("{}.{n}", input.stage))
+                        .collect::<Vec<_>>(),
+                );
+                let help = match closest(p, names.iter().copied()) {
+                    Some(c) => format!(
+                        "did you mean `{}.{c}`? {} ({}) has {ports}",
+                        input.stage, input.stage, up.type_name
+                    ),
+                    None => format!("{} ({}) has {ports}", input.stage, up.type_name),
+                };
                 return Err(Diagnostic::new(
                     format!(
                         "stage `{stage}`: `{}` has no output port `{p}`",
@@ -438,17 +538,7 @@ fn check_input(
                     at,
                 )
                 .with_label("unknown port")
-                .with_help(format!(
-                    "{} ({}) has {}",
-                    input.stage,
-                    up.type_name,
-                    backticks(
-                        &names
-                            .iter()
-                            .map(|n| format!("{}.{n}", input.stage))
-                            .collect::<Vec<_>>()
-                    )
-                )));
+                .with_help(help));
             }
         },
         None if up.ports.len() == 1 => &up.ports[0],
@@ -513,38 +603,37 @@ fn find_cycle(config: &Config) -> Option<Diagnostic> {
         Black,
     }
     let mut colour = vec![Colour::White; names.len()];
-    let mut stack: Vec<usize> = Vec::new();
-    fn visit(
-        n: usize,
-        consumers: &[Vec<(usize, usize)>],
-        colour: &mut [Colour],
-        stack: &mut Vec<usize>,
-    ) -> Option<(Vec<usize>, usize)> {
-        colour[n] = Colour::Grey;
-        stack.push(n);
-        for &(m, input_index) in &consumers[n] {
+    // Depth-first with an explicit stack of (stage, next consumer to try), so
+    // that a chain of any length cannot overflow the thread's stack.
+    let visit = |root: usize, colour: &mut [Colour]| -> Option<(Vec<usize>, usize)> {
+        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+        colour[root] = Colour::Grey;
+        while let Some(&mut (n, ref mut next)) = stack.last_mut() {
+            let Some(&(m, input_index)) = consumers[n].get(*next) else {
+                colour[n] = Colour::Black;
+                stack.pop();
+                continue;
+            };
+            *next += 1;
             match colour[m] {
                 Colour::Grey => {
-                    let start = stack.iter().position(|&s| s == m).unwrap_or(0);
-                    let mut cycle = stack[start..].to_vec();
+                    let start = stack.iter().position(|&(s, _)| s == m).unwrap_or(0);
+                    let mut cycle: Vec<usize> = stack[start..].iter().map(|&(s, _)| s).collect();
                     cycle.push(m);
                     return Some((cycle, input_index));
                 }
                 Colour::White => {
-                    if let Some(found) = visit(m, consumers, colour, stack) {
-                        return Some(found);
-                    }
+                    colour[m] = Colour::Grey;
+                    stack.push((m, 0));
                 }
                 Colour::Black => {}
             }
         }
-        stack.pop();
-        colour[n] = Colour::Black;
         None
-    }
+    };
     for n in 0..names.len() {
         if colour[n] == Colour::White
-            && let Some((cycle, input_index)) = visit(n, &consumers, &mut colour, &mut stack)
+            && let Some((cycle, input_index)) = visit(n, &mut colour)
         {
             let text = cycle
                 .iter()
@@ -572,6 +661,7 @@ fn find_cycle(config: &Config) -> Option<Diagnostic> {
 fn plan_pipeline(
     config: &Config,
     descriptors: &HashMap<String, StageDescriptor>,
+    broken: &HashSet<&str>,
     pipeline: Option<&str>,
     members: &[String],
 ) -> Result<Plan, Vec<Diagnostic>> {
@@ -582,6 +672,10 @@ fn plan_pipeline(
         |p| format!("pipeline `{p}`"),
     );
     let member_set: BTreeSet<&str> = members.iter().map(String::as_str).collect();
+    // The shape of the graph (ports consumed, sinks reached) is judged only
+    // when every member and edge is known: otherwise it would restate an
+    // error reported already.
+    let mut judge_shape = true;
 
     let mut stages = Vec::new();
     for (i, name) in members.iter().enumerate() {
@@ -600,11 +694,16 @@ fn plan_pipeline(
                     .with_label("no [stages] table has this name")
                     .with_help(help),
             );
+            judge_shape = false;
             continue;
         };
         let Some(desc) = descriptors.get(name) else {
+            judge_shape = false;
             continue;
         };
+        if broken.contains(name.as_str()) {
+            judge_shape = false;
+        }
         let concurrency =
             sc.concurrency
                 .map(Workers::Fixed)
@@ -620,9 +719,6 @@ fn plan_pipeline(
             options: sc.options.clone(),
         });
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
     let index: HashMap<&str, usize> = stages
         .iter()
         .enumerate()
@@ -630,34 +726,45 @@ fn plan_pipeline(
         .collect();
     let mut edges = Vec::new();
     for (to, s) in stages.iter().enumerate() {
-        let sc = config.stages.get(&s.name).expect("planned stages exist");
+        let Some(sc) = config.stages.get(&s.name) else {
+            continue;
+        };
         for input in &sc.inputs {
             let at = doc.value_origin(&["stages", &s.name, "inputs", &input.index.to_string()]);
             if !member_set.contains(input.stage.as_str()) {
-                errors.push(
-                    Diagnostic::new(
-                        format!(
-                            "stage `{}` takes input from `{}`, which {label} does not include",
-                            s.name, input.stage
-                        ),
-                        at,
-                    )
-                    .with_help(match pipeline {
-                        Some(p) => format!(
-                            "add `{}` to [pipelines.{p}] stages, or remove this input",
-                            input.stage
-                        ),
-                        None => "remove this input".to_string(),
-                    }),
-                );
+                if config.stages.contains_key(&input.stage) {
+                    errors.push(
+                        Diagnostic::new(
+                            format!(
+                                "stage `{}` takes input from `{}`, which {label} does not include",
+                                s.name, input.stage
+                            ),
+                            at,
+                        )
+                        .with_help(match pipeline {
+                            Some(p) => format!(
+                                "add `{}` to [pipelines.{p}] stages, or remove this input",
+                                input.stage
+                            ),
+                            None => "remove this input".to_string(),
+                        }),
+                    );
+                }
+                judge_shape = false;
                 continue;
             }
-            let from = index[input.stage.as_str()];
+            let Some(&from) = index.get(input.stage.as_str()) else {
+                // A member whose type is unknown: reported already.
+                continue;
+            };
             let desc = &stages[from].descriptor;
-            let port = input
+            let Some(port) = input
                 .port
                 .clone()
-                .unwrap_or_else(|| desc.ports[0].name.to_string());
+                .or_else(|| desc.ports.first().map(|p| p.name.to_string()))
+            else {
+                continue;
+            };
             edges.push(Edge {
                 from,
                 port,
@@ -666,14 +773,49 @@ fn plan_pipeline(
             });
         }
     }
-    if !errors.is_empty() {
-        // Reachability follows from membership: fix that first.
-        return Err(errors);
+    if judge_shape {
+        errors.extend(shape_problems(config, &label, &stages, &edges));
     }
-    // Units on a port nobody consumes would be lost.
+    if stages
+        .iter()
+        .all(|s| s.descriptor.role != StageRole::Source)
+        && !stages.is_empty()
+        && judge_shape
+    {
+        errors.push(
+            Diagnostic::new(
+                format!("{label} has no source stage"),
+                pipeline.and_then(|p| doc.table_origin(&["pipelines", p])),
+            )
+            .with_help("add a source stage (such as `python-source`) to it"),
+        );
+    }
+    if errors.is_empty() {
+        Ok(Plan {
+            pipeline: pipeline.map(str::to_string),
+            stages,
+            edges,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+/// Ports whose units nothing consumes, and stages from which no sink can be
+/// reached. Linear in stages and edges.
+fn shape_problems(
+    config: &Config,
+    label: &str,
+    stages: &[PlannedStage],
+    edges: &[Edge],
+) -> Vec<Diagnostic> {
+    let doc = &config.doc;
+    let mut errors = Vec::new();
+    let consumed: HashSet<(usize, &str)> =
+        edges.iter().map(|e| (e.from, e.port.as_str())).collect();
     for (i, s) in stages.iter().enumerate() {
         for port in &s.descriptor.ports {
-            if !edges.iter().any(|e| e.from == i && e.port == port.name) {
+            if !consumed.contains(&(i, port.name)) {
                 let reference = if s.descriptor.ports.len() == 1 {
                     s.name.clone()
                 } else {
@@ -695,9 +837,23 @@ fn plan_pipeline(
             }
         }
     }
-    // Every stage must reach a sink.
+    // Every stage must reach a sink: walk the edges backwards from the sinks, once.
+    let mut feeders: Vec<Vec<usize>> = vec![Vec::new(); stages.len()];
+    for e in edges {
+        feeders[e.to].push(e.from);
+    }
+    let mut reaches = vec![false; stages.len()];
+    let mut todo: Vec<usize> = (0..stages.len())
+        .filter(|&i| stages[i].descriptor.role == StageRole::Sink)
+        .collect();
+    while let Some(n) = todo.pop() {
+        if std::mem::replace(&mut reaches[n], true) {
+            continue;
+        }
+        todo.extend(feeders[n].iter().copied().filter(|&f| !reaches[f]));
+    }
     for (i, s) in stages.iter().enumerate() {
-        if !reaches_sink(i, &stages, &edges) {
+        if !reaches[i] {
             errors.push(
                 Diagnostic::new(
                     format!("in {label}, no sink can be reached from stage `{}`", s.name),
@@ -711,41 +867,5 @@ fn plan_pipeline(
             );
         }
     }
-    if stages
-        .iter()
-        .all(|s| s.descriptor.role != StageRole::Source)
-        && !stages.is_empty()
-    {
-        errors.push(
-            Diagnostic::new(
-                format!("{label} has no source stage"),
-                pipeline.and_then(|p| doc.table_origin(&["pipelines", p])),
-            )
-            .with_help("add a source stage (such as `python-source`) to it"),
-        );
-    }
-    if errors.is_empty() {
-        Ok(Plan {
-            pipeline: pipeline.map(str::to_string),
-            stages,
-            edges,
-        })
-    } else {
-        Err(errors)
-    }
-}
-
-fn reaches_sink(start: usize, stages: &[PlannedStage], edges: &[Edge]) -> bool {
-    let mut seen = vec![false; stages.len()];
-    let mut todo = vec![start];
-    while let Some(n) = todo.pop() {
-        if std::mem::replace(&mut seen[n], true) {
-            continue;
-        }
-        if stages[n].descriptor.role == StageRole::Sink {
-            return true;
-        }
-        todo.extend(edges.iter().filter(|e| e.from == n).map(|e| e.to));
-    }
-    false
+    errors
 }

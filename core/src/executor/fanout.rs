@@ -35,6 +35,7 @@ pub struct Emitter {
     pub(crate) ledger: Arc<Ledger>,
     pub(crate) cancel: CancellationToken,
     pub(crate) units_out: Arc<AtomicU64>,
+    pub(crate) files_out: Arc<AtomicU64>,
 }
 
 impl Clone for Emitter {
@@ -45,6 +46,7 @@ impl Clone for Emitter {
             ledger: self.ledger.clone(),
             cancel: self.cancel.clone(),
             units_out: self.units_out.clone(),
+            files_out: self.files_out.clone(),
         }
     }
 }
@@ -76,12 +78,17 @@ impl Emitter {
         let port = &self.ports[index];
         port.emitted.fetch_add(1, Ordering::Relaxed);
         let copies = port.consumers.len();
-        if let Item::Unit(env) = &mut item {
-            self.units_out.fetch_add(1, Ordering::Relaxed);
-            if env.id == 0 {
-                env.id = self.ledger.enter(&env.unit, copies);
-            } else {
-                self.ledger.forward(env.id, copies);
+        match &mut item {
+            Item::Unit(env) => {
+                self.units_out.fetch_add(1, Ordering::Relaxed);
+                if env.id == 0 {
+                    env.id = self.ledger.enter(env, copies);
+                } else {
+                    self.ledger.forward(env.id, copies);
+                }
+            }
+            Item::File(_) => {
+                self.files_out.fetch_add(1, Ordering::Relaxed);
             }
         }
         let Some((last, rest)) = port.consumers.split_last() else {

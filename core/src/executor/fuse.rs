@@ -13,7 +13,7 @@
 
 use std::cell::Cell;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -29,7 +29,11 @@ pub(crate) struct StageCounters {
     pub(crate) received: AtomicU64,
     pub(crate) units_in: AtomicU64,
     pub(crate) units_out: Arc<AtomicU64>,
+    /// Files emitted (by a source, for the progress bar).
+    pub(crate) files_out: Arc<AtomicU64>,
     pub(crate) busy_ns: AtomicU64,
+    /// The stage's task has ended.
+    pub(crate) ended: AtomicBool,
 }
 
 impl StageCounters {
@@ -38,7 +42,9 @@ impl StageCounters {
             received: AtomicU64::new(0),
             units_in: AtomicU64::new(0),
             units_out: Arc::new(AtomicU64::new(0)),
+            files_out: Arc::new(AtomicU64::new(0)),
             busy_ns: AtomicU64::new(0),
+            ended: AtomicBool::new(false),
         }
     }
 
@@ -105,6 +111,7 @@ pub(crate) async fn timed<F: Future>(busy_ns: &AtomicU64, fut: F) -> F::Output {
 
 /// A transform running inside its upstream's workers.
 pub(crate) struct FusedStage {
+    pub(crate) type_name: String,
     pub(crate) transform: Arc<dyn Transform>,
     pub(crate) ctx: StageContext,
     pub(crate) out: Emitter,
@@ -147,32 +154,49 @@ impl FusedStage {
     }
 }
 
+/// The longest chain of stages fused one into the next. Each fused stage
+/// runs inside its upstream's `process` call, so a chain nests that many
+/// calls (and futures) on one worker's stack; past this length a stage gets
+/// its own task and channel again, and a pipeline of any length runs.
+pub(crate) const MAX_FUSED_DEPTH: usize = 8;
+
 /// For each stage, the stage it is fused into (`Some(upstream)`), decided
 /// from the plan alone: stage `j` is fused into `i` when `j` is a transform
 /// whose only input is one port of transform `i`, that port feeds nothing
-/// else, and both run the same number of workers (so fusing neither
-/// serialises nor multiplies `j`'s calls).
+/// else, both run the same number of workers (so fusing neither
+/// serialises nor multiplies `j`'s calls), and the chain fused into the
+/// same task stays within [`MAX_FUSED_DEPTH`].
 pub(crate) fn fused_into(plan: &Plan, jobs: usize) -> Vec<Option<usize>> {
     let n = plan.stages.len();
     let mut into = vec![None; n];
-    for (j, stage) in plan.stages.iter().enumerate() {
+    let mut depth = vec![0usize; n];
+    let edges_into = plan.edges_into();
+    let mut port_consumers: std::collections::HashMap<(usize, &str), usize> =
+        std::collections::HashMap::new();
+    for e in &plan.edges {
+        *port_consumers.entry((e.from, e.port.as_str())).or_insert(0) += 1;
+    }
+    // Upstream first, so that each stage sees its upstream's depth.
+    for j in plan.topological_order() {
+        let stage = &plan.stages[j];
         if stage.descriptor.role != StageRole::Transform {
             continue;
         }
-        let mut inputs = plan.edges.iter().filter(|e| e.to == j);
-        let (Some(edge), None) = (inputs.next(), inputs.next()) else {
+        let [e] = edges_into[j].as_slice() else {
             continue;
         };
+        let edge = &plan.edges[*e];
         let upstream = &plan.stages[edge.from];
-        let shared_port = plan
-            .edges
-            .iter()
-            .any(|e| e.from == edge.from && e.port == edge.port && e.to != j);
+        let shared_port = port_consumers
+            .get(&(edge.from, edge.port.as_str()))
+            .is_some_and(|&c| c > 1);
         if upstream.descriptor.role == StageRole::Transform
             && !shared_port
             && upstream.concurrency.resolve(jobs) == stage.concurrency.resolve(jobs)
+            && depth[edge.from] < MAX_FUSED_DEPTH
         {
             into[j] = Some(edge.from);
+            depth[j] = depth[edge.from] + 1;
         }
     }
     into

@@ -10,7 +10,7 @@ mod ledger;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
@@ -24,8 +24,9 @@ pub use ledger::Ledger;
 
 use crate::config::ConfigError;
 use crate::config::validate::{Plan, Validated};
-use crate::model::{Envelope, Item, ItemKind};
-use crate::registry::{BuildContext, BuildErrorOrDiag, Registry, StageRole};
+use crate::model::{Envelope, Item, ItemKind, UnitState};
+use crate::printable;
+use crate::registry::{BuildContext, Registry, StageRole};
 use crate::report::{Diagnostics, RunReport, RunStats, StageReport};
 use crate::stage::{BuiltStage, RunOptions, SinkSummary, StageContext, StageError};
 
@@ -49,22 +50,13 @@ pub fn build_stages(
         };
         match s.descriptor.build(&s.options, &ctx) {
             Ok(b) => built.push(b),
-            Err(BuildErrorOrDiag::Diag(d)) => errors.push(d),
-            Err(BuildErrorOrDiag::Build(e)) => {
-                let d = e.into_diagnostic(config, &s.name);
-                if !errors.contains(&d) {
-                    errors.push(d);
-                }
-            }
+            Err(e) => errors.extend(e.into_diagnostics(config, &s.name, &[])),
         }
     }
     if errors.is_empty() {
         Ok(built)
     } else {
-        Err(ConfigError {
-            source: config.doc.source.clone(),
-            diagnostics: errors,
-        })
+        Err(ConfigError::many(&config.doc.source, errors))
     }
 }
 
@@ -95,13 +87,76 @@ impl Default for ExecOptions {
 /// takes microseconds and does not pay for the extra scheduling.
 const LONG_ITEM: Duration = Duration::from_micros(200);
 
-/// Live counters for a progress bar.
+/// Live counters for a progress bar or a status line.
 #[derive(Debug, Default)]
 pub struct Progress {
     /// Units that entered the graph.
     pub entered: AtomicU64,
-    /// Units released by sinks.
+    /// Units that left it: every copy released by a sink.
     pub finished: AtomicU64,
+    /// Of those, kept as they were.
+    pub kept: AtomicU64,
+    /// Of those, with a docstring from the cache.
+    pub cached: AtomicU64,
+    /// Of those, with a docstring from the model.
+    pub generated: AtomicU64,
+    /// Of those, failed.
+    pub failed: AtomicU64,
+    /// Of those, skipped.
+    pub skipped: AtomicU64,
+    /// Of those, cancelled.
+    pub cancelled: AtomicU64,
+    /// Files the sources listed (or, for a source that does not list ahead, emitted).
+    pub files_found: AtomicU64,
+    /// Files done: every unit settled, or left out with a file-level finding.
+    pub files_done: AtomicU64,
+    /// Every source has listed its files or ended: `files_found` is the total.
+    pub listing_done: AtomicBool,
+}
+
+impl Progress {
+    /// Counts a unit that left the graph in `state`.
+    fn settle(&self, state: &UnitState) {
+        let counter = match state {
+            UnitState::Pending | UnitState::Kept => &self.kept,
+            UnitState::Cached => &self.cached,
+            UnitState::Generated => &self.generated,
+            UnitState::Failed { .. } => &self.failed,
+            UnitState::Skipped { .. } => &self.skipped,
+            UnitState::Cancelled => &self.cancelled,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        self.finished.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Reads the counters the executor keeps elsewhere.
+    fn sample(
+        &self,
+        ledger: &Ledger,
+        stats: &RunStats,
+        diagnostics: &Diagnostics,
+        sources: &[(Arc<str>, Arc<StageCounters>)],
+    ) {
+        self.entered.store(ledger.entered(), Ordering::Relaxed);
+        let mut found = 0;
+        let mut listed = true;
+        for (name, counters) in sources {
+            let emitted = counters.files_out.load(Ordering::Relaxed);
+            match stats.listed(name) {
+                Some(n) => found += n.max(emitted),
+                None => {
+                    found += emitted;
+                    listed &= counters.ended.load(Ordering::Relaxed);
+                }
+            }
+        }
+        self.files_found.store(found, Ordering::Relaxed);
+        self.listing_done.store(listed, Ordering::Relaxed);
+        self.files_done.store(
+            ledger.files_settled() + diagnostics.len(),
+            Ordering::Relaxed,
+        );
+    }
 }
 
 /// Shared pieces a run needs besides the plan.
@@ -216,6 +271,7 @@ pub async fn execute(
     let mut port_counts: Vec<Vec<(String, Arc<AtomicU64>)>> = vec![Vec::new(); n];
     let mut emitters: Vec<Option<Emitter>> = (0..n).map(|_| None).collect();
     let mut fused_stages: Vec<Option<Arc<FusedStage>>> = (0..n).map(|_| None).collect();
+    let edges_from = plan.edges_from();
     for i in downstream_first(plan) {
         let s = &plan.stages[i];
         if s.descriptor.role == StageRole::Sink {
@@ -227,10 +283,10 @@ pub async fn execute(
             .iter()
             .map(|p| Port {
                 name: p.name.to_string(),
-                consumers: plan
-                    .edges
+                consumers: edges_from[i]
                     .iter()
-                    .filter(|e| e.from == i && e.port == p.name)
+                    .map(|&e| &plan.edges[e])
+                    .filter(|e| e.port == p.name)
                     .filter_map(|e| match &fused_stages[e.to] {
                         Some(stage) => Some(Consumer::Fused(stage.clone())),
                         None => senders[e.to].clone().map(Consumer::Channel),
@@ -249,10 +305,12 @@ pub async fn execute(
             ledger: ledger.clone(),
             cancel: handles.cancel.clone(),
             units_out: counters[i].units_out.clone(),
+            files_out: counters[i].files_out.clone(),
         };
         match (fused[i], stages[i].take()) {
             (Some(_), Some(BuiltStage::Transform(transform))) => {
                 fused_stages[i] = Some(Arc::new(FusedStage {
+                    type_name: s.descriptor.type_name.clone(),
                     transform,
                     ctx: contexts[i].clone(),
                     out: emitter,
@@ -273,7 +331,7 @@ pub async fn execute(
     // (Only for stages with a task: a chain left over would hold senders.)
     let mut chains: Vec<Vec<Arc<FusedStage>>> = (0..n)
         .map(|i| match fused[i] {
-            None => fused_below(plan, &fused, &fused_stages, i),
+            None => fused_below(&edges_from, plan, &fused, &fused_stages, i),
             Some(_) => Vec::new(),
         })
         .collect();
@@ -295,15 +353,33 @@ pub async fn execute(
         let workers = planned.concurrency.resolve(options.jobs);
         match (stage, rx, emitter) {
             (BuiltStage::Source(mut source), _, Some(out)) => {
+                let type_name = planned.descriptor.type_name.clone();
                 tasks.spawn(async move {
+                    tracing::info!("stage `{}` ({type_name}) started", ctx.name);
                     let r = timed(&counters.busy_ns, source.run(&ctx, &out)).await;
                     note_error(&fatal, &ctx, r);
+                    counters.ended.store(true, Ordering::Relaxed);
+                    log_end(&ctx.name, &type_name, &counters);
                 });
             }
             (BuiltStage::Transform(transform), Some(rx), Some(out)) => {
                 let rx = Arc::new(tokio::sync::Mutex::new(rx));
                 let chain = std::mem::take(&mut chains[i]);
+                let type_name = planned.descriptor.type_name.clone();
                 tasks.spawn(accounting(async move {
+                    tracing::info!(
+                        "stage `{}` ({type_name}) started with {}",
+                        ctx.name,
+                        printable::count(workers as u64, "worker", "workers")
+                    );
+                    for stage in &chain {
+                        tracing::info!(
+                            "stage `{}` ({}) started in the workers of `{}`",
+                            stage.ctx.name,
+                            stage.type_name,
+                            ctx.name
+                        );
+                    }
                     let mut workers_set = JoinSet::new();
                     for _ in 0..workers {
                         let rx = rx.clone();
@@ -351,6 +427,12 @@ pub async fn execute(
                     for stage in &chain {
                         stage.finish().await;
                     }
+                    counters.ended.store(true, Ordering::Relaxed);
+                    log_end(&ctx.name, &type_name, &counters);
+                    for stage in &chain {
+                        stage.counters.ended.store(true, Ordering::Relaxed);
+                        log_end(&stage.ctx.name, &stage.type_name, &stage.counters);
+                    }
                     drop(chain);
                     drop(out);
                 }));
@@ -361,18 +443,19 @@ pub async fn execute(
                 let sinks = sinks.clone();
                 let progress = handles.progress.clone();
                 let name = planned.name.clone();
+                let type_name = planned.descriptor.type_name.clone();
                 tasks.spawn(async move {
+                    tracing::info!("stage `{name}` ({type_name}) started");
                     let release = |released: Vec<Envelope>, counters: &StageCounters| {
                         counters
                             .units_out
                             .fetch_add(released.len() as u64, Ordering::Relaxed);
-                        progress
-                            .finished
-                            .fetch_add(released.len() as u64, Ordering::Relaxed);
-                        if let Ok(mut r) = report.lock() {
-                            for env in &released {
-                                ledger.release(env.id);
-                                r.record(env);
+                        for env in &released {
+                            if let Some(settled) = ledger.release(env.id, &env.state) {
+                                progress.settle(&settled.state);
+                                if let Ok(mut r) = report.lock() {
+                                    r.record(&settled.unit, &settled.state);
+                                }
                             }
                         }
                     };
@@ -412,13 +495,15 @@ pub async fn execute(
                         Ok(finish) => {
                             release(finish.released, &counters);
                             if let Ok(mut s) = sinks.lock() {
-                                s.push((name, finish.summary));
+                                s.push((name.clone(), finish.summary));
                             }
                         }
                         Err(e) => {
                             note_error(&fatal, &ctx, Err(e));
                         }
                     }
+                    counters.ended.store(true, Ordering::Relaxed);
+                    log_end(&name, &type_name, &counters);
                 });
             }
             _ => {
@@ -435,17 +520,28 @@ pub async fn execute(
     }
     // A chain no task took (its stage failed to start) must not keep channels open.
     drop(chains);
-    // Progress: units that entered, sampled while tasks run.
-    let progress = handles.progress.clone();
-    let ledger_for_progress = ledger.clone();
-    let sampler = tokio::spawn(async move {
-        loop {
-            progress
-                .entered
-                .store(ledger_for_progress.entered(), Ordering::Relaxed);
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    });
+    // Progress: counters kept elsewhere, sampled while tasks run.
+    let sources: Vec<(Arc<str>, Arc<StageCounters>)> = plan
+        .stages
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.descriptor.role == StageRole::Source)
+        .map(|(i, s)| (Arc::from(s.name.as_str()), counters[i].clone()))
+        .collect();
+    let sample = {
+        let (progress, ledger) = (handles.progress.clone(), ledger.clone());
+        let (stats, diagnostics) = (handles.stats.clone(), handles.diagnostics.clone());
+        move || progress.sample(&ledger, &stats, &diagnostics, &sources)
+    };
+    let sampler = {
+        let sample = sample.clone();
+        tokio::spawn(async move {
+            loop {
+                sample();
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+    };
     while let Some(joined) = tasks.join_next().await {
         if let Err(e) = joined
             && e.is_panic()
@@ -458,13 +554,32 @@ pub async fn execute(
         }
     }
     sampler.abort();
-    handles
-        .progress
-        .entered
-        .store(ledger.entered(), Ordering::Relaxed);
 
     let fatal = fatal.lock().map(|f| f.clone()).unwrap_or(None);
     let interrupted = handles.cancel.is_cancelled() && fatal.is_none();
+    let invariant = if interrupted || fatal.is_some() {
+        None
+    } else {
+        check_invariant(plan, &counters, &ledger)
+    };
+    // Every unit that entered is accounted for: those still in flight
+    // (in a channel, a worker, a request) when the run stopped are cancelled;
+    // in a run that did not stop, a unit still here was lost by a stage
+    // (`invariant` names it) and counts as failed.
+    let rest = if handles.cancel.is_cancelled() {
+        UnitState::Cancelled
+    } else {
+        UnitState::Failed {
+            reason: "lost: it never reached a sink (a stage dropped it; see the error)".into(),
+        }
+    };
+    for settled in ledger.settle_rest(&rest) {
+        handles.progress.settle(&settled.state);
+        if let Ok(mut r) = report.lock() {
+            r.record(&settled.unit, &settled.state);
+        }
+    }
+    sample();
     let mut report = report.lock().map(|r| r.clone()).unwrap_or_default();
     report.units = ledger.entered();
     report.interrupted = interrupted;
@@ -487,11 +602,6 @@ pub async fn execute(
             fused_into: fused[i].map(|up| plan.stages[up].name.clone()),
         });
     }
-    let invariant = if interrupted || fatal.is_some() {
-        None
-    } else {
-        check_invariant(plan, &counters, &ledger)
-    };
     RunOutcome {
         report,
         sinks,
@@ -500,40 +610,42 @@ pub async fn execute(
     }
 }
 
+/// Logs a stage's end with what went through it (`-v`).
+fn log_end(name: &str, type_name: &str, counters: &StageCounters) {
+    tracing::info!(
+        "stage `{name}` ({type_name}) finished: {} in, {} out, {:.2}s busy",
+        counters.received.load(Ordering::Relaxed),
+        counters.units_out.load(Ordering::Relaxed) + counters.files_out.load(Ordering::Relaxed),
+        counters.busy_ns.load(Ordering::Relaxed) as f64 / 1e9
+    );
+}
+
 /// Stage indices, each after every stage it feeds.
 fn downstream_first(plan: &Plan) -> Vec<usize> {
-    fn visit(plan: &Plan, i: usize, seen: &mut [bool], order: &mut Vec<usize>) {
-        if std::mem::replace(&mut seen[i], true) {
-            return;
-        }
-        for e in plan.edges.iter().filter(|e| e.from == i) {
-            visit(plan, e.to, seen, order);
-        }
-        order.push(i);
-    }
-    let mut seen = vec![false; plan.stages.len()];
-    let mut order = Vec::with_capacity(plan.stages.len());
-    for i in 0..plan.stages.len() {
-        visit(plan, i, &mut seen, &mut order);
-    }
+    let mut order = plan.topological_order();
+    order.reverse();
     order
 }
 
 /// The stages fused (directly or through others) into stage `i`, each after
-/// the stage that feeds it.
+/// the stage that feeds it. Iterative: fused chains are short (see
+/// `fuse::MAX_FUSED_DEPTH`), but nothing here depends on it.
 fn fused_below(
+    edges_from: &[Vec<usize>],
     plan: &Plan,
     fused: &[Option<usize>],
     stages: &[Option<Arc<FusedStage>>],
     i: usize,
 ) -> Vec<Arc<FusedStage>> {
     let mut chain = Vec::new();
-    for e in plan.edges.iter().filter(|e| e.from == i) {
-        if fused[e.to] == Some(i)
-            && let Some(stage) = &stages[e.to]
+    let mut todo: Vec<usize> = edges_from[i].iter().rev().copied().collect();
+    while let Some(e) = todo.pop() {
+        let (from, to) = (plan.edges[e].from, plan.edges[e].to);
+        if fused[to] == Some(from)
+            && let Some(stage) = &stages[to]
         {
             chain.push(stage.clone());
-            chain.extend(fused_below(plan, fused, stages, e.to));
+            todo.extend(edges_from[to].iter().rev().copied());
         }
     }
     chain

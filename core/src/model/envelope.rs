@@ -57,11 +57,14 @@ pub enum UnitState {
         /// What went wrong.
         reason: String,
     },
-    /// The unit was deliberately not processed (a budget cap, an interruption).
+    /// The unit was deliberately not processed (a budget cap, `--estimate`).
     Skipped {
         /// Why.
         reason: String,
     },
+    /// The run was interrupted (Ctrl+C, SIGTERM, a fatal error) before the
+    /// unit was finished; nothing of it was written.
+    Cancelled,
 }
 
 impl UnitState {
@@ -74,6 +77,20 @@ impl UnitState {
             UnitState::Generated => "generated",
             UnitState::Failed { .. } => "failed",
             UnitState::Skipped { .. } => "skipped",
+            UnitState::Cancelled => "cancelled",
+        }
+    }
+
+    /// How much this state says about a unit whose copies (after a fan-out)
+    /// ended differently: the unit counts once, in its strongest state.
+    pub fn weight(&self) -> u8 {
+        match self {
+            UnitState::Pending | UnitState::Kept => 0,
+            UnitState::Cached => 1,
+            UnitState::Generated => 2,
+            UnitState::Skipped { .. } => 3,
+            UnitState::Cancelled => 4,
+            UnitState::Failed { .. } => 5,
         }
     }
 

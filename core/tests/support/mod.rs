@@ -314,7 +314,7 @@ impl Sink for RecordingSink {
         let mut released = Vec::new();
         for (_, units) in self.held.drain() {
             for mut env in units {
-                env.skip("interrupted");
+                env.state = UnitState::Cancelled;
                 released.push(env);
             }
         }

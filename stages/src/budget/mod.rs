@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use docpipe_core::executor::Emitter;
 use docpipe_core::model::{CodeUnit, Envelope, Item, ItemKind, UnitKind, UnitState};
+use docpipe_core::printable;
 use docpipe_core::registry::{
     BuildContext, BuildError, DefaultConcurrency, NoOptions, PortDoc, Registry, StageRole,
     StageSpec,
@@ -94,6 +95,8 @@ pub struct BudgetStage {
     fixed_tokens: std::sync::OnceLock<u64>,
     budget: BudgetSection,
     totals: Mutex<Totals>,
+    /// The provider runs offline (`template`): no tokens to pay for.
+    offline: bool,
 }
 
 impl BudgetStage {
@@ -122,6 +125,7 @@ impl BudgetStage {
             fixed_tokens: std::sync::OnceLock::new(),
             budget,
             totals: Mutex::new(Totals::default()),
+            offline: section.provider == crate::template::PROVIDER,
         })
     }
 
@@ -177,8 +181,20 @@ impl BudgetStage {
             shortened = true;
         }
         let completion = estimate_completion(&env.unit).min(self.limits.max_completion_tokens);
-        let cost = self.price.map_or(0.0, |p| p.cost(prompt, completion));
+        let cost = match self.price {
+            Some(p) if !self.offline => p.cost(prompt, completion),
+            _ => 0.0,
+        };
         (prompt, completion, cost, shortened)
+    }
+}
+
+/// A list price: `$0.15`, `$0.60`, `$0.075`.
+fn price_per_mtok(usd: f64) -> String {
+    if (usd * 100.0).fract().abs() < 1e-9 {
+        format!("${usd:.2}")
+    } else {
+        format!("${usd}")
     }
 }
 
@@ -266,12 +282,12 @@ impl Transform for BudgetStage {
     async fn finish(&self, ctx: &StageContext, _out: &Emitter) -> Result<(), StageError> {
         let t = self.totals();
         if ctx.run.estimate {
-            println!("{}", self.render_estimate(&t));
+            docpipe_core::console::exclusive(|| println!("{}", self.render_estimate(&t)));
         } else {
             tracing::info!(
                 units = t.units,
                 prompt_tokens = t.prompt_tokens,
-                cost_usd = t.cost_usd,
+                cost = %self.cost_words(t.cost_usd),
                 skipped = t.over_cap,
                 "token budget"
             );
@@ -281,29 +297,55 @@ impl Transform for BudgetStage {
 }
 
 impl BudgetStage {
-    /// The `--estimate` summary.
-    pub fn render_estimate(&self, t: &Totals) -> String {
-        let price = match &self.price {
-            Some(p) => format!(
-                "${} / ${} per million prompt / completion tokens",
-                p.input_per_mtok, p.output_per_mtok
-            ),
-            None => format!(
-                "no price known: add `[model.prices.\"{}\"]` to count cost",
+    /// The estimated cost in words: an amount in cents, nothing for an
+    /// offline model, or what to configure when no price is known.
+    fn cost_words(&self, usd: f64) -> String {
+        match (&self.price, self.offline) {
+            (_, true) => "nothing: the `template` model runs offline".into(),
+            (Some(_), false) => printable::usd(usd),
+            (None, false) => format!(
+                "unknown: no price is known for `{0}`; add `[model.prices.\"{0}\"]` with \
+                 `input_per_mtok` and `output_per_mtok` (US dollars per million tokens) to count it",
                 self.model_name
             ),
+        }
+    }
+
+    /// The `--estimate` summary.
+    pub fn render_estimate(&self, t: &Totals) -> String {
+        let mut text = if self.offline {
+            format!(
+                "estimate for the offline `template` model:\n  units:              {}\n  requests:           {} (answered on this machine)\n",
+                t.units, t.requests
+            )
+        } else {
+            let price = match &self.price {
+                Some(p) => format!(
+                    " ({} / {} per million prompt / completion tokens)",
+                    price_per_mtok(p.input_per_mtok),
+                    price_per_mtok(p.output_per_mtok)
+                ),
+                None => String::new(),
+            };
+            format!(
+                "estimate for model `{}`{price}:\n  units:              {}\n  requests:           {}\n  prompt tokens:      {}\n  completion tokens:  {} (estimated)\n",
+                self.model_name, t.units, t.requests, t.prompt_tokens, t.completion_tokens
+            )
         };
-        let mut text = format!(
-            "estimate for model `{}` ({price}):\n  units:              {}\n  requests:           {}\n  prompt tokens:      {}\n  completion tokens:  {} (estimated)\n  cost:               ${:.4}\n",
-            self.model_name, t.units, t.requests, t.prompt_tokens, t.completion_tokens, t.cost_usd
-        );
+        text.push_str(&format!(
+            "  cost:               {}\n",
+            self.cost_words(t.cost_usd)
+        ));
         if t.shortened > 0 {
-            text.push_str(&format!("  shortened to fit:   {} unit(s)\n", t.shortened));
+            text.push_str(&format!(
+                "  shortened to fit:   {}\n",
+                printable::count(t.shortened, "unit", "units")
+            ));
         }
         if t.over_cap > 0 {
             text.push_str(&format!(
-                "  past [budget] caps: {} unit(s) would be skipped\n",
-                t.over_cap
+                "  past [budget] caps: {} would be skipped\n",
+                printable::count(t.over_cap, "unit", "units")
             ));
         }
         text.push_str("no model was called (--estimate)");

@@ -1,8 +1,10 @@
 //! The check report and its output formats.
 
 use std::io::{self, Write};
+use std::path::Path;
 
 use docpipe_core::model::Severity;
+use docpipe_core::printable::{self, count};
 use serde::Serialize;
 use serde_json::json;
 
@@ -23,6 +25,9 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format's name.
+    pub const NAMES: [&'static str; 4] = ["text", "json", "github", "sarif"];
+
     /// The format called `name`.
     pub fn parse(name: &str) -> Result<Format, String> {
         match name {
@@ -41,8 +46,17 @@ impl Format {
 /// its order.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ReportFinding<'a> {
-    /// File, as shown.
+    /// File: its path, or for a path that is not UTF-8 its text with the
+    /// other bytes shown as `\xNN` (then `path_bytes` has it exactly).
     pub path: &'a str,
+    /// The path's bytes, when it is not UTF-8 (no string holds it
+    /// exactly); in JSON `path_hex`, the bytes in hexadecimal.
+    #[serde(
+        rename = "path_hex",
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "hex"
+    )]
+    pub path_bytes: Option<&'a [u8]>,
     /// Qualified name of the definition (empty for a file-level finding).
     #[serde(skip_serializing_if = "str::is_empty")]
     pub name: &'a str,
@@ -59,6 +73,16 @@ pub struct ReportFinding<'a> {
     pub fix: Option<&'a str>,
     /// Error or warning.
     pub severity: Severity,
+}
+
+/// Bytes as lower-case hexadecimal (`bytes.fromhex` in Python reads them).
+fn hex<S: serde::Serializer>(bytes: &Option<&[u8]>, s: S) -> Result<S::Ok, S::Error> {
+    let text: String = bytes
+        .unwrap_or_default()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    s.serialize_str(&text)
 }
 
 /// Everything `check-report` prints.
@@ -82,6 +106,12 @@ pub struct Report<'a> {
     pub file_errors: u64,
     /// Findings sorted by path, line, column and code.
     pub findings: Vec<ReportFinding<'a>>,
+    /// Colour the text format (`--color`).
+    #[serde(skip)]
+    pub color: bool,
+    /// The directory relative paths start from (SARIF's `%SRCROOT%`).
+    #[serde(skip)]
+    pub root: Option<&'a Path>,
 }
 
 impl Report<'_> {
@@ -123,36 +153,91 @@ impl Report<'_> {
         }
     }
 
+    /// Files with at least one finding.
+    pub fn files_with_findings(&self) -> u64 {
+        // Findings are sorted by path: count the changes.
+        let mut files = 0;
+        let mut last = None;
+        for f in &self.findings {
+            if last != Some(f.path) {
+                files += 1;
+                last = Some(f.path);
+            }
+        }
+        files
+    }
+
+    /// The run in a few words, for the closing line: findings, files with
+    /// findings, files checked, coverage.
+    pub fn headline(&self) -> String {
+        let checked = count(self.files, "file", "files");
+        let mut line = match (self.files, self.findings.len() as u64) {
+            (0, _) => "no file checked".to_string(),
+            (_, 0) => format!("no findings in {checked} checked"),
+            (1, n) => format!("{} in 1 file checked", count(n, "finding", "findings")),
+            (files, n) => format!(
+                "{} in {} of {files} files checked",
+                count(n, "finding", "findings"),
+                self.files_with_findings(),
+            ),
+        };
+        if self.files > 0 && self.definitions > 0 {
+            line.push_str(&format!("; docstring coverage {:.1}%", self.coverage));
+            if self.under_threshold() {
+                line.push_str(&format!(", under fail_under = {}%", self.fail_under));
+            }
+        }
+        line
+    }
+
     fn text(&self, s: &mut impl Write) -> io::Result<()> {
+        let paint = Paint(self.color);
         for f in &self.findings {
             writeln!(
                 s,
-                "{}:{}:{}: {} {}",
-                f.path, f.line, f.column, f.code, f.message
+                "{}{}{}{}{}{} {} {}",
+                paint.bold(&printable::text(f.path)),
+                paint.cyan(":"),
+                f.line,
+                paint.cyan(":"),
+                f.column,
+                paint.cyan(":"),
+                paint.bold_red(f.code),
+                printable::text(f.message)
             )?;
         }
-        let files_with = self
-            .findings
-            .iter()
-            .map(|f| f.path)
-            .collect::<std::collections::BTreeSet<_>>()
-            .len();
-        if self.findings.is_empty() {
-            writeln!(s, "All checks passed ({} files).", self.files)?;
+        let n = self.findings.len() as u64;
+        if n == 0 {
+            writeln!(
+                s,
+                "All checks passed ({}).",
+                count(self.files, "file", "files")
+            )?;
+        } else if self.files == 1 {
+            writeln!(s, "Found {} in 1 file.", count(n, "problem", "problems"))?;
         } else {
             writeln!(
                 s,
-                "Found {} problem{} in {files_with} of {} files.",
-                self.findings.len(),
-                if self.findings.len() == 1 { "" } else { "s" },
+                "Found {} in {} of {} files.",
+                count(n, "problem", "problems"),
+                self.files_with_findings(),
                 self.files
             )?;
         }
-        writeln!(
-            s,
-            "Docstring coverage: {:.1}% ({} of {} definitions documented; {} definitions, {} undocumented before ignores)",
-            self.coverage, self.documented, self.considered, self.definitions, self.undocumented
-        )?;
+        if self.definitions == 0 {
+            // 100% of nothing says nothing.
+            writeln!(s, "Docstring coverage: no definitions to measure.")?;
+        } else {
+            writeln!(
+                s,
+                "Docstring coverage: {:.1}% ({} of {} definitions documented; {} definitions, {} undocumented before ignores)",
+                self.coverage,
+                self.documented,
+                self.considered,
+                self.definitions,
+                self.undocumented
+            )?;
+        }
         if self.under_threshold() {
             writeln!(
                 s,
@@ -238,7 +323,7 @@ impl Report<'_> {
                     "message": { "text": f.message },
                     "locations": [{
                         "physicalLocation": {
-                            "artifactLocation": { "uri": f.path.replace('\\', "/") },
+                            "artifactLocation": artifact_location(f),
                             "region": { "startLine": f.line, "startColumn": f.column },
                         }
                     }],
@@ -249,7 +334,7 @@ impl Report<'_> {
                 r
             })
             .collect();
-        json!({
+        let mut sarif = json!({
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
             "version": "2.1.0",
             "runs": [{
@@ -265,8 +350,66 @@ impl Report<'_> {
                     "coverage": self.coverage,
                 },
             }],
-        })
+        });
+        if let (Some(root), Some(run)) = (self.root, sarif["runs"][0].as_object_mut()) {
+            run.insert(
+                "originalUriBaseIds".into(),
+                json!({ SRCROOT: { "uri": directory_uri(root) } }),
+            );
+        }
+        sarif
     }
+}
+
+/// The base relative paths are resolved against, in SARIF.
+const SRCROOT: &str = "%SRCROOT%";
+
+/// A SARIF `artifactLocation`: a relative path as a percent-encoded URI
+/// reference under `%SRCROOT%`, an absolute one as a `file://` URI. Every
+/// byte but unreserved characters and `/` is encoded, so a space, `ü` or a
+/// byte that is not UTF-8 maps back exactly.
+fn artifact_location(f: &ReportFinding<'_>) -> serde_json::Value {
+    let bytes = f.path_bytes.unwrap_or(f.path.as_bytes());
+    if bytes.first() == Some(&b'/') {
+        json!({ "uri": format!("file://{}", uri_path(bytes)) })
+    } else {
+        json!({ "uri": uri_path(bytes), "uriBaseId": SRCROOT })
+    }
+}
+
+/// `dir` as a `file://` URI ending with `/`, as SARIF wants a base.
+fn directory_uri(dir: &Path) -> String {
+    let mut uri = format!("file://{}", uri_path(dir.as_os_str().as_encoded_bytes()));
+    if !uri.ends_with('/') {
+        uri.push('/');
+    }
+    uri
+}
+
+/// The parts of the path `bytes` percent-encoded and joined with `/` (a
+/// leading `/` kept, `.` parts left out).
+fn uri_path(bytes: &[u8]) -> String {
+    let separator = |b: &u8| *b == b'/' || (cfg!(windows) && *b == b'\\');
+    let mut out = String::with_capacity(bytes.len());
+    if bytes.first().is_some_and(separator) {
+        out.push('/');
+    }
+    for part in bytes.split(separator) {
+        if part.is_empty() || part == b"." {
+            continue;
+        }
+        if !(out.is_empty() || out.ends_with('/')) {
+            out.push('/');
+        }
+        for &b in part {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
 }
 
 /// Escapes a workflow command property value.
@@ -274,9 +417,45 @@ fn gh_property(s: &str) -> String {
     gh_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// Escapes workflow command data.
+/// Escapes workflow command data: what GitHub decodes (`%`, CR, LF) as it
+/// decodes it, other control characters (a NUL in a syntax error) visibly.
 fn gh_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c if c.is_control() => out.push_str(&printable::text(c.encode_utf8(&mut [0; 4]))),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// ANSI colours for the text format, as ruff uses them: paths bold,
+/// separators cyan, codes bold red. Off: the text unchanged.
+#[derive(Clone, Copy)]
+struct Paint(bool);
+
+impl Paint {
+    fn wrap<'a>(self, code: &str, text: &'a str) -> std::borrow::Cow<'a, str> {
+        if self.0 {
+            std::borrow::Cow::Owned(format!("\x1b[{code}m{text}\x1b[0m"))
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        }
+    }
+
+    fn bold<'a>(self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        self.wrap("1", text)
+    }
+
+    fn cyan<'a>(self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        self.wrap("36", text)
+    }
+
+    fn bold_red<'a>(self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        self.wrap("1;31", text)
+    }
 }

@@ -14,16 +14,18 @@ mod format;
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use docpipe_core::config::wording;
 use docpipe_core::model::{Envelope, Finding, ItemKind, Severity};
 use docpipe_core::registry::{
     BuildError, DefaultConcurrency, OptionDoc, Registry, StageOptions, StageRole, StageSpec,
 };
 use docpipe_core::report::FileDiagnostic;
 use docpipe_core::stage::{BuiltStage, Sink, SinkFinish, SinkSummary, StageContext, StageError};
+use docpipe_core::{console, printable};
 use serde::Deserialize;
 
 pub use format::{Format, Report, ReportFinding};
@@ -81,11 +83,11 @@ pub(crate) fn register(registry: &mut Registry) {
             let name = ctx.run.format.clone().unwrap_or_else(|| options.format.clone());
             let format = Format::parse(&name).map_err(|e| {
                 let b = if ctx.run.format.is_some() {
-                    BuildError::new(e)
+                    BuildError::flag(format!("--format {name}"), e)
                 } else {
                     BuildError::option("format", e)
                 };
-                b.with_help("use one of `text`, `json`, `github`, `sarif`")
+                b.with_help(wording::did_you_mean(&name, &Format::NAMES))
             })?;
             if !(0.0..=100.0).contains(&options.fail_under) {
                 return Err(BuildError::option(
@@ -94,7 +96,11 @@ pub(crate) fn register(registry: &mut Registry) {
                 )
                 .with_help("use a number from 0 to 100"));
             }
-            Ok(BuiltStage::Sink(Box::new(CheckReport::new(format, options.fail_under))))
+            let mut report = CheckReport::new(format, options.fail_under).with_color(ctx.run.color);
+            if !ctx.run.base_dir.as_os_str().is_empty() {
+                report = report.with_root(ctx.run.base_dir.clone());
+            }
+            Ok(BuiltStage::Sink(Box::new(report)))
         },
     );
 }
@@ -115,6 +121,8 @@ pub struct CheckReport {
     last_path: Option<(PathBuf, usize)>,
     kept: Kept,
     capture: Option<ReportOutput>,
+    color: bool,
+    root: Option<PathBuf>,
 }
 
 impl CheckReport {
@@ -131,7 +139,21 @@ impl CheckReport {
             last_path: None,
             kept: Kept::default(),
             capture: None,
+            color: false,
+            root: None,
         }
+    }
+
+    /// Colours the text format.
+    pub fn with_color(mut self, color: bool) -> CheckReport {
+        self.color = color;
+        self
+    }
+
+    /// Relative paths start from `root` (SARIF's `%SRCROOT%`).
+    pub fn with_root(mut self, root: PathBuf) -> CheckReport {
+        self.root = Some(root);
+        self
     }
 
     /// A report written into `buffer` instead of stdout.
@@ -149,7 +171,7 @@ impl CheckReport {
         let mut files = std::mem::take(&mut self.files);
         for d in file_errors {
             files.insert(d.path.clone());
-            let path = self.kept.path(&d.path.display().to_string());
+            let path = self.kept.path(&d.path);
             self.kept.push(path, "", &d.finding);
         }
         let coverage = if self.considered == 0 {
@@ -167,6 +189,8 @@ impl CheckReport {
             files: files.len() as u64,
             file_errors: file_errors.len() as u64,
             findings: self.kept.sorted(),
+            color: self.color,
+            root: self.root.as_deref(),
         }
     }
 }
@@ -187,6 +211,8 @@ struct Kept {
     text: String,
     /// Shown paths, as spans of `text`, in arrival order.
     paths: Vec<Span>,
+    /// The bytes of paths that are not UTF-8, by index in `paths`.
+    path_bytes: HashMap<usize, Vec<u8>>,
     /// Codes and fixes, each once.
     words: Vec<Cow<'static, str>>,
     word_ids: HashMap<Cow<'static, str>, usize>,
@@ -238,9 +264,19 @@ impl Kept {
         id
     }
 
-    /// A new path, shown as `shown`; returns its index.
-    fn path(&mut self, shown: &str) -> usize {
-        let span = self.span(shown);
+    /// A new path; returns its index. A path that is not UTF-8 is kept
+    /// as text with its other bytes escaped, and as bytes.
+    fn path(&mut self, path: &Path) -> usize {
+        let span = match path.to_str() {
+            Some(text) => self.span(text),
+            None => {
+                let shown = printable::path(path).into_owned();
+                if let Some(bytes) = printable::path_bytes(path) {
+                    self.path_bytes.insert(self.paths.len(), bytes);
+                }
+                self.span(&shown)
+            }
+        };
         self.paths.push(span);
         self.paths.len() - 1
     }
@@ -288,6 +324,7 @@ impl Kept {
             .into_iter()
             .map(|p| ReportFinding {
                 path: self.text(self.paths[p.path]),
+                path_bytes: self.path_bytes.get(&p.path).map(Vec::as_slice),
                 name: self.text(p.name),
                 code: &self.words[p.code],
                 message: self.text(p.message),
@@ -332,7 +369,7 @@ impl Sink for CheckReport {
                 if !self.files.contains(&env.unit.path) {
                     self.files.insert(env.unit.path.clone());
                 }
-                let index = self.kept.path(&env.unit.path.display().to_string());
+                let index = self.kept.path(&env.unit.path);
                 self.last_path = Some((env.unit.path.clone(), index));
                 index
             }
@@ -361,7 +398,7 @@ impl Sink for CheckReport {
                         })?;
                     }
                 }
-                None => {
+                None => console::exclusive(|| {
                     // A large buffer: the JSON report of the standard library is 26 MB.
                     let mut out =
                         std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
@@ -372,14 +409,16 @@ impl Sink for CheckReport {
                             StageError::fatal(format!(
                                 "cannot write the check report to stdout: {e}"
                             ))
-                        })?;
-                }
+                        })
+                })?,
             }
         }
         Ok(SinkFinish {
             summary: SinkSummary {
                 problems: report.problems(),
                 files_written: 0,
+                // Interrupted, the report is not printed: the units by state tell more.
+                headline: (!cancelled).then(|| report.headline()),
             },
             released: Vec::new(),
         })
@@ -404,8 +443,8 @@ mod tests {
     #[test]
     fn kept_findings_sort_by_path_line_column_and_code_and_keep_ties_in_order() {
         let mut kept = Kept::default();
-        let b = kept.path("pkg/b.py");
-        let a = kept.path("pkg/a.py");
+        let b = kept.path(Path::new("pkg/b.py"));
+        let a = kept.path(Path::new("pkg/a.py"));
         kept.push(b, "g", &finding("DOC101".into(), "b-late", 9, 5));
         kept.push(a, "f", &finding("DOC201".into(), "a-201", 3, 1));
         kept.push(
@@ -416,7 +455,7 @@ mod tests {
         kept.push(a, "f", &finding("DP102".into(), "a-first-tie", 3, 1));
         kept.push(b, "g", &finding("DP102".into(), "b-early", 2, 7));
         // A second entry for a path already seen, as a file's diagnostic makes.
-        let a_again = kept.path("pkg/a.py");
+        let a_again = kept.path(Path::new("pkg/a.py"));
         kept.push(a_again, "", &finding("DP102".into(), "a-second-tie", 3, 1));
         kept.push(a_again, "", &finding("DP003".into(), "a-top", 1, 1));
 

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use docpipe_core::model::{CodeUnit, DocModel, Envelope, ItemKind, UnitState};
+use docpipe_core::printable;
 use docpipe_core::registry::{
     BuildContext, BuildError, DefaultConcurrency, OptionDoc, Registry, StageOptions, StageRole,
     StageSpec,
@@ -151,6 +152,7 @@ impl Sink for MarkdownDocs {
         }
         let modules = std::mem::take(&mut self.modules);
         let options = self.options.clone();
+        let out_dir = options.out_dir.clone();
         let written = tokio::task::spawn_blocking(move || write_pages(&options, modules))
             .await
             .map_err(|e| {
@@ -162,6 +164,11 @@ impl Sink for MarkdownDocs {
             summary: SinkSummary {
                 problems: 0,
                 files_written: written,
+                headline: Some(format!(
+                    "{} written to {}",
+                    printable::count(written, "page", "pages"),
+                    printable::path(&out_dir)
+                )),
             },
             released: Vec::new(),
         })

@@ -157,7 +157,16 @@ impl GenerateStage {
     pub fn build(ctx: &BuildContext<'_>) -> Result<GenerateStage, BuildError> {
         let section: ModelSection = ctx.section("model")?;
         let budget: BudgetSection = ctx.section("budget")?;
-        let model = ctx.registry.model(&section.provider, ctx)?;
+        // With --estimate no request goes out: build the model as validation
+        // does, needing no key.
+        let estimate_ctx = BuildContext {
+            stage: ctx.stage,
+            config: ctx.config,
+            registry: ctx.registry,
+            run: ctx.run.clone(),
+            validate_only: ctx.validate_only || ctx.run.estimate,
+        };
+        let model = ctx.registry.model(&section.provider, &estimate_ctx)?;
         let prompts = prompt_templates(&section, ctx)?;
         let prices = PriceTable::new(&section.prices);
         Ok(GenerateStage {
@@ -344,6 +353,17 @@ impl Shared {
             }
             let request = self.request(&todo, max_tokens);
             let units: Vec<_> = todo.iter().map(|t| t.env.unit.clone()).collect();
+            tracing::debug!(
+                model = %self.model_id,
+                "asking for {} of {} ({} prompt tokens, attempt {})",
+                docpipe_core::printable::count(units.len() as u64, "docstring", "docstrings"),
+                units
+                    .first()
+                    .map(|u| docpipe_core::printable::path(&u.path).into_owned())
+                    .unwrap_or_default(),
+                request.estimated_prompt_tokens,
+                todo.first().map_or(1, |t| t.env.attempts + 1)
+            );
             let answer = tokio::select! {
                 r = self.model.complete(request) => r,
                 _ = ctx.cancel.cancelled() => return Ok(()),

@@ -49,20 +49,22 @@ pub fn build(ctx: &BuildContext<'_>) -> Result<Arc<dyn Model>, BuildError> {
         return Ok(Arc::new(ValidateOnly));
     }
     let endpoint = endpoint.ok_or_else(|| {
-        BuildError::new("no Azure OpenAI endpoint: `[model] endpoint` is not set and neither is `AZURE_OPENAI_ENDPOINT`")
+        BuildError::section("model", "endpoint", "no Azure OpenAI endpoint: `[model] endpoint` is not set and neither is `AZURE_OPENAI_ENDPOINT`")
             .with_help("set `[model] endpoint = \"https://NAME.openai.azure.com\"` or the variable `AZURE_OPENAI_ENDPOINT`")
     })?;
     if !(endpoint.starts_with("https://") || endpoint.starts_with("http://")) {
         return Err(bad_endpoint(&endpoint));
     }
     let deployment = deployment.ok_or_else(|| {
-        BuildError::new("no Azure OpenAI deployment: `[model] deployment` is not set and neither is `AZURE_OPENAI_DEPLOYMENT`")
+        BuildError::section("model", "deployment", "no Azure OpenAI deployment: `[model] deployment` is not set and neither is `AZURE_OPENAI_DEPLOYMENT`")
             .with_help("set `[model] deployment` to the deployment name shown in the Azure portal")
     })?;
     let key = key.ok_or_else(|| {
-        BuildError::new(format!(
-            "no API key for Azure OpenAI: `{key_env}` is not set"
-        ))
+        BuildError::section(
+            "model",
+            "api_key_env",
+            format!("no API key for Azure OpenAI: `{key_env}` is not set"),
+        )
         .with_help(format!(
             "set `{key_env}` in the environment or in `.env` next to pipeline.toml"
         ))
@@ -82,9 +84,11 @@ pub fn build(ctx: &BuildContext<'_>) -> Result<Arc<dyn Model>, BuildError> {
 }
 
 fn bad_endpoint(e: &str) -> BuildError {
-    BuildError::new(format!(
-        "the Azure endpoint must be an http(s) URL, found `{e}`"
-    ))
+    BuildError::section(
+        "model",
+        "endpoint",
+        format!("the Azure endpoint must be an http(s) URL, found `{e}`"),
+    )
     .with_help("write it as `https://NAME.openai.azure.com`")
 }
 

@@ -338,9 +338,11 @@ pub fn build(ctx: &BuildContext<'_>) -> Result<Arc<dyn Model>, BuildError> {
         .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
     let base = base.trim_end_matches('/');
     if !(base.starts_with("http://") || base.starts_with("https://")) {
-        return Err(BuildError::new(format!(
-            "`[model] base_url` must be an http(s) URL, found `{base}`"
-        ))
+        return Err(BuildError::section(
+            "model",
+            "base_url",
+            format!("must be an http(s) URL, found `{base}`"),
+        )
         .with_help(
             "write the URL up to and including `/v1`, such as `http://127.0.0.1:11434/v1`",
         ));
@@ -356,7 +358,11 @@ pub fn build(ctx: &BuildContext<'_>) -> Result<Arc<dyn Model>, BuildError> {
     // A local server may need no key; OpenAI itself, or a variable the file names, must be set.
     let key_required = base == DEFAULT_BASE_URL || section.api_key_env.is_some();
     if key.is_none() && !ctx.validate_only && key_required {
-        return Err(BuildError::new(format!("no API key for OpenAI: `{key_env}` is not set"))
+        return Err(BuildError::section(
+            "model",
+            "api_key_env",
+            format!("no API key for OpenAI: `{key_env}` is not set"),
+        )
             .with_help(format!(
                 "set `{key_env}` in the environment or in `.env` next to pipeline.toml, or point `[model] api_key_env` at the variable that holds it"
             )));

@@ -63,8 +63,50 @@ enum Attempt {
     Retry {
         message: String,
         hint: Option<Duration>,
+        why: Trouble,
     },
     Fail(ModelError),
+}
+
+/// What kind of failure a retried request met: the advice when the retries
+/// run out depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trouble {
+    /// No connection (refused, no route, DNS).
+    Connect,
+    /// No answer in time.
+    Timeout,
+    /// 429.
+    RateLimited,
+    /// 408, 409, 5xx.
+    Server,
+    /// An answer that is not JSON, or broke off.
+    Answer,
+}
+
+impl Trouble {
+    /// What to do about it, for a request to `url`.
+    fn advice(self, url: &str) -> String {
+        match self {
+            Trouble::Connect => format!(
+                "is the server running at {url}? check `[model] base_url` (or `endpoint` for Azure)"
+            ),
+            Trouble::Timeout => {
+                "raise `[model] timeout_s`, or lower `concurrency` if the server is overloaded"
+                    .into()
+            }
+            Trouble::RateLimited => {
+                "lower `[model] concurrency`, set `rpm`/`tpm` to the quota, or raise `max_retries`"
+                    .into()
+            }
+            Trouble::Server => {
+                "the server keeps failing: try again later, or raise `[model] max_retries`".into()
+            }
+            Trouble::Answer => {
+                format!("check that {url} is an OpenAI-compatible chat completions endpoint")
+            }
+        }
+    }
 }
 
 impl HttpTransport {
@@ -114,12 +156,13 @@ impl HttpTransport {
             match attempt {
                 Attempt::Done(body) => return Ok(HttpReply { body, retries }),
                 Attempt::Fail(e) => return Err(e),
-                Attempt::Retry { message, hint } => {
+                Attempt::Retry { message, hint, why } => {
                     if retries >= self.policy.max_retries {
                         return Err(ModelError::Exhausted {
                             message: format!(
-                                "gave up after {} attempt(s): {message}; raise `[model] max_retries` or lower `concurrency`/`rpm`",
-                                retries + 1
+                                "gave up after {} attempt(s): {message}; {}",
+                                retries + 1,
+                                why.advice(url)
                             ),
                             retries,
                         });
@@ -168,6 +211,13 @@ impl HttpTransport {
                 return Attempt::Retry {
                     message: self.describe_error(&e),
                     hint: None,
+                    why: if e.is_timeout() {
+                        Trouble::Timeout
+                    } else if e.is_connect() {
+                        Trouble::Connect
+                    } else {
+                        Trouble::Answer
+                    },
                 };
             }
         };
@@ -179,6 +229,11 @@ impl HttpTransport {
                 return Attempt::Retry {
                     message: self.describe_error(&e),
                     hint: None,
+                    why: if e.is_timeout() {
+                        Trouble::Timeout
+                    } else {
+                        Trouble::Answer
+                    },
                 };
             }
         };
@@ -193,6 +248,7 @@ impl HttpTransport {
                             "the server answered {status} with a body that is not JSON ({e})"
                         ),
                         hint: None,
+                        why: Trouble::Answer,
                     },
                 }
             }
@@ -200,10 +256,12 @@ impl HttpTransport {
             429 => Attempt::Retry {
                 message: format!("rate limited (429): {message}"),
                 hint: retry_hint(&headers, SystemTime::now()),
+                why: Trouble::RateLimited,
             },
             408 | 409 | 500..=599 => Attempt::Retry {
                 message: format!("server error ({status}): {message}"),
                 hint: retry_after(&headers, SystemTime::now()),
+                why: Trouble::Server,
             },
             _ => Attempt::Fail(ModelError::Rejected { status, message }),
         }

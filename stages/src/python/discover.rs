@@ -231,22 +231,44 @@ impl Source for PythonSource {
             follow_gitignore: self.follow_gitignore,
         };
         let cancel = ctx.cancel.clone();
+        let (stats, stage) = (ctx.stats.clone(), ctx.name.clone());
         // Walking and reading block: they run on a blocking thread feeding the emitter.
         let handle = tokio::task::spawn_blocking(move || {
-            let mut batch = Vec::with_capacity(BATCH);
-            let mut open = true;
+            // The whole walk first (it takes milliseconds where reading and
+            // parsing take seconds), so that the run's size is known before
+            // the first file is read: every path found ends up emitted or
+            // reported.
+            let mut listed = Vec::new();
             walker.discover(&cancel, |found| {
+                listed.push(found);
+                true
+            });
+            stats.files_listed(&stage, listed.len() as u64);
+            if listed.is_empty() && !cancel.is_cancelled() {
+                let roots: Vec<String> = walker
+                    .paths
+                    .iter()
+                    .map(|p| format!("`{}`", docpipe_core::printable::path(p)))
+                    .collect();
+                tracing::warn!("no Python files found under {}", roots.join(", "));
+            }
+            let mut batch = Vec::with_capacity(BATCH);
+            for found in listed {
+                if cancel.is_cancelled() {
+                    return;
+                }
                 batch.push(match found {
                     Found::File(path) => read_source_detailed(&path).map_err(|e| (path, e)),
                     Found::Problem(path, e) => Err((path, e)),
                 });
                 if batch.len() == BATCH {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                    open = tx.blocking_send(full).is_ok();
+                    if tx.blocking_send(full).is_err() {
+                        return;
+                    }
                 }
-                open
-            });
-            if open && !batch.is_empty() {
+            }
+            if !batch.is_empty() {
                 let _ = tx.blocking_send(batch);
             }
         });

@@ -81,7 +81,7 @@ pub(crate) fn register(registry: &mut Registry) {
 }
 
 /// The `python-extract` stage: a file in, its units out. A file with a syntax
-/// error yields a `DOC003` diagnostic and no units.
+/// error yields a `DP003` diagnostic and no units.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PythonExtract;
 

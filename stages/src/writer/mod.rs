@@ -32,6 +32,7 @@ use docpipe_core::stage::{
     BuiltStage, Sink, SinkFinish, SinkSummary, StageContext, StageError, WriteMode,
 };
 use docpipe_core::style::{RenderOptions, Style};
+use docpipe_core::{console, printable};
 
 use self::encoding::Encoding;
 use self::insert::DocEdit;
@@ -113,6 +114,7 @@ impl PythonWriter {
             })?;
         if outcome.written {
             self.summary.files_written += 1;
+            tracing::debug!("wrote {}", printable::path(&outcome.path));
         }
         if let Some(change) = outcome.change {
             self.summary.problems += u64::from(self.mode == WriteMode::Check);
@@ -157,7 +159,7 @@ impl Sink for PythonWriter {
             if cancelled && file.units.len() < file.expected {
                 for mut env in file.units {
                     if !matches!(env.state, UnitState::Failed { .. }) {
-                        env.skip("interrupted");
+                        env.state = UnitState::Cancelled;
                     }
                     released.push(env);
                 }
@@ -168,20 +170,21 @@ impl Sink for PythonWriter {
         self.changes.sort_by(|a, b| a.0.cmp(&b.0));
         match self.mode {
             WriteMode::InPlace => {}
-            WriteMode::Diff => {
+            WriteMode::Diff => console::exclusive(|| {
                 let mut out = std::io::stdout().lock();
                 for (_, diff) in &self.changes {
                     out.write_all(diff.as_bytes())
                         .map_err(|e| StageError::fatal(format!("cannot print the diff: {e}")))?;
                 }
                 let _ = out.flush();
-            }
-            WriteMode::Check => {
+                Ok::<(), StageError>(())
+            })?,
+            WriteMode::Check => console::exclusive(|| {
                 let mut err = std::io::stderr().lock();
                 for (path, _) in &self.changes {
-                    let _ = writeln!(err, "would change: {}", path.display());
+                    let _ = writeln!(err, "would change: {}", printable::path(path));
                 }
-            }
+            }),
         }
         Ok(SinkFinish {
             summary: std::mem::take(&mut self.summary),
@@ -418,7 +421,13 @@ fn fail_indices(units: &mut [Envelope], indices: &[usize], reason: &str) {
 
 /// A unified diff of `old` and `new` with `a/` and `b/` headers.
 pub fn unified_diff(path: &Path, old: &str, new: &str) -> String {
-    let shown = path.to_string_lossy().replace('\\', "/");
+    // Shown as people read it: a newline in a file name would end the header.
+    let shown = printable::path(path);
+    let shown = if cfg!(windows) {
+        shown.replace('\\', "/")
+    } else {
+        shown.into_owned()
+    };
     let shown = shown.trim_start_matches("./").trim_start_matches('/');
     similar::TextDiff::from_lines(old, new)
         .unified_diff()
