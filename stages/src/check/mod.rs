@@ -95,7 +95,8 @@ pub(crate) fn register(registry: &mut Registry) {
             }
             Ok(BuiltStage::Sink(Box::new(CheckReport::new(format, options.fail_under))))
         },
-    );
+    )
+    .reads(&[docpipe_core::stage::RunFlag::Format]);
 }
 
 /// Where the report goes: stdout, or a buffer in tests.
