@@ -2,6 +2,7 @@
 
 mod args;
 mod output;
+mod preflight;
 mod signals;
 
 use std::io::IsTerminal;
@@ -183,6 +184,8 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
         estimate: a.estimate,
         format: a.format.clone(),
         jobs,
+        force: a.force,
+        force_exclude: a.force_exclude,
         ..RunOptions::default()
     };
     // The runtime and the signal handlers come first, so that a signal during
@@ -212,18 +215,15 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
         }
     }
     paths.extend(positional.map(PathBuf::from));
-    for p in &paths {
-        if !p.exists() {
-            return Err(Failure::Usage(format!(
-                "{} does not exist; give existing files or directories to `docpipe run`",
-                p.display()
-            )));
-        }
-    }
+    preflight::check_paths(&paths).map_err(Failure::Usage)?;
     let plan = validated
         .plan(pipeline.as_deref())
         .map_err(Failure::Usage)?
         .clone();
+    preflight::check_flags(&a.flags(), &plan).map_err(Failure::Usage)?;
+    if let Some(report) = &cli.global.report {
+        preflight::check_output_file("--report", report).map_err(Failure::Usage)?;
+    }
     run_options.paths = paths;
     run_options.base_dir = std::env::current_dir().unwrap_or_default();
     let run_options = Arc::new(run_options);

@@ -173,9 +173,14 @@ pub fn summary(outcome: &RunOutcome, color: bool) -> String {
     } else {
         "docpipe"
     };
+    // Files not processed or not written (each printed with its reason by the sink).
+    let files_skipped = match r.file_errors.len() {
+        0 => String::new(),
+        n => format!(", {n} skipped"),
+    };
     let _ = writeln!(
         out,
-        "{head}: {} unit(s): {} kept, {} cached, {} generated, {} failed, {} skipped; {} file(s) written in {:.2}s",
+        "{head}: {} unit(s): {} kept, {} cached, {} generated, {} failed, {} skipped; {} file(s) written{files_skipped} in {:.2}s",
         r.units,
         b.kept,
         b.cached,
