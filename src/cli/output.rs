@@ -82,6 +82,10 @@ pub fn describe_stages(registry: &Registry, json: bool) -> String {
                     .join(", ")
             );
         }
+        if !d.flags.is_empty() {
+            let flags: Vec<&str> = d.flags.iter().map(|f| f.as_str()).collect();
+            let _ = writeln!(out, "    flags: {}", flags.join(", "));
+        }
         for o in &d.options {
             let default = o
                 .default
