@@ -580,7 +580,7 @@ impl<'t> ChildByField<'t> for Node<'t> {
 }
 
 /// Named node kinds that hold statements: the walk always descends into them.
-const CONTAINERS: [&str; 16] = [
+const CONTAINERS: [&str; 17] = [
     "module",
     "block",
     "class_definition",
@@ -593,6 +593,7 @@ const CONTAINERS: [&str; 16] = [
     "while_statement",
     "try_statement",
     "except_clause",
+    "except_group_clause",
     "finally_clause",
     "with_statement",
     "match_statement",
@@ -606,7 +607,7 @@ fn interesting() -> &'static [bool] {
 }
 
 /// For each kind id of the grammar, whether it is one of [`CONTAINERS`] (named).
-fn containers() -> &'static [bool] {
+pub(super) fn containers() -> &'static [bool] {
     static TABLE: std::sync::OnceLock<Vec<bool>> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| kind_table(&CONTAINERS))
 }
@@ -641,7 +642,7 @@ fn kind_names() -> &'static [String] {
     })
 }
 
-fn kind_in(table: &[bool], node: Node<'_>) -> bool {
+pub(super) fn kind_in(table: &[bool], node: Node<'_>) -> bool {
     table
         .get(usize::from(node.kind_id()))
         .copied()

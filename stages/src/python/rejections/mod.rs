@@ -42,7 +42,7 @@ mod signature;
 
 use tree_sitter::Node;
 
-use super::extract::{kind_of, kind_table};
+use super::extract::{containers, kind_in, kind_of, kind_table};
 
 /// The first construct CPython rejects: where it starts and Python's message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -413,42 +413,9 @@ const RELEVANT: [&str; 28] = [
     "raise_statement",
 ];
 
-/// Statement containers, as the extractor's walk knows them.
-const CONTAINERS: [&str; 17] = [
-    "module",
-    "block",
-    "class_definition",
-    "function_definition",
-    "decorated_definition",
-    "if_statement",
-    "elif_clause",
-    "else_clause",
-    "for_statement",
-    "while_statement",
-    "try_statement",
-    "except_clause",
-    "except_group_clause",
-    "finally_clause",
-    "with_statement",
-    "match_statement",
-    "case_clause",
-];
-
 fn relevant() -> &'static [bool] {
     static TABLE: std::sync::OnceLock<Vec<bool>> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| kind_table(&RELEVANT))
-}
-
-fn containers() -> &'static [bool] {
-    static TABLE: std::sync::OnceLock<Vec<bool>> = std::sync::OnceLock::new();
-    TABLE.get_or_init(|| kind_table(&CONTAINERS))
-}
-
-fn kind_in(table: &[bool], node: Node<'_>) -> bool {
-    table
-        .get(usize::from(node.kind_id()))
-        .copied()
-        .unwrap_or(false)
 }
 
 /// Byte offsets where an expression holds something the checks (or the
