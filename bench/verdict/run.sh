@@ -18,6 +18,8 @@
 # `docpipe run check` is also timed interleaved against it, which measures
 # what docpipe's own CPython-rejection checks add to every run.
 #
+# CHECK_ONLY=1: with BASELINE, time only `check` against the baseline.
+#
 # Needs python3, cargo, hyperfine (installed from Debian when missing).
 set -euo pipefail
 
@@ -60,15 +62,18 @@ fresh="rm -rf $work/copy && cp -a $work/stdlib $work/copy"
 with_python="$docpipe -q run generate $work/copy --report $work/with.json"
 without_python="env PATH=$empty $docpipe -q run generate $work/copy --report $work/without.json"
 
+if [ "${CHECK_ONLY:-0}" != 1 ]; then
 echo "== hyperfine ($runs runs each, a fresh copy before each)" >&2
 hyperfine --runs "$runs" --ignore-failure --prepare "$fresh" --export-json "$work/times.json" \
     --command-name "generate, $python_version asked" "$with_python >/dev/null 2>&1 || true" \
     --command-name "generate, no interpreter (own checks)" "$without_python >/dev/null 2>&1 || true" >&2
 
+fi
+
 echo "== interleaved ($rounds rounds)" >&2
-python3 - "$rounds" "$fresh" "$with_python" "$without_python" "${BASELINE:-}" "$docpipe" "$work" > "$work/ratio.txt" <<'PY'
+python3 - "$rounds" "$fresh" "$with_python" "$without_python" "${BASELINE:-}" "$docpipe" "$work" "${CHECK_ONLY:-0}" > "$work/ratio.txt" <<'PY'
 import json, resource, statistics, subprocess, sys, time
-rounds, fresh, with_py, without_py, baseline, docpipe, work = sys.argv[1:]
+rounds, fresh, with_py, without_py, baseline, docpipe, work, check_only = sys.argv[1:]
 rounds = int(rounds)
 def timed(cmd):
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -77,30 +82,33 @@ def timed(cmd):
     w = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return w, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+def print_generate():
+    print(f"| interleaved, {rounds} rounds | median wall (s) | median CPU (s) |")
+    print("|---|---:|---:|")
+    for name in ("with", "without"):
+        print(f"| generate, {'python3 asked' if name == 'with' else 'no interpreter'} | {statistics.median(w[name]):.3f} | {statistics.median(c[name]):.2f} |")
+    print()
+    print(f"asking Python / own checks only: wall {ratio(w['with'], w['without'])}, CPU {ratio(c['with'], c['without'])}")
+    rep = json.load(open(f"{work}/with.json"))
+    written = rep['files_written']
+    extra = statistics.median(w['with']) - statistics.median(w['without'])
+    print(f"\nfiles written: {written} (two compilations each); units: {rep['units']}; file_errors: {len(rep['file_errors'])}; "
+          f"median wall added by asking Python: {extra:.2f} s, {1000 * extra / max(written, 1):.1f} ms per written file")
 def ratio(xs, ys):
     rs = sorted(a / b for a, b in zip(xs, ys))
     q = lambda p: rs[min(len(rs) - 1, int(p * len(rs)))]
     return f"{statistics.median(rs):.3f}x (quartiles {q(0.25):.3f}-{q(0.75):.3f})"
 w = {"with": [], "without": []}
 c = {"with": [], "without": []}
-for r in range(rounds + 1):  # round 0 warms the page cache and is dropped
+for r in range(0 if check_only == "1" else rounds + 1):  # round 0 warms the page cache and is dropped
     for name, cmd in (("with", with_py), ("without", without_py)):
         subprocess.run(fresh, shell=True, check=True)
         wall, cpu = timed(cmd)
         if r:
             w[name].append(wall)
             c[name].append(cpu)
-print(f"| interleaved, {rounds} rounds | median wall (s) | median CPU (s) |")
-print("|---|---:|---:|")
-for name in ("with", "without"):
-    print(f"| generate, {'python3 asked' if name == 'with' else 'no interpreter'} | {statistics.median(w[name]):.3f} | {statistics.median(c[name]):.2f} |")
-print()
-print(f"asking Python / own checks only: wall {ratio(w['with'], w['without'])}, CPU {ratio(c['with'], c['without'])}")
-rep = json.load(open(f"{work}/with.json"))
-written = rep['files_written']
-extra = statistics.median(w['with']) - statistics.median(w['without'])
-print(f"\nfiles written: {written} (two compilations each); units: {rep['units']}; file_errors: {len(rep['file_errors'])}; "
-      f"median wall added by asking Python: {extra:.2f} s, {1000 * extra / max(written, 1):.1f} ms per written file")
+if check_only != "1":
+    print_generate()
 if baseline:
     check = f"{docpipe} run check {work}/stdlib --format json"
     base = f"{baseline} run check {work}/stdlib --format json"
@@ -117,7 +125,7 @@ if baseline:
     print(f"\ncheck, this build / baseline: wall {ratio(wc, wb)}, CPU {ratio(cc, cb)}")
 PY
 
-python3 - "$work/times.json" <<'PY'
+[ "${CHECK_ONLY:-0}" = 1 ] || python3 - "$work/times.json" <<'PY'
 import json, sys
 times = json.load(open(sys.argv[1]))["results"]
 print("| hyperfine (fresh copy before each run) | mean wall (s) | ± σ |")
