@@ -86,7 +86,9 @@ fn copy_py_tree(from: &Path, to: &Path) {
 #[test]
 fn stdlib_definitions_match_pythons_ast() {
     let Some(stdlib) = stdlib() else {
-        panic!("this test compares with Python's ast and needs python3 on PATH (apt-get install python3)");
+        panic!(
+            "this test compares with Python's ast and needs python3 on PATH (apt-get install python3)"
+        );
     };
     let copy = tempfile::tempdir().unwrap();
     copy_py_tree(&stdlib, copy.path());
