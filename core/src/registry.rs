@@ -12,7 +12,7 @@ use crate::cache_store::CacheStore;
 use crate::chat::Model;
 use crate::config::{Config, Diagnostic, Origin, Subject, wording};
 use crate::model::ItemKind;
-use crate::stage::{BuiltStage, RunOptions};
+use crate::stage::{BuiltStage, RunFlag, RunOptions};
 use crate::style::Style;
 
 /// The three roles a stage can play in the graph.
@@ -299,6 +299,8 @@ pub struct StageDescriptor {
     pub default_concurrency: DefaultConcurrency,
     /// Shared sections it reads.
     pub sections: Vec<&'static str>,
+    /// Flags of `docpipe run` it acts on (see [`RunFlag`]).
+    pub flags: Vec<RunFlag>,
     #[serde(skip)]
     factory: StageFactory,
 }
@@ -345,6 +347,14 @@ impl StageDescriptor {
     pub fn port(&self, name: &str) -> Option<&PortDoc> {
         self.ports.iter().find(|p| p.name == name)
     }
+
+    /// Declares the flags of `docpipe run` this stage type acts on.
+    pub fn reads(&mut self, flags: &[RunFlag]) -> &mut StageDescriptor {
+        self.flags.extend_from_slice(flags);
+        self.flags.sort();
+        self.flags.dedup();
+        self
+    }
 }
 
 type SectionCheck = Arc<dyn Fn(&Config) -> Vec<Diagnostic> + Send + Sync>;
@@ -383,7 +393,9 @@ impl Registry {
 
     /// Registers a stage type whose options are `O`. A later registration of
     /// the same name replaces the earlier one (a plugin may override a built-in).
-    pub fn add_stage<O, F>(&mut self, spec: StageSpec, factory: F)
+    /// Returns the registration, to declare the flags it reads with
+    /// [`StageDescriptor::reads`].
+    pub fn add_stage<O, F>(&mut self, spec: StageSpec, factory: F) -> &mut StageDescriptor
     where
         O: StageOptions,
         F: Fn(O, &BuildContext<'_>) -> Result<BuiltStage, BuildError> + Send + Sync + 'static,
@@ -412,20 +424,25 @@ impl Registry {
                 (_, _) => Err(BuildErrorOrDiag::Several(read.problems, None)),
             }
         });
-        self.stages.insert(
-            type_name.to_string(),
-            StageDescriptor {
-                type_name: type_name.to_string(),
-                role: spec.role,
-                summary: spec.summary.to_string(),
-                input: spec.input,
-                ports: spec.ports,
-                options: O::describe(),
-                default_concurrency: spec.default_concurrency,
-                sections: spec.sections,
-                factory,
-            },
-        );
+        let descriptor = StageDescriptor {
+            type_name: type_name.to_string(),
+            role: spec.role,
+            summary: spec.summary.to_string(),
+            input: spec.input,
+            ports: spec.ports,
+            options: O::describe(),
+            default_concurrency: spec.default_concurrency,
+            sections: spec.sections,
+            flags: Vec::new(),
+            factory,
+        };
+        match self.stages.entry(type_name.to_string()) {
+            std::collections::btree_map::Entry::Occupied(mut e) => {
+                e.insert(descriptor);
+                e.into_mut()
+            }
+            std::collections::btree_map::Entry::Vacant(e) => e.insert(descriptor),
+        }
     }
 
     /// Registers a shared section `[name]` whose keys are `T` (unknown keys rejected).

@@ -60,6 +60,56 @@ pub struct RunOptions {
     pub jobs: usize,
     /// Colour what is printed for people (`--color`): codes, paths.
     pub color: bool,
+    /// Write files whose mode forbids writing by their owner (`--force`).
+    pub force: bool,
+    /// Apply the source's excludes to paths named on the command line too (`--force-exclude`).
+    pub force_exclude: bool,
+}
+
+/// A flag of `docpipe run` that only some stages act on. A stage type
+/// declares the ones it reads ([`crate::registry::StageDescriptor::reads`]);
+/// a run given a flag that no stage of its pipeline reads is refused, so a
+/// flag never goes silently unheeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum RunFlag {
+    /// `--check`: write nothing, fail when something would change.
+    #[serde(rename = "--check")]
+    Check,
+    /// `--diff`: print what would change, write nothing.
+    #[serde(rename = "--diff")]
+    Diff,
+    /// `--estimate`: count tokens and cost, call no model.
+    #[serde(rename = "--estimate")]
+    Estimate,
+    /// `--format`: the output format of a report.
+    #[serde(rename = "--format")]
+    Format,
+    /// `--force`: write files whose mode forbids it.
+    #[serde(rename = "--force")]
+    Force,
+    /// `--force-exclude`: excludes apply to paths named on the command line.
+    #[serde(rename = "--force-exclude")]
+    ForceExclude,
+}
+
+impl RunFlag {
+    /// The flag as typed on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunFlag::Check => "--check",
+            RunFlag::Diff => "--diff",
+            RunFlag::Estimate => "--estimate",
+            RunFlag::Format => "--format",
+            RunFlag::Force => "--force",
+            RunFlag::ForceExclude => "--force-exclude",
+        }
+    }
+}
+
+impl std::fmt::Display for RunFlag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// What every stage can reach while it runs.

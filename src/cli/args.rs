@@ -59,7 +59,7 @@ pub enum ColorChoice {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a pipeline (default `generate`) over paths (default: the source's own, usually `.`).
+    /// Run a pipeline (default `check`, which writes nothing) over paths (default: the source's own, usually `.`).
     Run(RunArgs),
     /// Check the configuration and exit: 0 when valid, 2 with located errors otherwise.
     Validate,
@@ -90,6 +90,30 @@ pub struct RunArgs {
     /// Output format of reporting stages (`text`, `json`, `github`, `sarif`).
     #[arg(long, value_name = "FORMAT")]
     pub format: Option<String>,
+    /// Also write files whose mode forbids writing by their owner.
+    #[arg(long)]
+    pub force: bool,
+    /// Apply the excludes to paths named on the command line too.
+    #[arg(long)]
+    pub force_exclude: bool,
+}
+
+impl RunArgs {
+    /// The stage-dependent flags given (each must be read by a stage of the pipeline).
+    pub fn flags(&self) -> Vec<docpipe_core::stage::RunFlag> {
+        use docpipe_core::stage::RunFlag;
+        [
+            (self.check, RunFlag::Check),
+            (self.diff, RunFlag::Diff),
+            (self.estimate, RunFlag::Estimate),
+            (self.format.is_some(), RunFlag::Format),
+            (self.force, RunFlag::Force),
+            (self.force_exclude, RunFlag::ForceExclude),
+        ]
+        .into_iter()
+        .filter_map(|(given, flag)| given.then_some(flag))
+        .collect()
+    }
 }
 
 /// `docpipe graph`.

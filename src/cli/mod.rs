@@ -2,6 +2,7 @@
 
 mod args;
 mod output;
+mod preflight;
 mod progress;
 mod signals;
 
@@ -224,6 +225,8 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
         format: a.format.clone(),
         jobs,
         color,
+        force: a.force,
+        force_exclude: a.force_exclude,
         ..RunOptions::default()
     };
     // The runtime and the signal handlers come first, so that a signal during
@@ -261,18 +264,15 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
         }
     }
     paths.extend(positional.map(PathBuf::from));
-    for p in &paths {
-        if !p.exists() {
-            return Err(Failure::Usage(format!(
-                "{} does not exist; give existing files or directories to `docpipe run`",
-                p.display()
-            )));
-        }
-    }
+    preflight::check_paths(&paths).map_err(Failure::Usage)?;
     let plan = validated
         .plan(pipeline.as_deref())
         .map_err(Failure::Usage)?
         .clone();
+    preflight::check_flags(&a.flags(), &plan).map_err(Failure::Usage)?;
+    if let Some(report) = &cli.global.report {
+        preflight::check_output_file("--report", report).map_err(Failure::Usage)?;
+    }
     run_options.paths = paths;
     run_options.base_dir = std::env::current_dir().unwrap_or_default();
     let write_mode = run_options.write_mode;

@@ -94,6 +94,10 @@ pub fn describe_stages(registry: &Registry, json: bool) -> String {
                     .join(", ")
             );
         }
+        if !d.flags.is_empty() {
+            let flags: Vec<&str> = d.flags.iter().map(|f| f.as_str()).collect();
+            let _ = writeln!(out, "    flags: {}", flags.join(", "));
+        }
         for o in &d.options {
             let default = o
                 .default
@@ -215,7 +219,12 @@ fn closing_line(outcome: &RunOutcome, mode: WriteMode) -> String {
     if !plain.is_empty() || headlines.is_empty() {
         parts.push(units_by_state(r));
         if !plain.is_empty() {
-            parts.push(files_phrase(&plain, mode));
+            let mut files = files_phrase(&plain, mode);
+            // Files not processed or not written, each printed with its reason by the sink.
+            if !r.file_errors.is_empty() {
+                files.push_str(&format!(", {} skipped", r.file_errors.len()));
+            }
+            parts.push(files);
         }
     }
     parts.extend(headlines.iter().map(|h| h.to_string()));

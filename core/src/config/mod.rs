@@ -124,8 +124,9 @@ pub struct Config {
     pub problems: Vec<Diagnostic>,
 }
 
-/// Pipeline chosen when `docpipe run` names none.
-pub const DEFAULT_PIPELINE: &str = "generate";
+/// Pipeline chosen when `docpipe run` names none: the one that writes
+/// nothing. Writing files takes naming `generate`.
+pub const DEFAULT_PIPELINE: &str = "check";
 
 impl Config {
     /// Reads the shape of `doc`: `[stages]`, `[pipelines]`, and top-level

@@ -59,7 +59,8 @@ pub(crate) fn register(registry: &mut Registry) {
             sections: vec!["model", "budget", "style"],
         },
         |_options, ctx| Ok(BuiltStage::Transform(Arc::new(BudgetStage::build(ctx)?))),
-    );
+    )
+    .reads(&[docpipe_core::stage::RunFlag::Estimate]);
 }
 
 /// Running totals of the units let through (or, with `--estimate`, counted).

@@ -102,7 +102,8 @@ pub(crate) fn register(registry: &mut Registry) {
             }
             Ok(BuiltStage::Sink(Box::new(report)))
         },
-    );
+    )
+    .reads(&[docpipe_core::stage::RunFlag::Format]);
 }
 
 /// Where the report goes: stdout, or a buffer in tests.

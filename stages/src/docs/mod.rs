@@ -3,7 +3,8 @@
 //! signatures and docstrings) plus an `index.md` listing the modules.
 //!
 //! Units pass through unchanged (kept); the pages are written when the input
-//! ends.
+//! ends. With `--check` nothing is written and the run fails when a page
+//! would change; with `--diff` the changes are printed instead.
 
 pub mod markdown;
 
@@ -18,7 +19,9 @@ use docpipe_core::registry::{
     BuildContext, BuildError, DefaultConcurrency, OptionDoc, Registry, StageOptions, StageRole,
     StageSpec,
 };
-use docpipe_core::stage::{BuiltStage, Sink, SinkFinish, SinkSummary, StageContext, StageError};
+use docpipe_core::stage::{
+    BuiltStage, RunFlag, Sink, SinkFinish, SinkSummary, StageContext, StageError, WriteMode,
+};
 use docpipe_core::style::Style;
 use serde::Deserialize;
 
@@ -58,18 +61,20 @@ impl StageOptions for DocsOptions {
 }
 
 pub(crate) fn register(registry: &mut Registry) {
-    registry.add_stage::<DocsOptions, _>(
-        StageSpec {
-            type_name: STAGE_TYPE,
-            role: StageRole::Sink,
-            summary: "Writes Markdown API documentation, one page per module plus an index",
-            input: Some(ItemKind::Unit),
-            ports: Vec::new(),
-            default_concurrency: DefaultConcurrency::One,
-            sections: vec!["style"],
-        },
-        build,
-    );
+    registry
+        .add_stage::<DocsOptions, _>(
+            StageSpec {
+                type_name: STAGE_TYPE,
+                role: StageRole::Sink,
+                summary: "Writes Markdown API documentation, one page per module plus an index",
+                input: Some(ItemKind::Unit),
+                ports: Vec::new(),
+                default_concurrency: DefaultConcurrency::One,
+                sections: vec!["style"],
+            },
+            build,
+        )
+        .reads(&[RunFlag::Check, RunFlag::Diff]);
 }
 
 fn build(options: DocsOptions, ctx: &BuildContext<'_>) -> Result<BuiltStage, BuildError> {
@@ -78,9 +83,9 @@ fn build(options: DocsOptions, ctx: &BuildContext<'_>) -> Result<BuiltStage, Bui
             .with_help("name the directory the pages go to, such as `out_dir = \"docs/api\"`"));
     }
     let (style, _) = crate::writer::style_from_context(ctx)?;
-    Ok(BuiltStage::Sink(Box::new(MarkdownDocs::new(
-        options, style,
-    ))))
+    Ok(BuiltStage::Sink(Box::new(
+        MarkdownDocs::new(options, style).with_mode(ctx.run.write_mode),
+    )))
 }
 
 /// One documented unit, as the pages need it.
@@ -95,6 +100,7 @@ pub struct MarkdownDocs {
     options: DocsOptions,
     style: Arc<dyn Style>,
     modules: BTreeMap<PathBuf, Vec<Entry>>,
+    mode: WriteMode,
 }
 
 impl MarkdownDocs {
@@ -104,7 +110,14 @@ impl MarkdownDocs {
             options,
             style,
             modules: BTreeMap::new(),
+            mode: WriteMode::InPlace,
         }
+    }
+
+    /// Writes the pages (`InPlace`), prints their diffs, or only says which would change.
+    pub fn with_mode(mut self, mode: WriteMode) -> MarkdownDocs {
+        self.mode = mode;
+        self
     }
 
     fn doc_of(&self, env: &Envelope) -> Option<DocModel> {
@@ -152,34 +165,53 @@ impl Sink for MarkdownDocs {
         }
         let modules = std::mem::take(&mut self.modules);
         let options = self.options.clone();
+        let mode = self.mode;
         let out_dir = options.out_dir.clone();
-        let written = tokio::task::spawn_blocking(move || write_pages(&options, modules))
-            .await
-            .map_err(|e| {
-                StageError::fatal(format!(
-                    "writing the Markdown pages stopped unexpectedly: {e}"
-                ))
-            })??;
+        let summary = tokio::task::spawn_blocking(move || {
+            let pages = render_pages(&options, modules);
+            match mode {
+                WriteMode::InPlace => write_pages(&pages).map(|written| SinkSummary {
+                    problems: 0,
+                    files_written: written,
+                    headline: Some(format!(
+                        "{} written to {}",
+                        printable::count(written, "page", "pages"),
+                        printable::path(&out_dir)
+                    )),
+                }),
+                // As for the writer: `--check` fails when a page would change, `--diff` only shows it.
+                WriteMode::Check | WriteMode::Diff => {
+                    let changed = compare_pages(&pages, mode);
+                    Ok(SinkSummary {
+                        problems: changed * u64::from(mode == WriteMode::Check),
+                        files_written: 0,
+                        headline: Some(format!(
+                            "{} would change in {}",
+                            printable::count(changed, "page", "pages"),
+                            printable::path(&out_dir)
+                        )),
+                    })
+                }
+            }
+        })
+        .await
+        .map_err(|e| {
+            StageError::fatal(format!(
+                "writing the Markdown pages stopped unexpectedly: {e}"
+            ))
+        })??;
         Ok(SinkFinish {
-            summary: SinkSummary {
-                problems: 0,
-                files_written: written,
-                headline: Some(format!(
-                    "{} written to {}",
-                    printable::count(written, "page", "pages"),
-                    printable::path(&out_dir)
-                )),
-            },
+            summary,
             released: Vec::new(),
         })
     }
 }
 
-/// Builds and writes every page; returns how many files were written.
-fn write_pages(
+/// Every page with the file it goes to: one per module, then the index.
+fn render_pages(
     options: &DocsOptions,
     modules: BTreeMap<PathBuf, Vec<Entry>>,
-) -> Result<u64, StageError> {
+) -> Vec<(PathBuf, String)> {
     let rel_paths = page_paths(modules.keys().map(PathBuf::as_path));
     let mut pages = Vec::with_capacity(modules.len());
     for ((path, mut entries), rel) in modules.into_iter().zip(rel_paths) {
@@ -193,15 +225,45 @@ fn write_pages(
         let page = ModulePage::new(&path, &rel, &units);
         pages.push((rel, page));
     }
-    let mut written = 0;
-    for (rel, page) in &pages {
-        let target = options.out_dir.join(rel.with_extension("md"));
-        write_file(&target, &render_module(page))?;
-        written += 1;
-    }
+    let mut out: Vec<(PathBuf, String)> = pages
+        .iter()
+        .map(|(rel, page)| {
+            (
+                options.out_dir.join(rel.with_extension("md")),
+                render_module(page),
+            )
+        })
+        .collect();
     let index: Vec<&ModulePage> = pages.iter().map(|(_, p)| p).collect();
-    write_file(&options.out_dir.join("index.md"), &render_index(&index))?;
-    Ok(written + 1)
+    out.push((options.out_dir.join("index.md"), render_index(&index)));
+    out
+}
+
+/// Writes every page; returns how many files were written.
+fn write_pages(pages: &[(PathBuf, String)]) -> Result<u64, StageError> {
+    for (target, text) in pages {
+        write_file(target, text)?;
+    }
+    Ok(pages.len() as u64)
+}
+
+/// `--check` and `--diff`: writes nothing; says which pages would change
+/// (on stderr) or prints their diffs (on stdout); returns how many would.
+fn compare_pages(pages: &[(PathBuf, String)], mode: WriteMode) -> u64 {
+    let mut changed = 0;
+    for (target, text) in pages {
+        let old = std::fs::read_to_string(target).unwrap_or_default();
+        if old == *text {
+            continue;
+        }
+        changed += 1;
+        if mode == WriteMode::Diff {
+            print!("{}", crate::writer::unified_diff(target, &old, text));
+        } else {
+            eprintln!("would change: {}", target.display());
+        }
+    }
+    changed
 }
 
 fn write_file(target: &Path, text: &str) -> Result<(), StageError> {

@@ -76,7 +76,8 @@ pub(crate) fn register(registry: &mut Registry) {
             sections: vec!["model", "budget", "style"],
         },
         |_options, ctx| Ok(BuiltStage::Transform(Arc::new(GenerateStage::build(ctx)?))),
-    );
+    )
+    .reads(&[docpipe_core::stage::RunFlag::Estimate]);
     registry.add_stage::<NoOptions, _>(
         StageSpec {
             type_name: "reply-parse",

@@ -1,6 +1,16 @@
 //! The `python-source` stage: finds Python files under the given paths and
 //! emits them decoded.
+//!
+//! Each file is read once, whatever the number of names it has: a symbolic
+//! link whose target lies in the walked tree (for a path named on the
+//! command line: in the working directory) is read under the target's path,
+//! and a file met again (through a second link, a hard link, or a path
+//! given twice) is skipped. A link to a file outside the tree is read under
+//! its own name so that `check` sees it; the writer never writes through it.
+//! Directories a project never wants checked are excluded by default, as ruff
+//! excludes them, even without ignore files.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -23,8 +33,10 @@ pub struct SourceOptions {
     pub paths: Vec<String>,
     /// Globs a file must match, relative to the walked directory.
     pub include: Vec<String>,
-    /// Globs of files and directories to leave out, relative to the walked directory.
+    /// Globs of files and directories to leave out (replaces the defaults).
     pub exclude: Vec<String>,
+    /// Globs to leave out on top of `exclude`.
+    pub extend_exclude: Vec<String>,
     /// Honour `.gitignore`, `.git/info/exclude` and `.ignore` files.
     pub follow_gitignore: bool,
 }
@@ -34,11 +46,32 @@ impl Default for SourceOptions {
         SourceOptions {
             paths: vec![".".into()],
             include: vec!["**/*.py".into()],
-            exclude: Vec::new(),
+            exclude: DEFAULT_EXCLUDE.iter().map(|s| s.to_string()).collect(),
+            extend_exclude: Vec::new(),
             follow_gitignore: true,
         }
     }
 }
+
+/// What `exclude` is unless set: ruff's default excludes, as names of a
+/// file or directory at any depth.
+pub const DEFAULT_EXCLUDE: [&str; 15] = [
+    ".venv",
+    "venv",
+    "site-packages",
+    "__pycache__",
+    "build",
+    "dist",
+    ".tox",
+    ".nox",
+    ".eggs",
+    "node_modules",
+    ".git",
+    ".hg",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+];
 
 impl StageOptions for SourceOptions {
     fn describe() -> Vec<OptionDoc> {
@@ -58,8 +91,16 @@ impl StageOptions for SourceOptions {
             OptionDoc {
                 name: "exclude",
                 ty: "[string]",
+                default: Some(
+                    "[\".venv\", \"venv\", \"site-packages\", \"__pycache__\", \"build\", \"dist\", \".tox\", \".nox\", \".eggs\", \"node_modules\", \".git\", \".hg\", \".mypy_cache\", \".ruff_cache\", \".pytest_cache\"]",
+                ),
+                doc: "Globs of files or directories to skip, matched against each name in a path and against the path relative to the walked directory (\"tests/**\", \"**/_vendor\"). Setting it replaces the defaults, as in ruff; use `extend_exclude` to add to them. A directory holding `pyvenv.cfg` (a virtual environment of any name) is always skipped. Paths named on the command line are read anyway unless `--force-exclude` is given.",
+            },
+            OptionDoc {
+                name: "extend_exclude",
+                ty: "[string]",
                 default: Some("[]"),
-                doc: "Globs of files or directories to skip, relative to each walked directory (\"tests/**\", \"**/_vendor\").",
+                doc: "Globs to skip in addition to `exclude`.",
             },
             OptionDoc {
                 name: "follow_gitignore",
@@ -72,11 +113,17 @@ impl StageOptions for SourceOptions {
 }
 
 /// The `python-source` stage, built with validated globs.
+#[derive(Clone)]
 pub struct PythonSource {
     paths: Vec<PathBuf>,
+    /// Whether `paths` came from the command line (then excludes apply only with `force_exclude`).
+    explicit: bool,
     include: GlobSet,
     exclude: GlobSet,
     follow_gitignore: bool,
+    force_exclude: bool,
+    /// The working directory: the tree of a path named on the command line.
+    base_dir: PathBuf,
 }
 
 fn globset(key: &str, globs: &[String]) -> Result<GlobSet, BuildError> {
@@ -96,27 +143,54 @@ fn globset(key: &str, globs: &[String]) -> Result<GlobSet, BuildError> {
 impl PythonSource {
     /// Builds the stage; the command line's paths (in `run`) replace the option's.
     pub fn new(options: SourceOptions, run: &RunOptions) -> Result<PythonSource, BuildError> {
-        let paths = if run.paths.is_empty() {
-            options.paths.iter().map(PathBuf::from).collect()
-        } else {
+        let explicit = !run.paths.is_empty();
+        let paths = if explicit {
             run.paths.clone()
+        } else {
+            options.paths.iter().map(PathBuf::from).collect()
+        };
+        let mut exclude = options.exclude.clone();
+        exclude.extend(options.extend_exclude.iter().cloned());
+        let key = if options.extend_exclude.is_empty() {
+            "exclude"
+        } else {
+            "extend_exclude"
+        };
+        let base_dir = if run.base_dir.as_os_str().is_empty() {
+            std::env::current_dir().unwrap_or_default()
+        } else {
+            run.base_dir.clone()
         };
         Ok(PythonSource {
             paths,
+            explicit,
             include: globset("include", &options.include)?,
-            exclude: globset("exclude", &options.exclude)?,
+            exclude: globset(key, &exclude)?,
             follow_gitignore: options.follow_gitignore,
+            force_exclude: run.force_exclude,
+            base_dir,
         })
+    }
+
+    /// Whether an exclude glob matches `path` (relative to a walked
+    /// directory) or the name of any of its components.
+    fn excluded(&self, path: &Path) -> bool {
+        self.exclude.is_match(path)
+            || path
+                .components()
+                .any(|c| matches!(c, std::path::Component::Normal(n) if self.exclude.is_match(n)))
     }
 
     /// Every file this source would read, in walk order (sorted by name), and
     /// the problems met on the way. Blocking.
     pub fn discover(&self, cancel: &CancellationToken, mut found: impl FnMut(Found) -> bool) {
+        let mut seen = Seen::default();
         for root in &self.paths {
             if cancel.is_cancelled() {
                 return;
             }
-            match std::fs::metadata(root) {
+            let meta = match std::fs::metadata(root) {
+                Ok(m) => m,
                 Err(e) => {
                     if !found(Found::Problem(
                         root.clone(),
@@ -126,69 +200,236 @@ impl PythonSource {
                     }
                     continue;
                 }
-                Ok(m) if m.is_file() => {
-                    if !found(Found::File(root.clone())) {
-                        return;
-                    }
+            };
+            if !meta.is_dir() {
+                if self.explicit
+                    && self.force_exclude
+                    && self.excluded(&self.relative_to_base(root))
+                {
                     continue;
                 }
-                Ok(_) => {}
+                let item = if meta.is_file() {
+                    self.named_file(root, &mut seen)
+                } else {
+                    Some(Found::Problem(
+                        root.clone(),
+                        DecodeError::Io(format!(
+                            "`{}` is not a regular file or a directory ({})",
+                            root.display(),
+                            file_kind(&meta)
+                        )),
+                    ))
+                };
+                if let Some(item) = item
+                    && !found(item)
+                {
+                    return;
+                }
+                continue;
             }
-            let canonical_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
-            let exclude = self.exclude.clone();
-            let filter_root = root.clone();
-            let walk = ignore::WalkBuilder::new(root)
-                .hidden(true)
-                .git_ignore(self.follow_gitignore)
-                .git_exclude(self.follow_gitignore)
-                .git_global(false)
-                .ignore(self.follow_gitignore)
-                .require_git(false)
-                .parents(self.follow_gitignore)
-                .follow_links(false)
-                .sort_by_file_name(|a, b| a.cmp(b))
-                .filter_entry(move |e| {
-                    let rel = e.path().strip_prefix(&filter_root).unwrap_or(e.path());
-                    rel.as_os_str().is_empty() || !exclude.is_match(rel)
-                })
-                .build();
-            for entry in walk {
-                if cancel.is_cancelled() {
-                    return;
-                }
-                let entry = match entry {
-                    Ok(e) => e,
-                    Err(e) => {
-                        let path = error_path(&e).unwrap_or_else(|| root.clone());
-                        if !found(Found::Problem(path, DecodeError::Io(e.to_string()))) {
-                            return;
-                        }
-                        continue;
-                    }
-                };
-                let path = entry.path();
-                let rel = path.strip_prefix(root).unwrap_or(path);
-                if !self.include.is_match(rel) {
-                    continue;
-                }
-                let is_file = match entry.file_type() {
-                    Some(t) if t.is_file() => true,
-                    Some(t) if t.is_symlink() => symlink_stays_inside(path, &canonical_root),
-                    _ => false,
-                };
-                if is_file && !found(Found::File(path.to_path_buf())) {
-                    return;
-                }
+            if self.explicit && self.force_exclude && self.excluded(&self.relative_to_base(root)) {
+                continue;
+            }
+            if !self.walk(root, cancel, &mut seen, &mut found) {
+                return;
             }
         }
     }
+
+    /// Walks the directory `root`; `false` when `found` asked to stop.
+    fn walk(
+        &self,
+        root: &Path,
+        cancel: &CancellationToken,
+        seen: &mut Seen,
+        found: &mut impl FnMut(Found) -> bool,
+    ) -> bool {
+        let canonical_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        let source = self.clone();
+        let filter_root = root.to_path_buf();
+        let walk = ignore::WalkBuilder::new(root)
+            .hidden(true)
+            .git_ignore(self.follow_gitignore)
+            .git_exclude(self.follow_gitignore)
+            .git_global(false)
+            .ignore(self.follow_gitignore)
+            .require_git(false)
+            .parents(self.follow_gitignore)
+            .follow_links(false)
+            .sort_by_file_name(|a, b| a.cmp(b))
+            .filter_entry(move |e| {
+                let rel = e.path().strip_prefix(&filter_root).unwrap_or(e.path());
+                if rel.as_os_str().is_empty() {
+                    return true;
+                }
+                // A virtual environment of any name.
+                let venv = e.file_type().is_some_and(|t| t.is_dir())
+                    && e.path().join("pyvenv.cfg").is_file();
+                !venv && !source.excluded(rel)
+            })
+            .build();
+        for entry in walk {
+            if cancel.is_cancelled() {
+                return false;
+            }
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    let path = error_path(&e).unwrap_or_else(|| root.to_path_buf());
+                    if !found(Found::Problem(path, DecodeError::Io(e.to_string()))) {
+                        return false;
+                    }
+                    continue;
+                }
+            };
+            let path = entry.path();
+            let rel = path.strip_prefix(root).unwrap_or(path);
+            if !self.include.is_match(rel) {
+                continue;
+            }
+            let item = match entry.file_type() {
+                Some(t) if t.is_dir() => None,
+                Some(t) if t.is_symlink() => {
+                    let inside = Some((root, canonical_root.as_path()));
+                    self.link(path, inside, seen)
+                }
+                _ => match entry.metadata() {
+                    Ok(m) if m.is_file() => seen.first(&m).then(|| Found::File(path.to_path_buf())),
+                    Ok(m) => Some(Found::Problem(
+                        path.to_path_buf(),
+                        DecodeError::Io(format!("not a regular file ({})", file_kind(&m))),
+                    )),
+                    Err(e) => Some(Found::Problem(
+                        path.to_path_buf(),
+                        DecodeError::Io(e.to_string()),
+                    )),
+                },
+            };
+            if let Some(item) = item
+                && !found(item)
+            {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// A file named on the command line (or in `paths`): a link into the
+    /// working directory is read under its target's path.
+    fn named_file(&self, path: &Path, seen: &mut Seen) -> Option<Found> {
+        let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        if !is_link {
+            let meta = std::fs::metadata(path).ok()?;
+            return seen.first(&meta).then(|| Found::File(path.to_path_buf()));
+        }
+        let base = std::fs::canonicalize(&self.base_dir).unwrap_or_else(|_| self.base_dir.clone());
+        let tree = if path.is_absolute() {
+            (base.as_path(), base.as_path())
+        } else {
+            (Path::new(""), base.as_path())
+        };
+        self.link(path, Some(tree), seen)
+    }
+
+    /// A symbolic link at `path`: its target's path when the target is a
+    /// regular file inside `tree` (the tree as named, and its canonical
+    /// path), the link's own path when the target lies outside (the writer
+    /// will not write through it), a problem when it leads nowhere readable.
+    fn link(&self, path: &Path, tree: Option<(&Path, &Path)>, seen: &mut Seen) -> Option<Found> {
+        let target = match std::fs::canonicalize(path) {
+            Ok(t) => t,
+            Err(e) => {
+                return Some(Found::Problem(
+                    path.to_path_buf(),
+                    DecodeError::Io(format!("a symbolic link that leads nowhere: {e}")),
+                ));
+            }
+        };
+        let meta = match std::fs::metadata(&target) {
+            Ok(m) if m.is_file() => m,
+            Ok(m) if m.is_dir() => return None,
+            Ok(m) => {
+                return Some(Found::Problem(
+                    path.to_path_buf(),
+                    DecodeError::Io(format!(
+                        "a symbolic link to {}, which is not a regular file ({})",
+                        target.display(),
+                        file_kind(&m)
+                    )),
+                ));
+            }
+            Err(e) => {
+                return Some(Found::Problem(
+                    path.to_path_buf(),
+                    DecodeError::Io(e.to_string()),
+                ));
+            }
+        };
+        if !seen.first(&meta) {
+            return None;
+        }
+        let inside = tree.and_then(|(named, canonical)| {
+            target
+                .strip_prefix(canonical)
+                .ok()
+                .map(|rel| named.join(rel))
+        });
+        Some(Found::File(inside.unwrap_or_else(|| path.to_path_buf())))
+    }
+
+    /// `path` relative to the working directory when it lies inside it.
+    fn relative_to_base(&self, path: &Path) -> PathBuf {
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        absolute
+            .strip_prefix(&self.base_dir)
+            .map(Path::to_path_buf)
+            .unwrap_or(absolute)
+    }
 }
 
-/// A symlink is read only when it points at a file inside the walked tree.
-fn symlink_stays_inside(path: &Path, canonical_root: &Path) -> bool {
-    match std::fs::canonicalize(path) {
-        Ok(target) => target.starts_with(canonical_root) && target.is_file(),
-        Err(_) => false,
+/// The files already found, by device and inode: each file is read once.
+#[derive(Default)]
+struct Seen(HashSet<(u64, u64)>);
+
+impl Seen {
+    /// Whether the file with metadata `meta` is met for the first time.
+    #[cfg(unix)]
+    fn first(&mut self, meta: &std::fs::Metadata) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        self.0.insert((meta.dev(), meta.ino()))
+    }
+
+    #[cfg(not(unix))]
+    fn first(&mut self, _meta: &std::fs::Metadata) -> bool {
+        true
+    }
+}
+
+/// What kind of file `meta` describes, in words.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if meta.is_dir() {
+        "a directory"
+    } else if meta.is_file() {
+        "a regular file"
+    } else {
+        "a special file"
     }
 }
 
@@ -224,12 +465,7 @@ impl Source for PythonSource {
         // Files go over in batches: a wake-up per file had the reading thread
         // preempt a parsing worker about once per file.
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Read>>(READ_AHEAD / BATCH);
-        let walker = PythonSource {
-            paths: self.paths.clone(),
-            include: self.include.clone(),
-            exclude: self.exclude.clone(),
-            follow_gitignore: self.follow_gitignore,
-        };
+        let walker = self.clone();
         let cancel = ctx.cancel.clone();
         let (stats, stage) = (ctx.stats.clone(), ctx.name.clone());
         // Walking and reading block: they run on a blocking thread feeding the emitter.

@@ -21,6 +21,7 @@ use tree_sitter::{Node, Parser, Tree};
 use super::brackets;
 use super::codes;
 use super::literal;
+use super::rejections::{self, Rejections};
 use super::signature;
 
 thread_local! {
@@ -200,12 +201,11 @@ struct Extractor<'a> {
     lines: LineIndex,
     /// The file, shared by every unit's [`CodeUnit::source`].
     shared: Arc<dyn SharedText>,
-    /// Byte offsets of every `yield` in the text (in code, strings or comments alike).
-    yields: Vec<usize>,
-    /// The first construct that parses but that Python rejects.
-    rejected: Option<(Node<'a>, String)>,
-    /// `from __future__` imports at the top of the module, where they are allowed.
-    allowed_future: Vec<usize>,
+    /// Byte offsets of what makes an expression worth descending into
+    /// (every `yield`, and what the rejections check; in code, strings or comments alike).
+    triggers: Vec<usize>,
+    /// The constructs that parse but that CPython rejects.
+    rejections: Rejections<'a>,
     /// (class unit, its `__init__` unit) by index, in source order.
     inits: Vec<(usize, usize)>,
 }
@@ -224,9 +224,8 @@ impl<'a> Extractor<'a> {
             module_summary: String::new(),
             lines: LineIndex::new(&file.text),
             shared,
-            yields: memchr::memmem::find_iter(file.text.as_bytes(), b"yield").collect(),
-            rejected: None,
-            allowed_future: allowed_future_imports(root),
+            triggers: rejections::triggers(&file.text),
+            rejections: Rejections::new(&file.text, root),
             inits: Vec::new(),
         }
     }
@@ -236,11 +235,26 @@ impl<'a> Extractor<'a> {
         self.units.push(module);
         self.scopes.push((Scope::Module, self.root.id()));
         let mut cursor = self.root.walk();
-        // Pre-order walk: enter a node, descend, and leave it on the way up.
-        if !cursor.goto_first_child() {
-            return Ok(self.units);
+        if cursor.goto_first_child() {
+            self.walk(&mut cursor);
         }
-        'walk: loop {
+        self.link_constructors();
+        if let Some(r) = self.rejections.finish(self.root) {
+            let (line, column) = self.lines.position(self.text, r.offset);
+            let message = r.message;
+            return Err(syntax_finding(
+                format!("syntax error: {message}"),
+                line,
+                column,
+            ));
+        }
+        Ok(self.units)
+    }
+
+    /// The pre-order walk from the cursor's node: enter a node, descend, and
+    /// leave it on the way up.
+    fn walk(&mut self, cursor: &mut tree_sitter::TreeCursor<'a>) {
+        loop {
             let node = cursor.node();
             self.enter(node);
             if self.worth_descending(node) && cursor.goto_first_child() {
@@ -252,20 +266,10 @@ impl<'a> Extractor<'a> {
                     break;
                 }
                 if !cursor.goto_parent() || cursor.node().id() == self.root.id() {
-                    break 'walk;
+                    return;
                 }
             }
         }
-        if let Some((node, message)) = self.rejected {
-            let (line, column) = self.lines.position(self.text, node.start_byte());
-            return Err(syntax_finding(
-                format!("syntax error: {message}"),
-                line,
-                column,
-            ));
-        }
-        self.link_constructors();
-        Ok(self.units)
     }
 
     /// Gives each class with its own `__init__`, and that `__init__`, the
@@ -300,8 +304,8 @@ impl<'a> Extractor<'a> {
             return true;
         }
         let start = node.start_byte();
-        let first = self.yields.partition_point(|&at| at < start);
-        self.yields
+        let first = self.triggers.partition_point(|&at| at < start);
+        self.triggers
             .get(first)
             .is_some_and(|&at| at < node.end_byte())
     }
@@ -316,6 +320,7 @@ impl<'a> Extractor<'a> {
     }
 
     fn enter(&mut self, node: Node<'a>) {
+        self.rejections.enter(node);
         // Most nodes matter to nobody: a table lookup by kind id skips them
         // without comparing kind names.
         if !kind_in(interesting(), node) {
@@ -357,25 +362,6 @@ impl<'a> Extractor<'a> {
             | "except_clause" | "case_clause" => {
                 if let Scope::Function(i) = self.current() {
                     self.units[i].complexity += 1;
-                }
-            }
-            // tree-sitter-python still knows Python 2's statements; `print >>f, x` is also a Python 3 expression.
-            "print_statement"
-                if node.child_by_field(Field::Argument).is_some() && !has_chevron(node) =>
-            {
-                self.reject(node, "Python 2 `print` statement; call `print(...)`".into());
-            }
-            "exec_statement" => {
-                self.reject(node, "Python 2 `exec` statement; call `exec(...)`".into())
-            }
-            "future_import_statement" => {
-                if !self.allowed_future.contains(&node.id()) {
-                    self.reject(
-                        node,
-                        "`from __future__` imports must occur at the beginning of the file".into(),
-                    );
-                } else if let Some(message) = unknown_future_feature(node, self.text) {
-                    self.reject(node, message);
                 }
             }
             _ => {}
@@ -423,13 +409,8 @@ impl<'a> Extractor<'a> {
         }
     }
 
-    fn reject(&mut self, node: Node<'a>, message: String) {
-        if self.rejected.is_none() {
-            self.rejected = Some((node, message));
-        }
-    }
-
     fn leave(&mut self, node: Node<'a>) {
+        self.rejections.leave(node);
         if self.scopes.last().is_some_and(|s| s.1 == node.id()) {
             self.scopes.pop();
         }
@@ -606,58 +587,8 @@ impl<'a> Extractor<'a> {
     }
 }
 
-fn has_chevron(node: Node<'_>) -> bool {
-    named_children(node).any(|c| kind_of(c) == "chevron")
-}
-
-/// Ids of the `from __future__` imports that Python allows: at the top of the
-/// module, after at most a docstring and other future imports.
-fn allowed_future_imports(root: Node<'_>) -> Vec<usize> {
-    let mut allowed = Vec::new();
-    for (i, stmt) in named_children(root).enumerate() {
-        match kind_of(stmt) {
-            "future_import_statement" => allowed.push(stmt.id()),
-            "expression_statement" if i == 0 => {}
-            _ => break,
-        }
-    }
-    allowed
-}
-
-/// Python's compiler refuses a future feature it does not know.
-fn unknown_future_feature(node: Node<'_>, text: &str) -> Option<String> {
-    const FEATURES: [&str; 10] = [
-        "nested_scopes",
-        "generators",
-        "division",
-        "absolute_import",
-        "with_statement",
-        "print_function",
-        "unicode_literals",
-        "barry_as_FLUFL",
-        "generator_stop",
-        "annotations",
-    ];
-    for child in named_children(node) {
-        let name = match kind_of(child) {
-            "aliased_import" => child.child_by_field(Field::Name),
-            "dotted_name" => Some(child),
-            _ => None,
-        };
-        let Some(name) = name else { continue };
-        let name = &text[name.start_byte()..name.end_byte()];
-        if name == "braces" {
-            return Some("not a chance (`from __future__ import braces`)".into());
-        }
-        if !FEATURES.contains(&name) {
-            return Some(format!("future feature `{name}` is not defined"));
-        }
-    }
-    None
-}
-
 /// Named node kinds [`Extractor::enter`] acts on.
-const INTERESTING: [&str; 16] = [
+const INTERESTING: [&str; 13] = [
     "function_definition",
     "class_definition",
     "decorated_definition",
@@ -671,9 +602,6 @@ const INTERESTING: [&str; 16] = [
     "while_statement",
     "except_clause",
     "case_clause",
-    "print_statement",
-    "exec_statement",
-    "future_import_statement",
 ];
 
 /// The grammar's fields the extractor reads.
@@ -734,7 +662,7 @@ impl<'t> ChildByField<'t> for Node<'t> {
 }
 
 /// Named node kinds that hold statements: the walk always descends into them.
-const CONTAINERS: [&str; 16] = [
+const CONTAINERS: [&str; 17] = [
     "module",
     "block",
     "class_definition",
@@ -747,6 +675,7 @@ const CONTAINERS: [&str; 16] = [
     "while_statement",
     "try_statement",
     "except_clause",
+    "except_group_clause",
     "finally_clause",
     "with_statement",
     "match_statement",
@@ -760,13 +689,13 @@ fn interesting() -> &'static [bool] {
 }
 
 /// For each kind id of the grammar, whether it is one of [`CONTAINERS`] (named).
-fn containers() -> &'static [bool] {
+pub(super) fn containers() -> &'static [bool] {
     static TABLE: std::sync::OnceLock<Vec<bool>> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| kind_table(&CONTAINERS))
 }
 
 /// A lookup by kind id, so the walk never compares kind names.
-fn kind_table(names: &[&str]) -> Vec<bool> {
+pub(super) fn kind_table(names: &[&str]) -> Vec<bool> {
     let language: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
     kind_names()
         .iter()
@@ -795,7 +724,7 @@ fn kind_names() -> &'static [String] {
     })
 }
 
-fn kind_in(table: &[bool], node: Node<'_>) -> bool {
+pub(super) fn kind_in(table: &[bool], node: Node<'_>) -> bool {
     table
         .get(usize::from(node.kind_id()))
         .copied()
@@ -805,7 +734,7 @@ fn kind_in(table: &[bool], node: Node<'_>) -> bool {
 /// `node.kind()`, looked up in a table by kind id. tree-sitter's own looks
 /// the name up and checks its UTF-8 on every call: about 200 instructions,
 /// and the walk asks for hundreds of thousands of kinds.
-fn kind_of<'t>(node: Node<'t>) -> &'t str {
+pub(super) fn kind_of<'t>(node: Node<'t>) -> &'t str {
     match kind_names().get(usize::from(node.kind_id())) {
         Some(name) if !name.is_empty() => name,
         // ERROR and anything else outside the table.
@@ -813,8 +742,15 @@ fn kind_of<'t>(node: Node<'t>) -> &'t str {
     }
 }
 
+/// The name of kind id `kind` (empty for an id outside the grammar).
+pub(super) fn kind_name(kind: u16) -> &'static str {
+    kind_names()
+        .get(usize::from(kind))
+        .map_or("", String::as_str)
+}
+
 /// Named children of `node` without comments.
-fn named_children<'t>(node: Node<'t>) -> impl Iterator<Item = Node<'t>> {
+pub(super) fn named_children<'t>(node: Node<'t>) -> impl Iterator<Item = Node<'t>> {
     (0..node.named_child_count() as u32)
         .filter_map(move |i| node.named_child(i))
         .filter(|c| kind_of(*c) != "comment")

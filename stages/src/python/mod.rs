@@ -15,7 +15,9 @@ pub(crate) mod decode;
 mod discover;
 mod extract;
 mod literal;
+pub(crate) mod rejections;
 pub mod signature;
+pub mod verdict;
 
 use std::sync::Arc;
 
@@ -25,7 +27,7 @@ use docpipe_core::model::{Envelope, Finding, Item, ItemKind, Severity};
 use docpipe_core::registry::{
     DefaultConcurrency, NoOptions, PortDoc, Registry, StageRole, StageSpec,
 };
-use docpipe_core::stage::{BuiltStage, StageContext, StageError, Transform};
+use docpipe_core::stage::{BuiltStage, RunFlag, StageContext, StageError, Transform};
 
 pub use alloc::use_mimalloc_for_tree_sitter;
 pub use decode::{DecodeError, decode_source, read_source, read_source_detailed};
@@ -39,13 +41,28 @@ pub mod codes {
     pub const UNREADABLE: &str = "DP001";
     /// The file's bytes could not be decoded (invalid UTF-8, an unsupported PEP 263 coding).
     pub const UNDECODABLE: &str = "DP002";
-    /// The file is not valid Python 3 syntax.
+    /// The file is not valid Python 3 syntax (docpipe's check, or the Python it asked).
     pub const SYNTAX_ERROR: &str = "DP003";
+    /// The file was not written: its mode forbids writing by its owner (`--force` writes it).
+    pub const READ_ONLY: &str = "DP004";
+    /// The file was not written: it is a symbolic link out of the tree, or not a regular file.
+    pub const NOT_A_PLAIN_FILE: &str = "DP005";
     /// Every file-level code.
-    pub const ALL: [&str; 3] = [UNREADABLE, UNDECODABLE, SYNTAX_ERROR];
+    pub const ALL: [&str; 5] = [
+        UNREADABLE,
+        UNDECODABLE,
+        SYNTAX_ERROR,
+        READ_ONLY,
+        NOT_A_PLAIN_FILE,
+    ];
 }
 
 pub(crate) fn register(registry: &mut Registry) {
+    registry.add_section::<verdict::PythonSection>(
+        "python",
+        "The Python interpreter that decides whether a file compiles before it is rewritten",
+        verdict::PythonSection::describe(),
+    );
     registry.add_stage::<SourceOptions, _>(
         StageSpec {
             type_name: "python-source",
@@ -61,7 +78,8 @@ pub(crate) fn register(registry: &mut Registry) {
             sections: Vec::new(),
         },
         |options, ctx| Ok(BuiltStage::Source(Box::new(PythonSource::new(options, &ctx.run)?))),
-    );
+    )
+    .reads(&[RunFlag::ForceExclude]);
     registry.add_stage::<NoOptions, _>(
         StageSpec {
             type_name: "python-extract",

@@ -6,15 +6,18 @@
 //! configured style (merged first with the docstring a person wrote), the
 //! literal is placed ([`insert`]) and escaped ([`escape`]), the result is
 //! parsed again and compared token by token with the original ([`tokens`]),
-//! encoded back to the file's encoding ([`encoding`]) and written atomically
-//! ([`atomic`]). Any doubt leaves the file untouched and its units failed with
-//! a reason a person can act on.
+//! encoded back to the file's encoding ([`encoding`]), compiled by the
+//! user's Python before and after ([`crate::python::verdict`]) and written so
+//! that the file keeps its owner, mode, links and attributes ([`preserve`]).
+//! Any doubt leaves the file untouched and its units failed with a reason a
+//! person can act on; a file docpipe may not write (a link out of the tree,
+//! a read-only file, code Python rejects) is reported with the reason.
 
-pub mod atomic;
 pub mod encoding;
 pub mod escape;
 pub mod insert;
 pub mod merge;
+pub mod preserve;
 pub mod tokens;
 
 use std::borrow::Cow;
@@ -24,18 +27,19 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use docpipe_core::model::{CodeUnit, Envelope, ItemKind, SourceFile, UnitState};
+use docpipe_core::model::{CodeUnit, Envelope, Finding, ItemKind, Severity, SourceFile, UnitState};
 use docpipe_core::registry::{
     BuildContext, BuildError, DefaultConcurrency, NoOptions, Registry, StageRole, StageSpec,
 };
 use docpipe_core::stage::{
-    BuiltStage, Sink, SinkFinish, SinkSummary, StageContext, StageError, WriteMode,
+    BuiltStage, RunFlag, Sink, SinkFinish, SinkSummary, StageContext, StageError, WriteMode,
 };
 use docpipe_core::style::{RenderOptions, Style};
 use docpipe_core::{console, printable};
 
 use self::encoding::Encoding;
 use self::insert::DocEdit;
+use crate::python::verdict::{PythonCheck, Verdict};
 
 /// The stage type name.
 pub const STAGE_TYPE: &str = "python-writer";
@@ -49,13 +53,19 @@ pub(crate) fn register(registry: &mut Registry) {
             input: Some(ItemKind::Unit),
             ports: Vec::new(),
             default_concurrency: DefaultConcurrency::One,
-            sections: vec!["style"],
+            sections: vec!["style", "python"],
         },
         |_options, ctx| {
             let (style, width) = style_from_context(ctx)?;
-            Ok(BuiltStage::Sink(Box::new(PythonWriter::new(style, width, ctx.run.write_mode))))
+            let python = PythonCheck::from_context(ctx)?;
+            Ok(BuiltStage::Sink(Box::new(
+                PythonWriter::new(style, width, ctx.run.write_mode)
+                    .with_python(python)
+                    .with_force(ctx.run.force),
+            )))
         },
-    );
+    )
+    .reads(&[RunFlag::Check, RunFlag::Diff, RunFlag::Force]);
 }
 
 /// The style and line width of the `[style]` section.
@@ -80,10 +90,15 @@ pub struct PythonWriter {
     summary: SinkSummary,
     /// Files that would change (check mode) or their diffs (diff mode), by path.
     changes: Vec<(PathBuf, String)>,
+    /// The user's Python, asked before each rewrite.
+    python: Arc<PythonCheck>,
+    /// Write read-only files too.
+    force: bool,
 }
 
 impl PythonWriter {
-    /// A writer rendering with `style` at `width` columns, in `mode`.
+    /// A writer rendering with `style` at `width` columns, in `mode`; it
+    /// asks `python3` from PATH (if any) before each rewrite.
     pub fn new(style: Arc<dyn Style>, width: usize, mode: WriteMode) -> PythonWriter {
         PythonWriter {
             style,
@@ -92,16 +107,36 @@ impl PythonWriter {
             held: HashMap::new(),
             summary: SinkSummary::default(),
             changes: Vec::new(),
+            python: Arc::new(PythonCheck::from_path()),
+            force: false,
         }
     }
 
-    async fn write_file(&mut self, held: HeldFile) -> Result<Vec<Envelope>, StageError> {
+    /// Asks `python` whether files compile before rewriting them.
+    pub fn with_python(mut self, python: PythonCheck) -> PythonWriter {
+        self.python = Arc::new(python);
+        self
+    }
+
+    /// Writes files whose mode forbids writing by their owner too (`--force`).
+    pub fn with_force(mut self, force: bool) -> PythonWriter {
+        self.force = force;
+        self
+    }
+
+    async fn write_file(
+        &mut self,
+        held: HeldFile,
+        ctx: &StageContext,
+    ) -> Result<Vec<Envelope>, StageError> {
         let job = FileJob {
             file: held.file,
             units: held.units,
             style: self.style.clone(),
             width: self.width,
             mode: self.mode,
+            python: self.python.clone(),
+            force: self.force,
         };
         let path = job.file.path.clone();
         let outcome = tokio::task::spawn_blocking(move || job.run())
@@ -116,6 +151,9 @@ impl PythonWriter {
             self.summary.files_written += 1;
             tracing::debug!("wrote {}", printable::path(&outcome.path));
         }
+        if let Some(finding) = outcome.not_written {
+            ctx.diagnostics.push(outcome.path.clone(), finding);
+        }
         if let Some(change) = outcome.change {
             self.summary.problems += u64::from(self.mode == WriteMode::Check);
             self.changes.push((outcome.path, change));
@@ -129,7 +167,7 @@ impl Sink for PythonWriter {
     async fn consume(
         &mut self,
         env: Envelope,
-        _ctx: &StageContext,
+        ctx: &StageContext,
     ) -> Result<Vec<Envelope>, StageError> {
         let path = env.file.path.clone();
         let held = self.held.entry(path.clone()).or_insert_with(|| HeldFile {
@@ -142,14 +180,14 @@ impl Sink for PythonWriter {
             return Ok(Vec::new());
         }
         match self.held.remove(&path) {
-            Some(held) => self.write_file(held).await,
+            Some(held) => self.write_file(held, ctx).await,
             None => Ok(Vec::new()),
         }
     }
 
     async fn finish(
         &mut self,
-        _ctx: &StageContext,
+        ctx: &StageContext,
         cancelled: bool,
     ) -> Result<SinkFinish, StageError> {
         let mut held: Vec<HeldFile> = self.held.drain().map(|(_, h)| h).collect();
@@ -165,7 +203,7 @@ impl Sink for PythonWriter {
                 }
                 continue;
             }
-            released.extend(self.write_file(file).await?);
+            released.extend(self.write_file(file, ctx).await?);
         }
         self.changes.sort_by(|a, b| a.0.cmp(&b.0));
         match self.mode {
@@ -186,11 +224,36 @@ impl Sink for PythonWriter {
                 }
             }),
         }
+        self.summary.problems += report_skipped(ctx);
         Ok(SinkFinish {
             summary: std::mem::take(&mut self.summary),
             released,
         })
     }
+}
+
+/// Prints every file the run did not write, with the reason (files that
+/// could not be read, decoded or parsed, and those the writer refused);
+/// returns how many of them are errors (they fail the run, `--check` too).
+fn report_skipped(ctx: &StageContext) -> u64 {
+    let skipped = ctx.diagnostics.snapshot();
+    let mut err = std::io::stderr().lock();
+    for d in &skipped {
+        let f = &d.finding;
+        let _ = writeln!(
+            err,
+            "skipped: {}:{}:{}: {} {}",
+            d.path.display(),
+            f.line,
+            f.column,
+            f.code,
+            f.message
+        );
+    }
+    skipped
+        .iter()
+        .filter(|d| d.finding.severity == Severity::Error)
+        .count() as u64
 }
 
 /// One file's rewrite, run on a blocking thread.
@@ -200,6 +263,8 @@ struct FileJob {
     style: Arc<dyn Style>,
     width: usize,
     mode: WriteMode,
+    python: Arc<PythonCheck>,
+    force: bool,
 }
 
 /// What happened to one file.
@@ -209,6 +274,8 @@ struct FileOutcome {
     written: bool,
     /// In diff or check mode, the diff of a file that would change.
     change: Option<String>,
+    /// Why a file with changes to make was not written, for the run's report.
+    not_written: Option<Finding>,
 }
 
 impl FileJob {
@@ -219,6 +286,8 @@ impl FileJob {
             style,
             width,
             mode,
+            python,
+            force,
         } = self;
         let path = file.path.clone();
         let outcome = |units: Vec<Envelope>, written: bool, change: Option<String>| FileOutcome {
@@ -226,6 +295,7 @@ impl FileJob {
             released: units,
             written,
             change,
+            not_written: None,
         };
 
         let encoding = match Encoding::from_name(&file.encoding) {
@@ -348,29 +418,45 @@ impl FileJob {
                 return outcome(units, false, None);
             }
         };
-        match atomic::unchanged_since_read(&file.path, &file.hash) {
-            Ok(true) => {}
-            Ok(false) => {
-                fail_indices(
-                    &mut units,
-                    &edited,
-                    "file changed since it was read; run docpipe again on the new content",
-                );
-                return outcome(units, false, None);
-            }
-            Err(e) => {
-                fail_indices(
-                    &mut units,
-                    &edited,
-                    &format!("cannot read the file again before writing: {e}"),
-                );
-                return outcome(units, false, None);
-            }
+        let gate = Gate {
+            file: &file,
+            rewritten: &rewrite.text,
+            bytes: &bytes,
+            python: &python,
+            force,
+        };
+        if let Err(refused) = gate.check() {
+            return match refused {
+                Refused::Skip(finding) => {
+                    skip_indices(&mut units, &edited, &finding.message);
+                    FileOutcome {
+                        not_written: Some(finding),
+                        ..outcome(units, false, None)
+                    }
+                }
+                Refused::Fail(reason) => {
+                    fail_indices(&mut units, &edited, &reason);
+                    outcome(units, false, None)
+                }
+            };
         }
 
         match mode {
-            WriteMode::InPlace => match atomic::write_atomic(&file.path, &bytes) {
-                Ok(()) => outcome(units, true, None),
+            WriteMode::InPlace => match preserve::replace(&file.path, &bytes, &file.hash) {
+                Ok(method) => {
+                    if let preserve::Method::InPlace(reason) = method {
+                        tracing::debug!("{}: written in place ({reason:?})", file.path.display());
+                    }
+                    outcome(units, true, None)
+                }
+                Err(preserve::WriteError::Changed) => {
+                    fail_indices(
+                        &mut units,
+                        &edited,
+                        "file changed since it was read; run docpipe again on the new content",
+                    );
+                    outcome(units, false, None)
+                }
                 Err(e) => {
                     let reason = format!(
                         "cannot write {}: {e}; check that the file and its directory are writable",
@@ -385,6 +471,90 @@ impl FileJob {
                 outcome(units, false, Some(diff))
             }
         }
+    }
+}
+
+/// The checks between a rewrite that is ready and the disk: may the file be
+/// written at all, is it still what was read, does Python compile it now
+/// and would it compile the new text.
+struct Gate<'a> {
+    file: &'a SourceFile,
+    rewritten: &'a str,
+    bytes: &'a [u8],
+    python: &'a PythonCheck,
+    force: bool,
+}
+
+/// Why a rewrite stops at the gate.
+enum Refused {
+    /// The file is not written and its units end skipped: reported, not a failure of docpipe.
+    Skip(Finding),
+    /// The units fail with this reason.
+    Fail(String),
+}
+
+impl Gate<'_> {
+    fn check(&self) -> Result<(), Refused> {
+        let path = &self.file.path;
+        if let Err(refusal) = preserve::check_writable(path, self.force) {
+            let code = match refusal {
+                preserve::Refusal::ReadOnly { .. } => crate::python::codes::READ_ONLY,
+                _ => crate::python::codes::NOT_A_PLAIN_FILE,
+            };
+            return Err(Refused::Skip(file_notice(code, refusal.to_string())));
+        }
+        let current = std::fs::read(path).map_err(|e| {
+            Refused::Fail(format!("cannot read the file again before writing: {e}"))
+        })?;
+        if blake3::hash(&current).to_hex().as_str() != self.file.hash {
+            return Err(Refused::Fail(
+                "file changed since it was read; run docpipe again on the new content".into(),
+            ));
+        }
+        match self.python.compile(path, &current) {
+            Verdict::Rejected(e) => {
+                let mut finding = file_notice(
+                    crate::python::codes::SYNTAX_ERROR,
+                    format!("syntax error: {e}; the file was not rewritten"),
+                );
+                finding.line = e.line.unwrap_or(1);
+                finding.column = e.column.unwrap_or(1);
+                finding.severity = Severity::Error;
+                return Err(Refused::Skip(finding));
+            }
+            Verdict::Accepted | Verdict::Unavailable => {}
+        }
+        let rejected = match self.python.compile(path, self.bytes) {
+            Verdict::Accepted => None,
+            Verdict::Rejected(e) => Some(format!(
+                "Python rejects it at line {}: {e}",
+                e.line.unwrap_or(1)
+            )),
+            // docpipe's own checks, on the new text, as the extractor ran them on the old.
+            Verdict::Unavailable => {
+                crate::python::rejections::check_text(self.rewritten).map(|(line, _, message)| {
+                    format!("it would have a syntax error at line {line}: {message}")
+                })
+            }
+        };
+        match rejected {
+            None => Ok(()),
+            Some(why) => Err(Refused::Fail(format!(
+                "safety check failed: {why}; the file was left untouched (please report this with the file)"
+            ))),
+        }
+    }
+}
+
+/// A warning-level finding about a whole file, at line 1.
+fn file_notice(code: &'static str, message: String) -> Finding {
+    Finding {
+        code: code.into(),
+        message,
+        line: 1,
+        column: 1,
+        fix: None,
+        severity: Severity::Warning,
     }
 }
 
@@ -416,6 +586,12 @@ fn fail_drafted(units: &mut [Envelope], reason: &str) {
 fn fail_indices(units: &mut [Envelope], indices: &[usize], reason: &str) {
     for &i in indices {
         units[i].fail(reason);
+    }
+}
+
+fn skip_indices(units: &mut [Envelope], indices: &[usize], reason: &str) {
+    for &i in indices {
+        units[i].skip(reason);
     }
 }
 
