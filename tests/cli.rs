@@ -249,8 +249,25 @@ fn check_fails_then_generate_documents_then_everything_is_kept() {
     assert_eq!(first["by_state"]["failed"], 0, "{first}");
     assert!(first["files_written"].as_u64().unwrap_or(0) >= 2, "{first}");
 
+    // Nothing is left but the placeholders a person must fill in.
+    let checked = docpipe(dir.path())
+        .args(["run", "check", "sample", "--format", "json"])
+        .output()
+        .expect("run");
+    let findings: serde_json::Value =
+        serde_json::from_slice(&checked.stdout).expect("json findings");
+    let codes: Vec<&str> = findings["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert!(
+        !codes.is_empty() && codes.iter().all(|c| *c == "DP120"),
+        "{codes:?}"
+    );
     docpipe(dir.path())
-        .args(["run", "check", "sample"])
+        .args(["run", "check", "sample", "--set", "stages.analyze.ignore=[\"DP120\"]"])
         .assert()
         .success();
     docpipe(dir.path())

@@ -81,9 +81,18 @@ pub struct RunStats {
     pub cache_errors: AtomicU64,
     /// Files each source has listed, by stage name (see [`RunStats::files_listed`]).
     listed: Mutex<BTreeMap<String, u64>>,
+    /// The convention count of `[style] name = "auto"`, once a stage made it.
+    conventions: Mutex<Option<ConventionsReport>>,
 }
 
 impl RunStats {
+    /// Records how the convention of new docstrings was chosen.
+    pub fn set_conventions(&self, report: ConventionsReport) {
+        if let Ok(mut slot) = self.conventions.lock() {
+            *slot = Some(report);
+        }
+    }
+
     /// Adds `n` to a counter.
     pub fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
@@ -218,6 +227,17 @@ pub struct CacheReport {
     pub errors: u64,
 }
 
+/// The report's `conventions` section: which docstring convention new
+/// docstrings were written in, and why (`[style] name = "auto"`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConventionsReport {
+    /// The convention of new docstrings.
+    pub new_docstrings: String,
+    /// Existing docstrings by the convention they are written in (prose
+    /// alone counts for none).
+    pub docstrings: BTreeMap<String, u64>,
+}
+
 /// The JSON run report (`--report FILE`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
@@ -243,6 +263,9 @@ pub struct RunReport {
     pub cache: CacheReport,
     /// The run was interrupted (Ctrl+C, SIGTERM).
     pub interrupted: bool,
+    /// How the convention of new docstrings was chosen, when it was counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conventions: Option<ConventionsReport>,
 }
 
 impl RunReport {
@@ -260,10 +283,11 @@ impl RunReport {
         }
     }
 
-    /// Fills the `model` and `cache` sections from the counters.
+    /// Fills the `model`, `cache` and `conventions` sections from the counters.
     pub fn fill_stats(&mut self, stats: &RunStats) {
         self.model = stats.model();
         self.cache = stats.cache();
+        self.conventions = stats.conventions.lock().ok().and_then(|c| c.clone());
     }
 
     /// Units accounted for in `by_state`: all of them, `units`, at the end of a run.

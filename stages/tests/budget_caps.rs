@@ -178,7 +178,10 @@ async fn a_prompt_file_replaces_the_system_prompt_and_changes_the_version() {
         RunSpec {
             set: set(
                 &server.url,
-                &[&format!("model.prompt_file=\"{}\"", file.display())],
+                &[
+                    &format!("model.prompt_file=\"{}\"", file.display()),
+                    "style.name=\"google\"",
+                ],
             ),
             ..RunSpec::default()
         },

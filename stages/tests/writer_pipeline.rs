@@ -191,7 +191,7 @@ async fn generate_documents_everything_once_and_then_changes_nothing() {
 
     let shapes = std::fs::read_to_string(root.join("pkg/shapes.py")).unwrap_or_default();
     assert!(
-        shapes.contains("    def area(self) -> float:\n        \"\"\"Return the area.\n"),
+        shapes.contains("    def area(self) -> float:\n        \"\"\"TODO: Return the area.\n"),
         "{shapes}"
     );
     assert!(
@@ -215,7 +215,7 @@ async fn generate_documents_everything_once_and_then_changes_nothing() {
         "only CRLF endings: {text:?}"
     );
     assert!(
-        text.contains("\r\n\t\"\"\"Join the words."),
+        text.contains("\r\n\t\"\"\"TODO: Join the words."),
         "tab indentation: {text:?}"
     );
     let bom = std::fs::read(root.join("pkg/bom_no_newline.py")).unwrap_or_default();

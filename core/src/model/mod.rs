@@ -16,5 +16,5 @@ pub use excerpt::{Excerpt, SharedText};
 pub use source::{Newline, SourceFile};
 pub use unit::{
     CodeUnit, Constructor, Docstring, Insertion, Param, ParamKind, ParamsHolder, QuoteStyle,
-    UnitKind,
+    RaiseMessage, UnitKind,
 };

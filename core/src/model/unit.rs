@@ -121,6 +121,15 @@ pub struct Insertion {
     pub inline_body: Option<Range<usize>>,
 }
 
+/// The message an exception is raised with.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RaiseMessage {
+    /// The exception as raised (`ValueError`, `errors.Bad`).
+    pub exception: String,
+    /// The string literal's value (an f-string's text as written).
+    pub message: String,
+}
+
 /// Which docstring documents the parameters of a class's `__init__`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -189,6 +198,11 @@ pub struct CodeUnit {
     /// The body has a `return <value>` at its own level.
     #[serde(default)]
     pub returns_value: bool,
+    /// The message of each exception raised with a string literal
+    /// (`raise ValueError("x must be positive")`), the first one per
+    /// exception: what the code says about when it is raised.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub raise_messages: Vec<RaiseMessage>,
     /// The body has an explicit `return None` at its own level (a default
     /// implementation, say): a Returns section may describe what other
     /// implementations return.

@@ -94,6 +94,7 @@ pub fn unit(path: &str, i: usize) -> CodeUnit {
         raises: vec![],
         yields: false,
         returns_value: false,
+        raise_messages: Vec::new(),
         returns_none: false,
         reraises: false,
         complexity: 1,

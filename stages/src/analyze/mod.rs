@@ -12,6 +12,7 @@ mod noqa;
 pub mod rules;
 mod settings;
 pub mod types;
+mod verdict;
 
 use std::sync::Arc;
 
@@ -24,17 +25,15 @@ use docpipe_core::registry::{DefaultConcurrency, PortDoc, Registry, StageRole, S
 use docpipe_core::stage::{BuiltStage, StageContext, StageError, Transform};
 use docpipe_core::style::Style;
 
-use crate::python::signature::{
-    annotated_return, needs_returns, params_allowed, params_to_document,
-};
 use locate::{DocLocator, RETURNS_FIELDS, RETURNS_TITLES, YIELDS_FIELDS, YIELDS_TITLES};
 use rules::{
     ExtraneousException, ExtraneousParameter, ExtraneousReturns, ExtraneousYields, MissingReturns,
-    MissingSummary, MissingYields, ParameterTypeMismatch, ReturnTypeMismatch, Rule,
+    MissingSummary, MissingYields, ParameterTypeMismatch, Placeholder, ReturnTypeMismatch, Rule,
     UndocumentedClass, UndocumentedException, UndocumentedFunction, UndocumentedModule,
     UndocumentedParameter, YieldTypeMismatch,
 };
 pub use settings::{AnalyzeSettings, InitParams};
+pub use verdict::{Mistyped, Verdict, verdict};
 
 /// Key of the analyzer's entry in [`Envelope::extra`](docpipe_core::model::Envelope::extra).
 pub const EXTRA_KEY: &str = "analyze";
@@ -66,6 +65,7 @@ pub(crate) fn register(registry: &mut Registry) {
             settings.validate()?;
             let settings = AnalyzeSettings {
                 init_params: section.init_params,
+                placeholder: section.placeholder.clone(),
                 ..settings
             };
             Ok(BuiltStage::Transform(Arc::new(DocstringAnalyze::new(style, settings))))
@@ -224,7 +224,7 @@ pub fn settle_holder(
 /// aside). Such a stub documents the return value of the overriding methods,
 /// so a Returns section is not extraneous there (as ruff and pydoclint treat
 /// abstract stubs).
-fn is_stub(unit: &CodeUnit) -> bool {
+pub(crate) fn is_stub(unit: &CodeUnit) -> bool {
     let Some(ds) = &unit.docstring else {
         return false;
     };
@@ -281,12 +281,12 @@ pub fn check_doc(
             at.start(),
         );
     }
-    check_params(unit, doc, &at, &mut out);
-    if matches!(unit.kind, UnitKind::Function | UnitKind::Method) {
-        check_returns(unit, doc, &at, &mut out);
-        check_yields(unit, doc, &at, &mut out);
-        check_raises(unit, doc, &at, &mut out);
-    }
+    check_placeholder(unit, doc, &at, &mut out);
+    let v = verdict(unit, doc, settings.ignore_property_returns);
+    check_params(&v, unit, &at, &mut out);
+    check_returns(&v, unit, &at, &mut out);
+    check_yields(&v, unit, &at, &mut out);
+    check_raises(&v, unit, &at, &mut out);
     out.list
 }
 
@@ -332,13 +332,60 @@ fn missing_docstring(unit: &CodeUnit, out: &mut Findings<'_>) {
 
 /// Parameters missing from the docstring, documented but not in the
 /// signature, or documented with a type the annotation contradicts.
-fn check_params(unit: &CodeUnit, doc: &DocModel, at: &DocLocator<'_>, out: &mut Findings<'_>) {
+/// The parts of `doc` that still hold the placeholder.
+fn check_placeholder(unit: &CodeUnit, doc: &DocModel, at: &DocLocator<'_>, out: &mut Findings<'_>) {
+    let marker = out.settings.placeholder.as_str();
+    let holds = |text: &str| crate::writer::complete::holds_marker(text, marker);
+    let mut parts: Vec<String> = Vec::new();
+    if holds(&doc.summary) {
+        parts.push("the summary".into());
+    }
+    if holds(&doc.description) {
+        parts.push("the description".into());
+    }
+    let mut first_param = None;
+    for p in &doc.params {
+        if holds(&p.description) || p.ty.as_deref().is_some_and(holds) {
+            first_param.get_or_insert(p.name.trim_start_matches('*').to_string());
+            parts.push(format!("parameter `{}`", p.name));
+        }
+    }
+    for (title, value) in [("Returns", &doc.returns), ("Yields", &doc.yields)] {
+        if value
+            .as_ref()
+            .is_some_and(|v| holds(&v.description) || v.ty.as_deref().is_some_and(holds))
+        {
+            parts.push(title.into());
+        }
+    }
+    for r in &doc.raises {
+        if holds(&r.description) {
+            parts.push(format!("exception `{}`", r.exception));
+        }
+    }
+    if parts.is_empty() {
+        return;
+    }
+    let name = unit.display_str();
+    let listed = match parts.as_slice() {
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        [] => String::new(),
+    };
+    let position = match (&first_param, parts.first().map(String::as_str)) {
+        (_, Some("the summary" | "the description")) | (None, _) => at.start(),
+        (Some(p), _) => at.param(p),
+    };
+    out.push::<Placeholder>(
+        || format!("docstring of `{name}` still holds the placeholder `{marker}` in {listed}"),
+        position,
+    );
+}
+
+fn check_params(v: &Verdict<'_>, unit: &CodeUnit, at: &DocLocator<'_>, out: &mut Findings<'_>) {
     let name = unit.display_str();
     let on_class = unit.kind == UnitKind::Class;
-    for p in params_to_document(unit) {
-        if doc.param(&p.name).is_some() {
-            continue;
-        }
+    for p in &v.missing_params {
         let shown = starred(&p.name, p.kind);
         out.push::<UndocumentedParameter>(
             || {
@@ -351,102 +398,54 @@ fn check_params(unit: &CodeUnit, doc: &DocModel, at: &DocLocator<'_>, out: &mut 
             at.start(),
         );
     }
-    let Some(allowed) = params_allowed(unit) else {
-        return;
-    };
-    // With `**kwargs` in the signature, other documented names may be the
-    // keywords it accepts (as ruff's DOC102 reads them).
-    let takes_keywords = allowed.iter().any(|p| p.kind == ParamKind::VarKeyword);
     let target = if on_class {
         format!("{name}.__init__")
     } else {
         name.to_string()
     };
-    for entry in &doc.params {
-        let bare = entry.name.trim_start_matches('*');
-        // The bound parameter is in the signature: documenting it is unusual, not wrong.
-        let in_signature = allowed
-            .iter()
-            .chain(unit.params.first().filter(|_| !on_class))
-            .find(|p| p.name == bare);
-        let Some(param) = in_signature else {
-            if takes_keywords {
-                continue;
-            }
-            out.push::<ExtraneousParameter>(
-                || {
-                    format!(
-                        "documented parameter `{}` is not a parameter of `{target}`",
-                        entry.name
-                    )
-                },
-                at.param(bare),
-            );
-            continue;
-        };
-        if let (Some(documented), Some(annotation)) = (&entry.ty, &param.annotation)
-            && types::contradicts(documented, annotation)
-        {
-            out.push::<ParameterTypeMismatch>(
-                || {
-                    format!(
-                        "parameter `{}` of `{target}` is documented as `{documented}` but annotated `{}`",
-                        entry.name,
-                        one_line(annotation)
-                    )
-                },
-                at.param(bare),
-            );
-        }
+    for entry in &v.extra_params {
+        out.push::<ExtraneousParameter>(
+            || format!("documented parameter `{entry}` is not a parameter of `{target}`"),
+            at.param(entry.trim_start_matches('*')),
+        );
+    }
+    for m in &v.mistyped_params {
+        out.push::<ParameterTypeMismatch>(
+            || {
+                format!(
+                    "parameter `{}` of `{target}` is documented as `{}` but annotated `{}`",
+                    m.name,
+                    m.documented,
+                    one_line(&m.annotation)
+                )
+            },
+            at.param(m.name.trim_start_matches('*')),
+        );
     }
 }
 
-fn check_returns(unit: &CodeUnit, doc: &DocModel, at: &DocLocator<'_>, out: &mut Findings<'_>) {
+fn check_returns(v: &Verdict<'_>, unit: &CodeUnit, at: &DocLocator<'_>, out: &mut Findings<'_>) {
     let name = unit.display_str();
-    let is_property = unit.has_decorator("property") || unit.has_decorator("cached_property");
-    let is_abstract = unit.has_decorator("abstractmethod");
-    if needs_returns(unit)
-        && doc.returns.is_none()
-        && !(is_property && out.settings.ignore_property_returns)
-        && !unit.is_init()
-    {
+    let section = || at.section(&RETURNS_TITLES, &RETURNS_FIELDS);
+    if v.missing_returns {
         out.push::<MissingReturns>(
             || format!("the return value of `{name}` is not documented"),
             at.start(),
         );
     }
-    let annotated_value = annotated_return(unit) == Some(true);
-    let section = || at.section(&RETURNS_TITLES, &RETURNS_FIELDS);
-    // `Returns: None` says truthfully that nothing comes back.
-    let documents_none = doc.returns.as_ref().is_some_and(|r| match r.ty.as_deref() {
-        Some(ty) => ty.trim() == "None",
-        None => matches!(r.description.trim(), "None" | "None."),
-    });
-    if doc.returns.is_some()
-        && !documents_none
-        && !unit.returns_value
-        && !unit.returns_none
-        && !unit.yields
-        && !annotated_value
-        && !is_abstract
-        && !is_property
-        && !is_stub(unit)
-    {
+    if v.extra_returns {
         out.push::<ExtraneousReturns>(
             || format!("docstring of `{name}` documents a return value, but it returns nothing"),
             section(),
         );
     }
-    if !unit.yields
-        && let Some(documented) = doc.returns.as_ref().and_then(|r| r.ty.as_deref())
-        && let Some(annotation) = unit.returns.as_deref()
-        && types::contradicts(documented, annotation)
-    {
+    if let Some(m) = &v.mistyped_returns {
         out.push::<ReturnTypeMismatch>(
             || {
                 format!(
-                    "the return value of `{name}` is documented as `{documented}` but annotated `{}`",
-                    one_line(annotation)
+                    "the return value of `{name}` is documented as `{}` but annotated `{}`",
+                    m.documented,
+                    one_line(&m.annotation)
                 )
             },
             section(),
@@ -454,32 +453,27 @@ fn check_returns(unit: &CodeUnit, doc: &DocModel, at: &DocLocator<'_>, out: &mut
     }
 }
 
-fn check_yields(unit: &CodeUnit, doc: &DocModel, at: &DocLocator<'_>, out: &mut Findings<'_>) {
+fn check_yields(v: &Verdict<'_>, unit: &CodeUnit, at: &DocLocator<'_>, out: &mut Findings<'_>) {
     let name = unit.display_str();
-    let is_abstract = unit.has_decorator("abstractmethod");
-    let yielded = unit.returns.as_deref().and_then(types::yielded_type);
     let section = || at.section(&YIELDS_TITLES, &YIELDS_FIELDS);
-    if unit.yields && doc.yields.is_none() {
+    if v.missing_yields {
         out.push::<MissingYields>(
             || format!("the values `{name}` yields are not documented"),
             at.start(),
         );
     }
-    // An iterator annotation may be met by returning a generator.
-    if doc.yields.is_some() && !unit.yields && yielded.is_none() && !is_abstract && !is_stub(unit) {
+    if v.extra_yields {
         out.push::<ExtraneousYields>(
             || format!("docstring of `{name}` documents yields, but it is not a generator"),
             section(),
         );
     }
-    if let Some(documented) = doc.yields.as_ref().and_then(|y| y.ty.as_deref())
-        && let Some(annotation) = &yielded
-        && types::contradicts(documented, annotation)
-    {
+    if let Some(m) = &v.mistyped_yields {
         out.push::<YieldTypeMismatch>(
             || {
                 format!(
-                    "the values `{name}` yields are documented as `{documented}` but annotated `{annotation}`"
+                    "the values `{name}` yields are documented as `{}` but annotated `{}`",
+                    m.documented, m.annotation
                 )
             },
             section(),
@@ -487,43 +481,19 @@ fn check_yields(unit: &CodeUnit, doc: &DocModel, at: &DocLocator<'_>, out: &mut 
     }
 }
 
-fn check_raises(unit: &CodeUnit, doc: &DocModel, at: &DocLocator<'_>, out: &mut Findings<'_>) {
+fn check_raises(v: &Verdict<'_>, unit: &CodeUnit, at: &DocLocator<'_>, out: &mut Findings<'_>) {
     let name = unit.display_str();
-    let last = |e: &str| e.rsplit('.').next().unwrap_or(e).to_string();
-    for exc in &unit.raises {
-        let short = last(exc);
-        let looks_like_class = short.chars().next().is_some_and(char::is_uppercase);
-        if !looks_like_class || short == "NotImplementedError" {
-            continue;
-        }
-        let documented = doc
-            .raises
-            .iter()
-            .any(|r| r.exception == *exc || last(&r.exception) == short);
-        if !documented {
-            out.push::<UndocumentedException>(
-                || format!("exception `{exc}` raised by `{name}` is not documented"),
-                at.start(),
-            );
-        }
+    for exc in &v.missing_raises {
+        out.push::<UndocumentedException>(
+            || format!("exception `{exc}` raised by `{name}` is not documented"),
+            at.start(),
+        );
     }
-    let unknowable = unit.reraises || unit.has_decorator("abstractmethod") || is_stub(unit);
-    if unknowable {
-        return;
-    }
-    for r in &doc.raises {
-        let short = last(&r.exception);
-        if !unit.raises.iter().any(|e| last(e) == short) {
-            out.push::<ExtraneousException>(
-                || {
-                    format!(
-                        "exception `{}` is documented, but `{name}` does not raise it",
-                        r.exception
-                    )
-                },
-                at.exception(&r.exception),
-            );
-        }
+    for exc in &v.extra_raises {
+        out.push::<ExtraneousException>(
+            || format!("exception `{exc}` is documented, but `{name}` does not raise it"),
+            at.exception(exc),
+        );
     }
 }
 

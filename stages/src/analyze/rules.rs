@@ -479,6 +479,39 @@ rule!(
     ExtraneousException, "DOC502", "extraneous-exception", "Remove the exception from the \"Raises\" section, or raise it", false
 );
 
+rule!(
+    /// ## What it does
+    /// Checks for docstrings that still hold the placeholder (`[style]
+    /// placeholder`, `TODO` by default) that the template model writes where
+    /// only a person can say what the code is for. The message names each
+    /// part that holds it: the summary, the description, a parameter,
+    /// Returns, Yields, an exception.
+    ///
+    /// ## Why is this bad?
+    /// A skeleton makes coverage look complete while it tells a reader
+    /// nothing; this rule keeps the work visible until it is done.
+    ///
+    /// ## Example
+    /// ```python
+    /// def area(r):
+    ///     """TODO: Return the area.
+    ///
+    ///     Args:
+    ///         r: TODO.
+    ///     """
+    /// ```
+    /// Use instead:
+    /// ```python
+    /// def area(r):
+    ///     """Area of a circle.
+    ///
+    ///     Args:
+    ///         r: The radius.
+    ///     """
+    /// ```
+    Placeholder, "DP120", "placeholder", "Replace the placeholder with what the code does"
+);
+
 /// Every rule of the analyzer: pydoclint's codes in code order, then docpipe's own.
 pub fn all() -> &'static [RuleInfo] {
     static RULES: std::sync::OnceLock<Vec<RuleInfo>> = std::sync::OnceLock::new();
@@ -510,5 +543,6 @@ fn list() -> Vec<RuleInfo> {
         info::<UndocumentedClass>(),
         info::<UndocumentedFunction>(),
         info::<MissingSummary>(),
+        info::<Placeholder>(),
     ]
 }

@@ -54,6 +54,9 @@ pub struct AnalyzeSettings {
     /// option of the stage.
     #[serde(skip)]
     pub init_params: InitParams,
+    /// The placeholder word of `[style]`, which DP120 looks for.
+    #[serde(skip)]
+    pub placeholder: String,
 }
 
 impl Default for AnalyzeSettings {
@@ -71,6 +74,7 @@ impl Default for AnalyzeSettings {
             extend_select: Vec::new(),
             ignore: Vec::new(),
             init_params: InitParams::Either,
+            placeholder: "TODO".into(),
         }
     }
 }

@@ -96,14 +96,22 @@ pub(crate) fn register(registry: &mut Registry) {
     );
 }
 
-/// The style name of `[style] name` (default `google`), for the prompt.
+/// The convention named in the prompt: `[style] name`, or for `auto` the
+/// words that say what it means. (The model answers with structure; the
+/// writer renders each docstring in its own convention whatever this says.)
 pub fn style_name(ctx: &BuildContext<'_>) -> String {
-    ctx.config
+    let name = ctx
+        .config
         .section("style")
         .get("name")
         .and_then(|v| v.as_str())
-        .unwrap_or("google")
-        .to_string()
+        .unwrap_or(crate::style::AUTO)
+        .to_string();
+    if name == crate::style::AUTO {
+        "project's own (Google, NumPy or Sphinx, as its docstrings are written)".to_string()
+    } else {
+        name
+    }
 }
 
 /// The prompt templates of `[model] prompt_file`, or the built-in ones.

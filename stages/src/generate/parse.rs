@@ -183,7 +183,12 @@ pub fn interpret(
 /// the unit to the generator, so an accepted answer passes `check` later.
 pub fn signature_problems(unit: &CodeUnit, doc: &DocModel) -> Vec<String> {
     static SETTINGS: OnceLock<AnalyzeSettings> = OnceLock::new();
-    let settings = SETTINGS.get_or_init(AnalyzeSettings::default);
+    // The placeholder a template writes is for people to replace, not a
+    // reason to refuse the answer.
+    let settings = SETTINGS.get_or_init(|| AnalyzeSettings {
+        ignore: vec!["DP120".into()],
+        ..AnalyzeSettings::default()
+    });
     check_doc(unit, Some(doc), settings)
         .into_iter()
         .map(|f| format!("{} {}", f.code, f.message))
@@ -191,7 +196,56 @@ pub fn signature_problems(unit: &CodeUnit, doc: &DocModel) -> Vec<String> {
 }
 
 fn check(unit: &CodeUnit, doc: &DocModel) -> Vec<String> {
-    signature_problems(unit, doc)
+    let mut problems = structure_problems(doc);
+    problems.extend(signature_problems(unit, doc));
+    problems
+}
+
+/// Free text of `doc` that a convention would read back as structure: a
+/// section header (`Args:` over indented lines, a title over dashes) or a
+/// field (`:param x:`) inside a summary or a description would become a
+/// section of the written docstring, so the answer is refused.
+pub fn structure_problems(doc: &DocModel) -> Vec<String> {
+    use docpipe_core::style::Style;
+    let styles: [&dyn Style; 3] = [
+        &crate::style::GoogleStyle,
+        &crate::style::NumpyStyle,
+        &crate::style::SphinxStyle,
+    ];
+    let mut texts: Vec<(String, &str)> = vec![
+        ("the summary".into(), doc.summary.as_str()),
+        ("the description".into(), doc.description.as_str()),
+    ];
+    for p in &doc.params {
+        texts.push((format!("the description of `{}`", p.name), &p.description));
+    }
+    if let Some(r) = &doc.returns {
+        texts.push(("the Returns description".into(), &r.description));
+    }
+    if let Some(y) = &doc.yields {
+        texts.push(("the Yields description".into(), &y.description));
+    }
+    for r in &doc.raises {
+        texts.push((
+            format!("the description of `{}`", r.exception),
+            &r.description,
+        ));
+    }
+    let mut problems = Vec::new();
+    if doc.summary.contains('\n') {
+        problems.push("the summary must be one line".to_string());
+    }
+    for (what, text) in texts {
+        // As the text would stand in a docstring: after a summary line.
+        let as_written = format!("S.\n\n{text}");
+        if let Some(style) = styles.iter().find(|s| s.recognizes(&as_written)) {
+            problems.push(format!(
+                "{what} contains a {} section header or field, which would be read back as a section; write it as plain text",
+                style.name()
+            ));
+        }
+    }
+    problems
 }
 
 /// What `llm-generate` attaches to a unit under [`REPLY_KEY`]: the whole
@@ -324,6 +378,26 @@ mod tests {
         // A name the constructor does not take is wrong on either docstring.
         let err = entry_doc(init, Some(&reply_for("A.__init__", &["c"]))).unwrap_err();
         assert!(err.contains("DOC102"), "{err}");
+    }
+
+    #[test]
+    fn text_that_reads_back_as_a_section_is_refused() {
+        let mut reply = reply_for("f", &["x"]);
+        reply.doc.params[0].description = "A value.\nArgs:\n    injected: yes".into();
+        let problems = structure_problems(&reply.doc);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("`x`") && p.contains("google")),
+            "{problems:?}"
+        );
+        reply.doc.params[0].description = "A value.".into();
+        reply.doc.description = "See below.\n\n:param y: sneaky".into();
+        assert!(structure_problems(&reply.doc)[0].contains("sphinx"));
+        reply.doc.description = "Parameters\n----------\nz : int".into();
+        assert!(structure_problems(&reply.doc)[0].contains("numpy"));
+        reply.doc.description = "Plain words: nothing more.".into();
+        assert!(structure_problems(&reply.doc).is_empty());
     }
 
     #[test]

@@ -13,8 +13,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use docpipe_core::model::{
-    CodeUnit, Constructor, Docstring, Excerpt, Finding, Insertion, Param, ParamKind, Severity,
-    SharedText, SourceFile, UnitKind,
+    CodeUnit, Constructor, Docstring, Excerpt, Finding, Insertion, Param, ParamKind, RaiseMessage,
+    Severity, SharedText, SourceFile, UnitKind,
 };
 use tree_sitter::{Node, Parser, Tree};
 
@@ -28,8 +28,32 @@ thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
 }
 
+/// `text` as tree-sitter must see it: a lone CR (old Mac line endings, which
+/// Python reads as line breaks) made a LF. One byte for one byte, so every
+/// offset into the result is the same offset into `text`.
+pub fn for_parsing(text: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let lone = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+    if !memchr::memchr_iter(b'\r', bytes).any(lone) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = text.as_bytes().to_vec();
+    for i in memchr::memchr_iter(b'\r', bytes) {
+        if lone(i) {
+            out[i] = b'\n';
+        }
+    }
+    // Replacing one ASCII byte by another keeps the text UTF-8.
+    std::borrow::Cow::Owned(
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    )
+}
+
 /// Parses `text` with this thread's tree-sitter-python parser (created on first use).
 pub fn parse_tree(text: &str) -> Option<Tree> {
+    let text = for_parsing(text);
+    let text = text.as_ref();
     PARSER.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
@@ -388,7 +412,21 @@ impl<'a> Extractor<'a> {
             (Some(_), Some(var)) => caught_by_handler(node, text, Some(var)),
             _ => None,
         };
+        let message = named.filter(|_| variable.is_none()).and_then(|name| {
+            raise_message(node, text).map(|message| RaiseMessage {
+                exception: name.to_string(),
+                message,
+            })
+        });
         let unit = &mut self.units[i];
+        if let Some(m) = message
+            && !unit
+                .raise_messages
+                .iter()
+                .any(|r| r.exception == m.exception)
+        {
+            unit.raise_messages.push(m);
+        }
         let names: Vec<&str> = match (named, caught) {
             (_, Some(types)) => types,
             (Some(name), None) => {
@@ -443,6 +481,7 @@ impl<'a> Extractor<'a> {
             raises: Vec::new(),
             yields: false,
             returns_value: false,
+            raise_messages: Vec::new(),
             returns_none: false,
             reraises: false,
             complexity: 1,
@@ -564,6 +603,7 @@ impl<'a> Extractor<'a> {
             raises: Vec::new(),
             yields: false,
             returns_value: false,
+            raise_messages: Vec::new(),
             returns_none: false,
             reraises: false,
             complexity: 1,
@@ -612,6 +652,7 @@ const INTERESTING: [&str; 13] = [
 enum Field {
     Alias,
     Argument,
+    Arguments,
     Body,
     Cause,
     Definition,
@@ -624,9 +665,10 @@ enum Field {
 }
 
 impl Field {
-    const ALL: [(Field, &'static str); 11] = [
+    const ALL: [(Field, &'static str); 12] = [
         (Field::Alias, "alias"),
         (Field::Argument, "argument"),
+        (Field::Arguments, "arguments"),
         (Field::Body, "body"),
         (Field::Cause, "cause"),
         (Field::Definition, "definition"),
@@ -762,6 +804,32 @@ fn colon_end(node: Node<'_>) -> Option<usize> {
         .filter_map(|i| node.child(i))
         .find(|c| kind_of(*c) == ":")
         .map(|c| c.end_byte())
+}
+
+/// The first argument of `raise X("message")` when it is one string literal:
+/// its value (an f-string's text as written, braces and all).
+fn raise_message(node: Node<'_>, text: &str) -> Option<String> {
+    let cause = node.child_by_field(Field::Cause).map(|c| c.id());
+    let exc = named_children(node).find(|c| Some(c.id()) != cause)?;
+    if kind_of(exc) != "call" {
+        return None;
+    }
+    let args = exc.child_by_field(Field::Arguments)?;
+    let first = named_children(args).next()?;
+    if kind_of(first) != "string" {
+        return None;
+    }
+    let start = first.child(0)?;
+    let end = first.child(first.child_count().checked_sub(1)?)?;
+    let opening = literal::opening(text.get(start.start_byte()..start.end_byte())?)?;
+    let mut value = String::new();
+    literal::value(
+        text.get(start.end_byte()..end.start_byte())?,
+        opening.prefix.trim_matches(|c| c == 'f' || c == 'F'),
+        &mut value,
+    );
+    let value = value.trim().to_string();
+    (!value.is_empty()).then_some(value)
 }
 
 /// The exception types of the `except` clause a `raise` re-raises from: the

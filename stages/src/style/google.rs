@@ -17,7 +17,7 @@
 //! ```
 
 use docpipe_core::model::{DocModel, DocParam, DocRaise, DocReturn, DocSection};
-use docpipe_core::style::{RenderOptions, Style, WrittenDoc};
+use docpipe_core::style::{Outline, RenderOptions, Style, WrittenDoc};
 
 use super::text::{
     self, Breaks, cleandoc, columns, parse_free_as, parse_verbatim, render_free, render_verbatim,
@@ -108,6 +108,14 @@ impl Style for GoogleStyle {
 
     fn parse_written(&self, text: &str) -> Option<WrittenDoc> {
         Some(scan(text, Breaks::Keep))
+    }
+
+    fn recognizes(&self, text: &str) -> bool {
+        super::outline::google_recognizes(text)
+    }
+
+    fn outline(&self, text: &str) -> Option<Outline> {
+        Some(super::outline::google_outline(text))
     }
 }
 

@@ -28,20 +28,23 @@
 //! text with the person's line breaks kept (`text::Breaks::Keep`). `parse`
 //! is unchanged by it, so the round trip above still holds.
 
+mod auto;
 mod google;
 mod numpy;
+mod outline;
 mod sphinx;
 pub(crate) mod text;
 
 use std::sync::Arc;
 
-use docpipe_core::model::DocParam;
+use docpipe_core::model::{CodeUnit, DocModel, DocParam};
 
 use crate::analyze::InitParams;
 use docpipe_core::registry::{BuildContext, BuildError, OptionDoc, Registry};
 use docpipe_core::style::Style;
 use serde::Deserialize;
 
+pub use auto::{AUTO, Conventions};
 pub use google::GoogleStyle;
 pub use numpy::NumpyStyle;
 pub use sphinx::SphinxStyle;
@@ -56,14 +59,74 @@ pub struct StyleSection {
     pub width: usize,
     /// Where the parameters of `__init__` are documented.
     pub init_params: InitParams,
+    /// Which entries carry a type.
+    pub types: TypesPolicy,
+    /// The word that marks text a person must still write (the template
+    /// model writes it; `check` reports every docstring that holds it).
+    pub placeholder: String,
+}
+
+/// Which entries a writer gives a type (`[style] types`). A type a person
+/// wrote, or left out, is never changed, except one that contradicts the
+/// annotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TypesPolicy {
+    /// As each convention's guide says: Google and Sphinx give a type only
+    /// where the signature has none; NumPy always writes it after the colon.
+    #[default]
+    Auto,
+    /// Every entry whose type is known.
+    Always,
+    /// None.
+    Never,
+}
+
+impl TypesPolicy {
+    /// `draft` for `unit` in `style` (its name) with the types this policy
+    /// leaves out dropped.
+    pub fn apply(self, style: &str, unit: &CodeUnit, draft: &DocModel) -> DocModel {
+        let mut doc = draft.clone();
+        let annotated = |name: &str| {
+            let bare = name.trim_start_matches('*');
+            unit.params
+                .iter()
+                .chain(unit.constructor.iter().flat_map(|c| c.params.iter()))
+                .any(|p| p.name == bare && p.annotation.is_some())
+        };
+        for p in &mut doc.params {
+            if !self.keeps(style, annotated(&p.name)) {
+                p.ty = None;
+            }
+        }
+        let returns_annotated = unit.returns.is_some();
+        for value in [&mut doc.returns, &mut doc.yields].into_iter().flatten() {
+            if !self.keeps(style, returns_annotated) {
+                value.ty = None;
+            }
+        }
+        doc
+    }
+
+    /// Whether a new entry in `style` (its name) carries its type, the
+    /// signature having an annotation for it or not.
+    pub fn keeps(self, style: &str, annotated: bool) -> bool {
+        match self {
+            TypesPolicy::Always => true,
+            TypesPolicy::Never => false,
+            TypesPolicy::Auto => style == "numpy" || !annotated,
+        }
+    }
 }
 
 impl Default for StyleSection {
     fn default() -> Self {
         StyleSection {
-            name: "google".into(),
+            name: AUTO.into(),
             width: 88,
             init_params: InitParams::Either,
+            types: TypesPolicy::Auto,
+            placeholder: "TODO".into(),
         }
     }
 }
@@ -74,8 +137,8 @@ pub fn section_options() -> Vec<OptionDoc> {
         OptionDoc {
             name: "name",
             ty: "string",
-            default: Some("\"google\""),
-            doc: "Docstring convention: `google`, `numpy`, `sphinx`, or a style a plugin registers.",
+            default: Some("\"auto\""),
+            doc: "Convention of new docstrings: `auto` (the one most of the project's docstrings are written in; Google when none), `google`, `numpy`, `sphinx`, or a style a plugin registers. An existing docstring is always read and completed in its own convention.",
         },
         OptionDoc {
             name: "width",
@@ -88,6 +151,18 @@ pub fn section_options() -> Vec<OptionDoc> {
             ty: "string",
             default: Some("\"either\""),
             doc: "Where the parameters of `__init__` are documented: `either` (the class docstring or `__init__`'s, whichever has a parameters section; `__init__`'s when neither has), `class` or `init`.",
+        },
+        OptionDoc {
+            name: "types",
+            ty: "string",
+            default: Some("\"auto\""),
+            doc: "Which new entries carry a type: `auto` (as each convention's guide says: Google and Sphinx only where the signature has no annotation, NumPy always), `always` or `never`. A person's entries keep theirs.",
+        },
+        OptionDoc {
+            name: "placeholder",
+            ty: "string",
+            default: Some("\"TODO\""),
+            doc: "The word the template model writes where a person must fill in text; `check` reports each docstring that still holds it (DP120), and a real model replaces such entries.",
         },
     ]
 }
@@ -103,7 +178,10 @@ pub(crate) fn register(registry: &mut Registry) {
     );
 }
 
-/// The configured style and the `[style]` section, for stages that parse or render docstrings.
+/// The configured style and the `[style]` section, for stages that parse or
+/// render docstrings: a [`Conventions`] that reads every docstring in the
+/// convention it is written in and writes new ones in `[style] name` (or,
+/// with `auto`, in the project's convention).
 pub fn from_context(ctx: &BuildContext<'_>) -> Result<(Arc<dyn Style>, StyleSection), BuildError> {
     let section: StyleSection = ctx.section("style")?;
     if section.width < 20 {
@@ -114,11 +192,29 @@ pub fn from_context(ctx: &BuildContext<'_>) -> Result<(Arc<dyn Style>, StyleSect
         )
         .with_help("use a width of at least 20 columns (88 is the default)"));
     }
-    let style = ctx.registry.style(&section.name).map_err(|e| BuildError {
-        section_key: Some(("style".into(), "name".into())),
-        ..e
-    })?;
-    Ok((style, section))
+    if section.name != AUTO {
+        ctx.registry.style(&section.name).map_err(|e| BuildError {
+            section_key: Some(("style".into(), "name".into())),
+            help: Some(format!(
+                "choose `auto` (the convention most of the project's docstrings use) or one of {}",
+                ctx.registry
+                    .style_names()
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            ..e
+        })?;
+    }
+    let styles = ctx
+        .registry
+        .style_names()
+        .iter()
+        .filter_map(|n| ctx.registry.style(n).ok())
+        .collect();
+    let conventions = Conventions::new(&section.name, styles, ctx.run.clone());
+    Ok((Arc::new(conventions), section))
 }
 
 /// What a section title means.

@@ -16,7 +16,7 @@
 //! ```
 
 use docpipe_core::model::{DocModel, DocParam, DocRaise, DocReturn, DocSection};
-use docpipe_core::style::{RenderOptions, Style, WrittenDoc};
+use docpipe_core::style::{Outline, RenderOptions, Style, WrittenDoc};
 
 use super::text::{
     self, Breaks, cleandoc, columns, indent_of, parse_free_as, parse_verbatim, render_free,
@@ -106,6 +106,14 @@ impl Style for NumpyStyle {
 
     fn parse_written(&self, text: &str) -> Option<WrittenDoc> {
         Some(scan(text, Breaks::Keep))
+    }
+
+    fn recognizes(&self, text: &str) -> bool {
+        super::outline::numpy_recognizes(text)
+    }
+
+    fn outline(&self, text: &str) -> Option<Outline> {
+        Some(super::outline::numpy_outline(text))
     }
 }
 

@@ -14,7 +14,7 @@
 //! `.. rubric:: Title` followed by the body.
 
 use docpipe_core::model::{DocModel, DocParam, DocRaise, DocReturn, DocSection};
-use docpipe_core::style::{RenderOptions, Style, WrittenDoc};
+use docpipe_core::style::{Outline, RenderOptions, Style, WrittenDoc};
 
 use super::text::{
     self, Breaks, cleandoc, columns, indent_of, parse_free_as, parse_verbatim, render_free,
@@ -114,6 +114,14 @@ impl Style for SphinxStyle {
 
     fn parse_written(&self, text: &str) -> Option<WrittenDoc> {
         Some(scan(text, Breaks::Keep))
+    }
+
+    fn recognizes(&self, text: &str) -> bool {
+        super::outline::sphinx_recognizes(text)
+    }
+
+    fn outline(&self, text: &str) -> Option<Outline> {
+        Some(super::outline::sphinx_outline(text))
     }
 }
 

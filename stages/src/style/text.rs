@@ -266,6 +266,66 @@ pub(crate) fn split_colon(s: &str) -> Option<(&str, &str)> {
     None
 }
 
+/// The lines of a docstring's value as they are numbered in the file (split
+/// at `\n`, the opening line first), each without the docstring's common
+/// indentation, with its own indentation in columns (tabs expanded to 8).
+/// What [`cleandoc`] gives, without dropping or trimming lines, so that an
+/// index is a line of the literal.
+pub(crate) struct RawLines {
+    /// Dedented text of each line (the first line trimmed at its start).
+    pub(crate) text: Vec<String>,
+    /// Indentation of each line beyond the common indentation (0 when blank).
+    pub(crate) indent: Vec<usize>,
+}
+
+impl RawLines {
+    pub(crate) fn new(value: &str) -> RawLines {
+        let raw: Vec<String> = value.split('\n').map(expand_tabs).collect();
+        let margin = raw
+            .iter()
+            .skip(1)
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| indent_of(l))
+            .min()
+            .unwrap_or(0);
+        let mut text = Vec::with_capacity(raw.len());
+        let mut indent = Vec::with_capacity(raw.len());
+        for (i, l) in raw.iter().enumerate() {
+            let l = l.trim_end();
+            let dedented = if i == 0 {
+                l.trim_start()
+            } else {
+                l.get(margin.min(indent_of(l))..).unwrap_or("")
+            };
+            indent.push(if dedented.is_empty() {
+                0
+            } else {
+                indent_of(dedented)
+            });
+            text.push(dedented.to_string());
+        }
+        RawLines { text, indent }
+    }
+
+    /// Number of lines.
+    pub(crate) fn len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// Whether line `i` is blank.
+    pub(crate) fn blank(&self, i: usize) -> bool {
+        self.text.get(i).is_none_or(|l| l.trim().is_empty())
+    }
+
+    /// The line after the last line with text in `from..to` (`from` when none has).
+    pub(crate) fn trim_end(&self, from: usize, to: usize) -> usize {
+        (from..to)
+            .rev()
+            .find(|&i| !self.blank(i))
+            .map_or(from, |i| i + 1)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,14 +22,29 @@ pub use words::{split_words, summary_for};
 pub const PROVIDER: &str = "template";
 
 pub(crate) fn register(registry: &mut Registry) {
-    registry.add_model(PROVIDER, |_ctx| {
-        Ok(Arc::new(TemplateModel) as Arc<dyn Model>)
+    registry.add_model(PROVIDER, |ctx| {
+        let (_, section) = crate::style::from_context(ctx)?;
+        Ok(Arc::new(TemplateModel {
+            placeholder: section.placeholder,
+        }) as Arc<dyn Model>)
     });
 }
 
-/// The offline template backend.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TemplateModel;
+/// The offline template backend: skeletons for people to fill in, and a
+/// model for running pipelines offline. See the module documentation.
+#[derive(Debug, Clone)]
+pub struct TemplateModel {
+    /// The word that marks what a person must write (`[style] placeholder`).
+    pub placeholder: String,
+}
+
+impl Default for TemplateModel {
+    fn default() -> Self {
+        TemplateModel {
+            placeholder: "TODO".into(),
+        }
+    }
+}
 
 #[async_trait]
 impl Model for TemplateModel {
@@ -41,7 +56,7 @@ impl Model for TemplateModel {
         let docstrings: Vec<Value> = request
             .units
             .iter()
-            .map(|unit| reply_entry(&unit.qualname, &document(unit)))
+            .map(|unit| reply_entry(&unit.qualname, &document_with(unit, &self.placeholder)))
             .collect();
         let content = serde_json::to_string(&json!({ "docstrings": docstrings })).map_err(|e| {
             ModelError::Other(format!("template model: cannot serialize its reply: {e}"))
@@ -80,21 +95,38 @@ fn reply_entry(qualname: &str, doc: &DocModel) -> Value {
     })
 }
 
-/// The docstring the template writes for `unit`.
+/// The docstring the template writes for `unit`, with the default placeholder.
 pub fn document(unit: &CodeUnit) -> DocModel {
-    let params = params_to_document(unit).iter().map(param_doc).collect();
+    document_with(unit, "TODO")
+}
+
+/// The docstring the template writes for `unit`: a skeleton. Everything the
+/// code says is written (the parameters to document, their types and
+/// defaults, whether there is a return value or yielded values and their
+/// types, the exceptions raised and the messages they are raised with);
+/// everything only a person can say is `placeholder` (`TODO.`), and the
+/// summary, guessed from the name, is marked too.
+pub fn document_with(unit: &CodeUnit, placeholder: &str) -> DocModel {
+    let todo = format!("{placeholder}.");
+    let params = params_to_document(unit)
+        .iter()
+        .map(|p| param_doc(p, &todo))
+        .collect();
     let is_def = matches!(unit.kind, UnitKind::Function | UnitKind::Method);
     let yields = (is_def && unit.yields).then(|| DocReturn {
-        ty: unit.returns.as_deref().map(|a| yielded_type(&unquote(a))),
-        description: "The next value.".to_string(),
+        ty: unit
+            .returns
+            .as_deref()
+            .map(|a| yielded_type(&one_line_annotation(a))),
+        description: todo.clone(),
     });
     let returns = (is_def && crate::generate::prompt::wants_returns(unit)).then(|| DocReturn {
         ty: if unit.yields {
             None
         } else {
-            unit.returns.as_deref().map(unquote)
+            unit.returns.as_deref().map(one_line_annotation)
         },
-        description: return_description(unit),
+        description: todo.clone(),
     });
     let raises = if is_def {
         unit.raises
@@ -108,14 +140,18 @@ pub fn document(unit: &CodeUnit) -> DocModel {
             })
             .map(|e| DocRaise {
                 exception: e.clone(),
-                description: raise_description(e),
+                description: unit
+                    .raise_messages
+                    .iter()
+                    .find(|m| m.exception == *e)
+                    .map_or_else(|| todo.clone(), |m| sentence(&m.message)),
             })
             .collect()
     } else {
         Vec::new()
     };
     DocModel {
-        summary: summary_for(unit),
+        summary: format!("{placeholder}: {}", summary_for(unit)),
         params,
         returns,
         yields,
@@ -124,12 +160,14 @@ pub fn document(unit: &CodeUnit) -> DocModel {
     }
 }
 
-fn return_description(unit: &CodeUnit) -> String {
-    let words = split_words(&unit.name);
-    match words.first().map(String::as_str) {
-        Some("is" | "has" | "can" | "should") => "True if so, False otherwise.".to_string(),
-        _ => "The result.".to_string(),
+/// A raise's message as a sentence: one line, ending in a period. Its
+/// first letter stays as written (it may name a parameter).
+fn sentence(message: &str) -> String {
+    let mut out: String = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !out.is_empty() && !out.ends_with(['.', '!', '?']) {
+        out.push('.');
     }
+    out
 }
 
 /// The element type of a generator annotation (`Iterator[int]` -> `int`);
@@ -170,76 +208,159 @@ fn first_type_argument(inner: &str) -> &str {
     inner
 }
 
-fn param_doc(param: &docpipe_core::model::Param) -> DocParam {
-    let description = match param.kind {
-        ParamKind::VarPositional => "Additional positional arguments.".to_string(),
-        ParamKind::VarKeyword => "Additional keyword arguments.".to_string(),
-        _ => {
-            let words = split_words(&param.name).join(" ");
-            let mut d = if words.is_empty() {
-                "The value.".to_string()
-            } else {
-                format!("The {words}.")
-            };
-            if let Some(default) = param.default.as_deref().map(str::trim)
-                && !default.is_empty()
-                && default.len() <= 40
-                && !default.contains(['\n', '\r', '`'])
-            {
-                d.push_str(&format!(" Defaults to `{default}`."));
-            }
-            d
-        }
-    };
+fn param_doc(param: &docpipe_core::model::Param, todo: &str) -> DocParam {
+    let mut description = todo.to_string();
+    if !matches!(param.kind, ParamKind::VarPositional | ParamKind::VarKeyword)
+        && let Some(default) = param.default.as_deref().map(one_line_annotation)
+        && !default.is_empty()
+        && default.len() <= 40
+        && !default.contains('`')
+    {
+        // A literal in reStructuredText is in double backticks (single ones
+        // are interpreted text).
+        description.push_str(&format!(" Defaults to ``{default}``."));
+    }
     DocParam {
         name: param.name.clone(),
-        ty: param.annotation.as_deref().map(unquote),
+        ty: param.annotation.as_deref().map(one_line_annotation),
         description,
         section: None,
     }
 }
 
-/// A type from its annotation: a forward reference `"User"` reads `User`.
-fn unquote(annotation: &str) -> String {
-    let a = annotation.trim();
-    for q in ["\"", "'"] {
-        if a.len() >= 2 && a.starts_with(q) && a.ends_with(q) && !a[1..a.len() - 1].contains(q) {
-            return a[1..a.len() - 1].trim().to_string();
+/// An annotation (or a default) as one line, as `ast.unparse` prints it:
+/// comments dropped, whitespace collapsed, no space inside brackets, one
+/// after each comma, around `|`. A string annotation (`"User"`) reads as what
+/// it names when that parses back (balanced brackets); otherwise it keeps its
+/// quotes, so that the rendered entry still parses back to it.
+pub fn one_line_annotation(annotation: &str) -> String {
+    let flat = collapse(annotation);
+    for q in ['"', '\''] {
+        if flat.len() >= 2 && flat.starts_with(q) && flat.ends_with(q) {
+            let inner = &flat[1..flat.len() - 1];
+            if !inner.contains(q) && balanced(inner) {
+                return spaced(inner);
+            }
         }
     }
-    a.to_string()
+    flat
 }
 
-fn raise_description(exception: &str) -> String {
-    let last = exception.rsplit('.').next().unwrap_or(exception);
-    let known = match last {
-        "ValueError" => "If a value is invalid.",
-        "TypeError" => "If an argument has the wrong type.",
-        "KeyError" => "If a key is missing.",
-        "IndexError" => "If an index is out of range.",
-        "AttributeError" => "If an attribute is missing.",
-        "NotImplementedError" => "If the operation is not implemented.",
-        "FileNotFoundError" => "If a file does not exist.",
-        "PermissionError" => "If access is denied.",
-        "OSError" | "IOError" | "EnvironmentError" => "If an operating system call fails.",
-        "TimeoutError" => "If the operation times out.",
-        "RuntimeError" => "If the operation cannot complete.",
-        "StopIteration" => "When there are no more items.",
-        "AssertionError" => "If an internal check fails.",
-        "ImportError" | "ModuleNotFoundError" => "If a module cannot be imported.",
-        _ => "",
-    };
-    if !known.is_empty() {
-        return known.to_string();
+/// Whether the brackets of `text` open and close in order.
+fn balanced(text: &str) -> bool {
+    let mut stack = Vec::new();
+    for c in text.chars() {
+        match c {
+            '(' | '[' | '{' => stack.push(c),
+            ')' | ']' | '}' => {
+                let open = match c {
+                    ')' => '(',
+                    ']' => '[',
+                    _ => '{',
+                };
+                if stack.pop() != Some(open) {
+                    return false;
+                }
+            }
+            _ => {}
+        }
     }
-    let words = split_words(last).join(" ");
-    if words.is_empty() {
-        return "If the operation fails.".to_string();
+    stack.is_empty()
+}
+
+/// Source text on one line: comments outside strings dropped, whitespace
+/// runs made one space, then spaced as `ast.unparse` spaces it.
+fn collapse(text: &str) -> String {
+    spaced(&decomment(text))
+}
+
+/// `text` with comments outside strings dropped and every whitespace run
+/// (line breaks, a backslash continuation) made one space.
+fn decomment(text: &str) -> String {
+    let mut plain = String::with_capacity(text.len());
+    let mut quote: Option<char> = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) => {
+                plain.push(c);
+                if c == '\\' {
+                    if let Some(n) = chars.next() {
+                        plain.push(n);
+                    }
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '\'' | '"' => {
+                    quote = Some(c);
+                    plain.push(c);
+                }
+                '#' => {
+                    while chars.peek().is_some_and(|&n| n != '\n' && n != '\r') {
+                        chars.next();
+                    }
+                }
+                // A backslash continuation is whitespace.
+                '\\' if chars.peek().is_some_and(|&n| n == '\n' || n == '\r') => plain.push(' '),
+                c if c.is_whitespace() => plain.push(' '),
+                c => plain.push(c),
+            },
+        }
     }
-    let article = if words.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        "an"
-    } else {
-        "a"
-    };
-    format!("If {article} {words} occurs.")
+    plain
+}
+
+/// One-line source text spaced as `ast.unparse` spaces it: whitespace runs
+/// made one space, none inside brackets or before a comma, one after a
+/// comma and around `|`; string literals as they are.
+fn spaced(plain: &str) -> String {
+    let words: Vec<&str> = plain.split_whitespace().collect();
+    let joined = words.join(" ");
+    let mut out = String::with_capacity(joined.len());
+    let mut quote: Option<char> = None;
+    let chars: Vec<char> = joined.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if let Some(q) = quote {
+            out.push(c);
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => {
+                quote = Some(c);
+                out.push(c);
+            }
+            ' ' => {
+                let prev = out.chars().last();
+                let next = chars.get(i + 1).copied();
+                let drop = matches!(prev, Some('(' | '[' | '{'))
+                    || matches!(next, Some(')' | ']' | '}' | ','));
+                if !drop {
+                    out.push(' ');
+                }
+            }
+            ',' => {
+                out.push(',');
+                let next = chars.get(i + 1).copied();
+                if !matches!(next, Some(' ' | ')' | ']' | '}') | None) {
+                    out.push(' ');
+                }
+            }
+            '|' => {
+                if !out.ends_with(' ') {
+                    out.push(' ');
+                }
+                out.push('|');
+                if chars.get(i + 1).is_some_and(|&n| n != ' ') {
+                    out.push(' ');
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.trim().to_string()
 }

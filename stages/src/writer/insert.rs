@@ -16,6 +16,9 @@ pub struct DocEdit<'a> {
     pub unit: &'a CodeUnit,
     /// The docstring text (its lines, not yet indented).
     pub body: String,
+    /// A whole literal to put in place of the unit's docstring instead of one
+    /// made from `body` (a person's docstring completed line by line).
+    pub literal: Option<String>,
 }
 
 /// A change to the text: `range` of the original becomes `replacement`, in
@@ -28,8 +31,10 @@ pub struct Splice {
     pub replacement: String,
     /// Where the literal is inside `replacement`.
     pub literal: Range<usize>,
-    /// The original docstring literal this replaces, when there was one.
-    pub replaces_docstring: bool,
+    /// The span of the original docstring literal this replaces, when there
+    /// was one (inside `range`, which may take more: the `;` after a
+    /// docstring on the `def` line).
+    pub replaces_docstring: Option<Range<usize>>,
 }
 
 /// A file's text after its edits.
@@ -96,12 +101,20 @@ pub fn splice_for(file: &SourceFile, edit: &DocEdit<'_>) -> Result<Splice, Place
             return Err(out_of_range(doc.span.start));
         }
         let indent = super::body_indent(unit);
-        let literal = docstring_literal(&edit.body, indent, newline);
+        let literal = edit
+            .literal
+            .clone()
+            .unwrap_or_else(|| docstring_literal(&edit.body, indent, newline));
+        if let Some(body) = &unit.insertion.inline_body
+            && body.start == doc.span.start
+        {
+            return block_from_inline_docstring(text, unit, &doc.span, literal, indent, newline);
+        }
         return Ok(Splice {
             range: doc.span.clone(),
             literal: 0..literal.len(),
             replacement: literal,
-            replaces_docstring: true,
+            replaces_docstring: Some(doc.span.clone()),
         });
     }
 
@@ -133,11 +146,37 @@ pub fn splice_for(file: &SourceFile, edit: &DocEdit<'_>) -> Result<Splice, Place
             range: colon.len()..body.start,
             replacement,
             literal: start..end,
-            replaces_docstring: false,
+            replaces_docstring: None,
         });
     }
 
     let mut offset = check(unit.insertion.offset.min(text.len()))?;
+    // `def g(x):\` then the body on the next line: the backslash would join
+    // the docstring line to the `def` line; it goes, the line break stays.
+    let before = &text[..offset];
+    let continued = before
+        .strip_suffix("\r\n")
+        .or_else(|| before.strip_suffix('\n'))
+        .or_else(|| before.strip_suffix('\r'))
+        .and_then(|b| b.strip_suffix('\\'));
+    if let Some(head) = continued
+        && unit.kind != UnitKind::Module
+    {
+        let start = head.trim_end_matches([' ', '\t']).len();
+        let mut replacement = String::with_capacity(literal.len() + indent.len() + 4);
+        replacement.push_str(newline);
+        replacement.push_str(indent);
+        let literal_start = replacement.len();
+        replacement.push_str(&literal);
+        let literal_end = replacement.len();
+        replacement.push_str(newline);
+        return Ok(Splice {
+            range: start..offset,
+            replacement,
+            literal: literal_start..literal_end,
+            replaces_docstring: None,
+        });
+    }
     if unit.kind == UnitKind::Module {
         offset = offset.max(header_end(text));
     }
@@ -154,21 +193,103 @@ pub fn splice_for(file: &SourceFile, edit: &DocEdit<'_>) -> Result<Splice, Place
     if at_line_start || offset < text.len() {
         replacement.push_str(newline);
     }
-    // A blank line between a module or class docstring and the code after it
-    // (PEP 257; ruff D204 for a class).
+    // Blank lines between a module or class docstring and the code after
+    // it: one (PEP 257; ruff D204 for a class), two before a top-level
+    // `def` or `class` (PEP 8; ruff E302).
     let rest = &text[offset..];
-    if matches!(unit.kind, UnitKind::Module | UnitKind::Class)
-        && !rest.is_empty()
-        && !starts_with_blank_line(rest)
-    {
-        replacement.push_str(newline);
+    if matches!(unit.kind, UnitKind::Module | UnitKind::Class) && !rest.is_empty() {
+        let (blank, next) = blank_lines_before_code(rest);
+        let wanted = if unit.kind == UnitKind::Module && starts_definition(next) {
+            2
+        } else {
+            1
+        };
+        for _ in blank..wanted {
+            replacement.push_str(newline);
+        }
     }
     Ok(Splice {
         range: offset..offset,
         replacement,
         literal: start..end,
-        replaces_docstring: false,
+        replaces_docstring: None,
     })
+}
+
+/// The splice for a docstring written on the `def` (or `class`) line
+/// (`def f(): "doc"; return 1`): the body becomes a block, the docstring on
+/// a line of its own and the statements after it on the next (the `;` that
+/// separated them goes, as a line break does its work).
+fn block_from_inline_docstring(
+    text: &str,
+    unit: &CodeUnit,
+    span: &Range<usize>,
+    literal: String,
+    indent: &str,
+    newline: &str,
+) -> Result<Splice, PlaceError> {
+    let before = &text[..span.start];
+    let colon = before.trim_end_matches([' ', '\t']);
+    if !colon.ends_with(':') {
+        return Err(PlaceError::NoColon {
+            unit: unit.display_name(),
+        });
+    }
+    let mut end = span.end;
+    let after = &text[end..];
+    let spaced = after.trim_start_matches([' ', '\t']);
+    if let Some(rest) = spaced.strip_prefix(';') {
+        end += after.len() - rest.len();
+        end += rest.len() - rest.trim_start_matches([' ', '\t']).len();
+    }
+    let more = !text[end..].starts_with(['\n', '\r']) && end < text.len();
+    let mut replacement = String::with_capacity(literal.len() + 2 * (indent.len() + 2));
+    replacement.push_str(newline);
+    replacement.push_str(indent);
+    let start = replacement.len();
+    replacement.push_str(&literal);
+    let literal_end = replacement.len();
+    if more {
+        replacement.push_str(newline);
+        if unit.kind == UnitKind::Class {
+            replacement.push_str(newline);
+        }
+        replacement.push_str(indent);
+    }
+    Ok(Splice {
+        range: colon.len()..end,
+        replacement,
+        literal: start..literal_end,
+        replaces_docstring: Some(span.clone()),
+    })
+}
+
+/// The number of blank lines at the start of `rest`, and the text after them.
+fn blank_lines_before_code(rest: &str) -> (usize, &str) {
+    let mut count = 0;
+    let mut at = rest;
+    loop {
+        let line_len = at.find(['\n', '\r']).unwrap_or(at.len());
+        if !at[..line_len].trim().is_empty() || line_len == at.len() {
+            return (count, at);
+        }
+        count += 1;
+        let skip = if at[line_len..].starts_with("\r\n") {
+            2
+        } else {
+            1
+        };
+        at = &at[line_len + skip..];
+    }
+}
+
+/// Whether `code` starts with a top-level definition (`def`, `async def`,
+/// `class`, or a decorator).
+fn starts_definition(code: &str) -> bool {
+    code.starts_with('@')
+        || ["def ", "class ", "async def "]
+            .iter()
+            .any(|k| code.starts_with(k))
 }
 
 /// Applies `edits` to `file`'s text.
@@ -205,8 +326,8 @@ pub fn apply(file: &SourceFile, edits: &[DocEdit<'_>]) -> Result<Rewrite, PlaceE
         let base = out.len();
         out.push_str(&splice.replacement);
         written[*i] = base + splice.literal.start..base + splice.literal.end;
-        if splice.replaces_docstring {
-            replaced.push(splice.range.clone());
+        if let Some(span) = &splice.replaces_docstring {
+            replaced.push(span.clone());
         }
         cursor = splice.range.end;
     }
@@ -265,11 +386,6 @@ fn next_line(text: &str, from: usize) -> usize {
         }
         None => text.len(),
     }
-}
-
-fn starts_with_blank_line(rest: &str) -> bool {
-    let line_len = rest.find(['\n', '\r']).unwrap_or(rest.len());
-    rest[..line_len].trim().is_empty()
 }
 
 #[cfg(test)]

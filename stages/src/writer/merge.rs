@@ -232,6 +232,7 @@ mod tests {
             raises: vec![],
             yields: false,
             returns_value: false,
+            raise_messages: Vec::new(),
             returns_none: false,
             reraises: false,
             complexity: 1,

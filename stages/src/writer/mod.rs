@@ -13,6 +13,7 @@
 //! person can act on; a file docpipe may not write (a link out of the tree,
 //! a read-only file, code Python rejects) is reported with the reason.
 
+pub mod complete;
 pub mod encoding;
 pub mod escape;
 pub mod insert;
@@ -20,14 +21,15 @@ pub mod merge;
 pub mod preserve;
 pub mod tokens;
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use docpipe_core::model::{CodeUnit, Envelope, Finding, ItemKind, Severity, SourceFile, UnitState};
+use docpipe_core::model::{
+    CodeUnit, DocModel, Envelope, Finding, ItemKind, Severity, SourceFile, UnitState,
+};
 use docpipe_core::registry::{
     BuildContext, BuildError, DefaultConcurrency, NoOptions, Registry, StageRole, StageSpec,
 };
@@ -35,6 +37,8 @@ use docpipe_core::stage::{
     BuiltStage, RunFlag, Sink, SinkFinish, SinkSummary, StageContext, StageError, WriteMode,
 };
 use docpipe_core::style::{RenderOptions, Style};
+
+use crate::style::TypesPolicy;
 use docpipe_core::{console, printable};
 
 use self::encoding::Encoding;
@@ -56,10 +60,11 @@ pub(crate) fn register(registry: &mut Registry) {
             sections: vec!["style", "python"],
         },
         |_options, ctx| {
-            let (style, width) = style_from_context(ctx)?;
+            let (style, section) = crate::style::from_context(ctx)?;
             let python = PythonCheck::from_context(ctx)?;
             Ok(BuiltStage::Sink(Box::new(
-                PythonWriter::new(style, width, ctx.run.write_mode)
+                PythonWriter::new(style, section.width, ctx.run.write_mode)
+                    .with_entries(section.types, &section.placeholder)
                     .with_python(python)
                     .with_force(ctx.run.force),
             )))
@@ -85,6 +90,9 @@ struct HeldFile {
 pub struct PythonWriter {
     style: Arc<dyn Style>,
     width: usize,
+    /// Which new entries carry a type, and the placeholder marker.
+    types: TypesPolicy,
+    placeholder: Arc<str>,
     mode: WriteMode,
     held: HashMap<PathBuf, HeldFile>,
     summary: SinkSummary,
@@ -103,6 +111,8 @@ impl PythonWriter {
         PythonWriter {
             style,
             width,
+            types: TypesPolicy::Auto,
+            placeholder: Arc::from("TODO"),
             mode,
             held: HashMap::new(),
             summary: SinkSummary::default(),
@@ -110,6 +120,14 @@ impl PythonWriter {
             python: Arc::new(PythonCheck::from_path()),
             force: false,
         }
+    }
+
+    /// Gives new entries types as `types` says; `placeholder` marks text
+    /// still to write (a real model's text replaces entries holding it).
+    pub fn with_entries(mut self, types: TypesPolicy, placeholder: &str) -> PythonWriter {
+        self.types = types;
+        self.placeholder = Arc::from(placeholder);
+        self
     }
 
     /// Asks `python` whether files compile before rewriting them.
@@ -134,6 +152,8 @@ impl PythonWriter {
             units: held.units,
             style: self.style.clone(),
             width: self.width,
+            types: self.types,
+            placeholder: self.placeholder.clone(),
             mode: self.mode,
             python: self.python.clone(),
             force: self.force,
@@ -262,6 +282,8 @@ struct FileJob {
     units: Vec<Envelope>,
     style: Arc<dyn Style>,
     width: usize,
+    types: TypesPolicy,
+    placeholder: Arc<str>,
     mode: WriteMode,
     python: Arc<PythonCheck>,
     force: bool,
@@ -285,6 +307,8 @@ impl FileJob {
             mut units,
             style,
             width,
+            types,
+            placeholder,
             mode,
             python,
             force,
@@ -307,7 +331,7 @@ impl FileJob {
         };
 
         // Render every draft; a unit whose text the encoding cannot hold fails alone.
-        let mut bodies: Vec<(usize, String)> = Vec::new();
+        let mut bodies: Vec<(usize, Written)> = Vec::new();
         for (i, env) in units.iter_mut().enumerate() {
             if !wants_write(env) {
                 continue;
@@ -315,26 +339,16 @@ impl FileJob {
             let Some(draft) = env.draft.as_ref() else {
                 continue;
             };
-            let draft = if style.stars_variadic_params() {
-                merge::star_variadics(&env.unit, draft)
-            } else {
-                Cow::Borrowed(draft)
-            };
-            let indent = body_indent(&env.unit).to_string();
-            let options = RenderOptions { width, indent };
-            let rendered = match (&env.existing, &env.unit.docstring) {
-                (Some(existing), Some(written)) => merge::render_merged(
-                    style.as_ref(),
-                    &env.unit,
-                    &written.value,
-                    existing,
-                    &draft,
-                    &options,
-                ),
-                _ => style.render(&draft, &options),
-            };
-            let body = escape::normalize_body(&rendered);
-            if let Some(c) = encoding.unencodable(&body) {
+            let written = render_unit(
+                env,
+                draft,
+                &file,
+                style.as_ref(),
+                width,
+                types,
+                &placeholder,
+            );
+            if let Some(c) = encoding.unencodable(written.text()) {
                 env.fail(format!(
                     "the docstring has `{c}` (U+{:04X}), which the file's encoding `{}` cannot hold; \
                      convert the file to UTF-8 or reword the docstring",
@@ -342,18 +356,15 @@ impl FileJob {
                 ));
                 continue;
             }
-            bodies.push((i, body));
+            bodies.push((i, written));
         }
         // Nothing to do when the literal is already exactly this one: the
         // unit keeps its docstring (a person's text the analyzer still flags,
         // such as a Returns section on a function that returns nothing).
         let unchanged: Vec<usize> = bodies
             .iter()
-            .filter(|(i, body)| {
-                let edit = DocEdit {
-                    unit: &units[*i].unit,
-                    body: body.clone(),
-                };
+            .filter(|(i, written)| {
+                let edit = written.edit(&units[*i].unit);
                 units[*i].unit.docstring.as_ref().is_some_and(|doc| {
                     insert::splice_for(&file, &edit).is_ok_and(|splice| {
                         file.text.get(doc.span.clone()) == Some(splice.replacement.as_str())
@@ -367,14 +378,11 @@ impl FileJob {
         }
         let mut edits = Vec::with_capacity(bodies.len());
         let mut edited = Vec::with_capacity(bodies.len());
-        for (i, body) in &bodies {
+        for (i, written) in &bodies {
             if unchanged.contains(i) {
                 continue;
             }
-            edits.push(DocEdit {
-                unit: &units[*i].unit,
-                body: body.clone(),
-            });
+            edits.push(written.edit(&units[*i].unit));
             edited.push(*i);
         }
         if edits.is_empty() {
@@ -556,6 +564,101 @@ fn file_notice(code: &'static str, message: String) -> Finding {
         fix: None,
         severity: Severity::Warning,
     }
+}
+
+/// A unit's docstring as the writer will put it in.
+enum Written {
+    /// Text for a new literal (a new docstring, or one rendered whole).
+    Body(String),
+    /// A person's literal completed line by line.
+    Literal(String),
+}
+
+impl Written {
+    fn text(&self) -> &str {
+        match self {
+            Written::Body(t) | Written::Literal(t) => t,
+        }
+    }
+
+    fn edit<'u>(&self, unit: &'u CodeUnit) -> DocEdit<'u> {
+        match self {
+            Written::Body(body) => DocEdit {
+                unit,
+                body: body.clone(),
+                literal: None,
+            },
+            Written::Literal(literal) => DocEdit {
+                unit,
+                body: String::new(),
+                literal: Some(literal.clone()),
+            },
+        }
+    }
+}
+
+/// The docstring of `env`'s unit with its `draft`: a person's docstring
+/// completed in its own convention (line by line where the style can
+/// outline it, else rendered whole with their text kept), or a new one in
+/// the convention of new docstrings, with the types `types` allows.
+fn render_unit(
+    env: &Envelope,
+    draft: &DocModel,
+    file: &SourceFile,
+    style: &dyn Style,
+    width: usize,
+    types: TypesPolicy,
+    placeholder: &str,
+) -> Written {
+    let existing = env
+        .unit
+        .docstring
+        .as_ref()
+        .filter(|_| env.unit.is_documented());
+    let own = style
+        .for_docstring(existing.map(|d| d.value.as_str()))
+        .unwrap_or(style);
+    let mut draft = types.apply(own.name(), &env.unit, draft);
+    if own.name() == "numpy" {
+        // numpydoc reads a Returns or Yields entry's first line as its type,
+        // which it requires: an unknown one is for a person to write.
+        for value in [&mut draft.returns, &mut draft.yields]
+            .into_iter()
+            .flatten()
+        {
+            if value.ty.is_none() {
+                value.ty = Some(placeholder.to_string());
+            }
+        }
+    }
+    let draft = if own.stars_variadic_params() {
+        merge::star_variadics(&env.unit, &draft).into_owned()
+    } else {
+        draft
+    };
+    let options = RenderOptions {
+        width,
+        indent: body_indent(&env.unit).to_string(),
+    };
+    if let (Some(parsed), Some(written)) = (&env.existing, existing) {
+        let completion = complete::Completion {
+            file,
+            unit: &env.unit,
+            style: own,
+            draft: &draft,
+            findings: &env.findings,
+            options: &options,
+            types,
+            placeholder,
+        };
+        if let Some(literal) = complete::complete(&completion) {
+            return Written::Literal(literal);
+        }
+        let rendered =
+            merge::render_merged(own, &env.unit, &written.value, parsed, &draft, &options);
+        return Written::Body(escape::normalize_body(&rendered));
+    }
+    Written::Body(escape::normalize_body(&own.render(&draft, &options)))
 }
 
 /// The indentation of a unit's docstring lines: the existing docstring's,

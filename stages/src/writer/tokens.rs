@@ -63,6 +63,8 @@ enum Event<'a> {
 
 /// Parses `text` as Python.
 pub fn parse(text: &str) -> Option<Tree> {
+    let text = crate::python::for_parsing(text);
+    let text = text.as_ref();
     let mut parser = Parser::new();
     parser
         .set_language(&tree_sitter_python::LANGUAGE.into())
@@ -146,7 +148,15 @@ fn check_trees(
             docstring_statement(old_root, span).map_err(|_| TokenMismatch::StaleSpan {
                 line: line_of(original, span.start),
             })?;
-        old_skip.push(statement.byte_range());
+        // A `;` after a docstring on the `def` line goes with it when the
+        // body becomes a block.
+        let mut range = statement.byte_range();
+        if let Some(next) = statement.next_sibling()
+            && next.kind() == ";"
+        {
+            range.end = next.end_byte();
+        }
+        old_skip.push(range);
     }
     let mut new_skip = Vec::with_capacity(written.len());
     for span in written {
@@ -197,7 +207,12 @@ fn docstring_statement<'t>(root: Node<'t>, span: &Range<usize>) -> Result<Node<'
     let node = root
         .descendant_for_byte_range(span.start, span.end)
         .ok_or_else(|| "nothing there".to_string())?;
-    if node.byte_range() != *span || !matches!(node.kind(), "string" | "concatenated_string") {
+    if node.byte_range() != *span
+        || !matches!(
+            node.kind(),
+            "string" | "concatenated_string" | "parenthesized_expression"
+        )
+    {
         return Err(format!("found `{}` instead of one string", node.kind()));
     }
     let statement = node
@@ -247,9 +262,17 @@ fn flatten<'a>(root: Node<'_>, text: &'a str, skip: &[Range<usize>]) -> (Events<
         let node = cursor.node();
         if descend {
             let range = node.byte_range();
-            let skipped = node.kind() == "expression_statement" && skip.contains(&range);
+            // A skipped docstring statement, and the `;` that followed it
+            // on a `def` line when the body became a block.
+            let skipped = (node.kind() == "expression_statement"
+                && skip.iter().any(|r| r.start == range.start))
+                || (node.kind() == ";" && skip.iter().any(|r| r.end == range.end));
             if skipped {
                 // Leave the subtree out entirely.
+            } else if node.kind() == "line_continuation" {
+                // A backslash continuation is layout: the writer removes the
+                // one between a `def` line and its body when it inserts a
+                // docstring there.
             } else if node.kind() == "comment" {
                 let token = text.get(range.clone()).unwrap_or("");
                 comments.push((Event::Leaf(node.kind_id(), token), range.start));

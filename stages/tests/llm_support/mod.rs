@@ -61,6 +61,7 @@ pub fn function(path: &str, qualname: &str, params: &[&str]) -> CodeUnit {
         raises: Vec::new(),
         yields: false,
         returns_value: false,
+        raise_messages: Vec::new(),
         returns_none: false,
         reraises: false,
         complexity: 1,
