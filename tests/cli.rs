@@ -267,7 +267,13 @@ fn check_fails_then_generate_documents_then_everything_is_kept() {
         "{codes:?}"
     );
     docpipe(dir.path())
-        .args(["run", "check", "sample", "--set", "stages.analyze.ignore=[\"DP120\"]"])
+        .args([
+            "run",
+            "check",
+            "sample",
+            "--set",
+            "stages.analyze.ignore=[\"DP120\"]",
+        ])
         .assert()
         .success();
     docpipe(dir.path())
