@@ -35,18 +35,7 @@ bin="$work/venv/bin"
 
 echo "== copying the standard library (.py files, no site-packages)" >&2
 copy="$work/stdlib"
-python3 - "$copy" <<'PY'
-import os, shutil, sys, sysconfig
-src = sysconfig.get_paths()["stdlib"]
-dst = sys.argv[1]
-for d, dirs, files in os.walk(src):
-    dirs[:] = [x for x in dirs if x not in ("site-packages", "__pycache__")]
-    for f in files:
-        if f.endswith(".py"):
-            rel = os.path.relpath(os.path.join(d, f), src)
-            os.makedirs(os.path.join(dst, os.path.dirname(rel)), exist_ok=True)
-            shutil.copy2(os.path.join(d, f), os.path.join(dst, rel))
-PY
+python3 "$repo/bench/copy_stdlib.py" "$copy"
 files=$(find "$copy" -name '*.py' | wc -l)
 bytes=$(find "$copy" -name '*.py' -print0 | du -cb --files0-from=- | tail -1 | cut -f1)
 

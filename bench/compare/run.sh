@@ -29,18 +29,7 @@ bin="$work/venv/bin"
 
 echo "== copying the standard library (.py files, no site-packages)" >&2
 copy="$work/stdlib"
-python3 - "$copy" <<'PY'
-import os, shutil, sys, sysconfig
-src = sysconfig.get_paths()["stdlib"]
-dst = sys.argv[1]
-for d, dirs, files in os.walk(src):
-    dirs[:] = [x for x in dirs if x not in ("site-packages", "__pycache__")]
-    for f in files:
-        if f.endswith(".py"):
-            rel = os.path.relpath(os.path.join(d, f), src)
-            os.makedirs(os.path.join(dst, os.path.dirname(rel)), exist_ok=True)
-            shutil.copy2(os.path.join(d, f), os.path.join(dst, rel))
-PY
+python3 "$repo/bench/copy_stdlib.py" "$copy"
 
 echo "== building docpipe (release)" >&2
 (cd "$repo" && cargo build --release -q)

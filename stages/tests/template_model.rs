@@ -206,7 +206,9 @@ fn annotations_and_defaults_are_written_on_one_line() {
     assert_eq!(one_line_annotation("'User'"), "User");
     assert_eq!(one_line_annotation("'Node[T'"), "'Node[T'");
     assert_eq!(one_line_annotation("int|None"), "int | None");
-    assert_eq!(one_line_annotation("\"a # b\""), "a # b");
+    // A string that does not read as a type stays the string it is.
+    assert_eq!(one_line_annotation("\"a # b\""), "\"a # b\"");
+    assert_eq!(one_line_annotation("'a: b'"), "'a: b'");
 }
 
 #[tokio::test]

@@ -100,3 +100,13 @@ rewrite_snapshot!(keeps_the_byte_order_mark, "bom.py");
 rewrite_snapshot!(keeps_a_missing_final_newline, "no_trailing_newline.py");
 rewrite_snapshot!(merges_an_incomplete_docstring, "incomplete_docstring.py");
 rewrite_snapshot!(re_encodes_latin1, "latin1.py");
+rewrite_snapshot!(writes_a_body_after_a_backslash, "backslash_body.py");
+rewrite_snapshot!(
+    completes_a_parenthesized_docstring,
+    "parenthesized_docstring.py"
+);
+rewrite_snapshot!(keeps_lone_carriage_returns, "cr_only.py");
+rewrite_snapshot!(
+    moves_a_docstring_on_the_def_line_into_a_block,
+    "inline_docstring.py"
+);

@@ -132,8 +132,21 @@ fn parse_documented(text: &str) -> Option<Ty> {
     if let Some(at) = t.find(", default").or_else(|| t.find(" default ")) {
         t = t[..at].trim_end();
     }
+    // NumPy's protocol words are prose: `dict-like`, `array-like`,
+    // `file-like object`.
+    let hyphenated = t
+        .split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_'))
+        .any(|w| w.trim_matches('-').contains('-'));
+    if hyphenated {
+        return None;
+    }
     let with_bars = t.replace(" or ", " | ");
-    parse(&with_bars)
+    // `function` is how NumPy's guide writes a callable.
+    let words: Vec<&str> = with_bars
+        .split(' ')
+        .map(|w| if w == "function" { "callable" } else { w })
+        .collect();
+    parse(&words.join(" "))
 }
 
 /// Parses an annotation (or a docstring type) into a [`Ty`].
@@ -377,6 +390,12 @@ mod tests {
     #[test]
     fn loose_annotations_agree_with_anything() {
         assert!(!contradicts("callable", "Callable[[int], str]"));
+        assert!(!contradicts("function, optional", "Callable[[int], str]"));
+        assert!(!contradicts("dict-like", "Mapping[str, int]"));
+        assert!(!contradicts(
+            "bool or dict-like, optional",
+            "bool | Mapping[str, bool] | None"
+        ));
         assert!(!contradicts("str", "Literal['a', 'b']"));
         assert!(!contradicts("str", "Any"));
         assert!(!contradicts("int", "Annotated[int, Gt(0)]"));

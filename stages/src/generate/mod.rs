@@ -119,7 +119,14 @@ pub fn prompt_templates(
     section: &ModelSection,
     ctx: &BuildContext<'_>,
 ) -> Result<PromptTemplates, BuildError> {
-    match &section.prompt_file {
+    let placeholder = ctx
+        .config
+        .section("style")
+        .get("placeholder")
+        .and_then(|v| v.as_str())
+        .unwrap_or("TODO")
+        .to_string();
+    let templates = match &section.prompt_file {
         None => Ok(PromptTemplates::default()),
         Some(file) => {
             let path = ctx.run.base_dir.join(file);
@@ -128,7 +135,8 @@ pub fn prompt_templates(
                     .with_help("write a TOML file with `system`, `user` and `unit` strings; see `docpipe stages`")
             })
         }
-    }
+    }?;
+    Ok(templates.with_placeholder(&placeholder))
 }
 
 /// What every request task of the stage shares.

@@ -28,7 +28,7 @@ Rules:\n\
 - Document exactly the parameters listed for each definition, in that order, by name without stars; no others.\n\
 - Fill `returns` when the definition returns a value, `yields` when it is a generator, otherwise write null.\n\
 - List every exception named under `Raises`; add others only when the code raises them.\n\
-- When a definition already has a docstring, keep what its author wrote and complete or correct only what is missing or wrong. Text marked `TODO` is a placeholder, not the author's: replace it.\n\
+- When a definition already has a docstring, keep what its author wrote and complete or correct only what is missing or wrong. Text marked `{placeholder}` is a placeholder, not the author's: replace it.\n\
 - Plain text only in every field: no section headers (`Args:`, `Returns`, `:param x:`) inside a summary or a description.\n\
 - Describe behaviour from the code; do not invent facts. Plain text only: no quotes around the whole text, no markup of the docstring itself.\n\
 - `ty` is the type as written in the annotation, or null.";
@@ -96,6 +96,16 @@ impl PromptTemplates {
             unit,
             version,
         }
+    }
+
+    /// The templates with `{placeholder}` in the system template replaced by
+    /// `marker` (`[style] placeholder`); the version follows the text.
+    pub fn with_placeholder(self, marker: &str) -> PromptTemplates {
+        PromptTemplates::new(
+            self.system.replace("{placeholder}", marker),
+            self.user,
+            self.unit,
+        )
     }
 
     /// Templates from a TOML file with any of `system`, `user`, `unit`; the

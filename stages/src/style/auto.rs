@@ -99,8 +99,7 @@ impl Conventions {
         if self.configured != AUTO {
             return None;
         }
-        let key = scan_key(&self.run);
-        projects().lock().ok()?.get(&key).cloned()
+        counted_for(&self.run)
     }
 }
 
@@ -159,6 +158,12 @@ fn scan_key(run: &RunOptions) -> ScanKey {
 fn projects() -> &'static Mutex<HashMap<ScanKey, ConventionsReport>> {
     static PROJECTS: OnceLock<Mutex<HashMap<ScanKey, ConventionsReport>>> = OnceLock::new();
     PROJECTS.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// What `auto` counted over the run's files, when a stage needed the
+/// project's convention in this process (for the run report).
+pub fn counted_for(run: &RunOptions) -> Option<ConventionsReport> {
+    projects().lock().ok()?.get(&scan_key(run)).cloned()
 }
 
 /// The docstrings of the run's files counted by convention, once per

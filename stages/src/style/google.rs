@@ -255,13 +255,7 @@ fn apply_section(
 /// lines that close it joined to it (whitespace collapsed, as a type is one
 /// line); the other continuation lines as they were.
 fn join_open_brackets(first: String, mut cont: Vec<String>) -> (String, Vec<String>) {
-    let depth = |s: &str| {
-        s.chars().fold(0i32, |d, c| match c {
-            '(' | '[' | '{' => d + 1,
-            ')' | ']' | '}' => d - 1,
-            _ => d,
-        })
-    };
+    let depth = text::open_brackets;
     let mut head = first;
     while depth(&head) > 0 && !cont.is_empty() {
         let next = cont.remove(0);
@@ -335,16 +329,21 @@ fn dedent(lines: &[String]) -> Vec<String> {
 
 /// A type has no whitespace outside brackets (`dict[str, int]`, `Optional[int]`).
 pub(crate) fn looks_like_type(s: &str) -> bool {
-    let mut depth = 0i32;
+    let chars = text::outside_strings(s);
     !s.is_empty()
-        && s.chars().all(|c| {
-            match c {
-                '(' | '[' | '{' => depth += 1,
-                ')' | ']' | '}' => depth -= 1,
-                c if c.is_whitespace() => return depth > 0,
-                _ => {}
-            }
-            true
+        && chars.iter().enumerate().all(|(k, &(_, c, depth))| {
+            // Whitespace inside brackets, or around the `|` of a union.
+            !c.is_whitespace()
+                || depth > 0
+                || chars[..k]
+                    .iter()
+                    .rev()
+                    .find(|x| !x.1.is_whitespace())
+                    .is_some_and(|x| x.1 == '|')
+                || chars[k + 1..]
+                    .iter()
+                    .find(|x| !x.1.is_whitespace())
+                    .is_some_and(|x| x.1 == '|')
         })
 }
 

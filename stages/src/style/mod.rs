@@ -28,8 +28,8 @@
 //! text with the person's line breaks kept (`text::Breaks::Keep`). `parse`
 //! is unchanged by it, so the round trip above still holds.
 
-mod auto;
-mod google;
+pub(crate) mod auto;
+pub(crate) mod google;
 mod numpy;
 mod outline;
 mod sphinx;

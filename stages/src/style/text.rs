@@ -247,13 +247,54 @@ pub(crate) fn render_summary(
     out.extend(wrap(summary, avail.saturating_sub(3).max(10), avail));
 }
 
-/// Index of the first `:` at bracket depth 0 that ends `s` or is followed by a space.
-pub(crate) fn split_colon(s: &str) -> Option<(&str, &str)> {
+/// The characters of `s` outside string literals, with the bracket depth
+/// before each. A quote opens a literal where a type's string literal can
+/// start (at the start, after a bracket, a comma, a space or `|`) and when it
+/// is closed later on the line, so `'Node[T'` counts no bracket, while the
+/// apostrophe of `don't` is a character like any other.
+pub(crate) fn outside_strings(s: &str) -> Vec<(usize, char, i32)> {
+    let mut out = Vec::with_capacity(s.len());
     let mut depth = 0i32;
-    for (i, c) in s.char_indices() {
+    let mut prev: Option<char> = None;
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let opens = matches!(c, '\'' | '"')
+            && matches!(prev, None | Some('(' | '[' | '{' | ',' | ' ' | '|'))
+            && s[i + 1..].contains(c);
+        if opens {
+            // Skip to the closing quote.
+            for (_, n) in chars.by_ref() {
+                if n == c {
+                    break;
+                }
+            }
+            prev = Some(c);
+            continue;
+        }
+        out.push((i, c, depth));
         match c {
             '(' | '[' | '{' => depth += 1,
             ')' | ']' | '}' => depth -= 1,
+            _ => {}
+        }
+        prev = Some(c);
+    }
+    out
+}
+
+/// The bracket depth at the end of `s`, string literals skipped.
+pub(crate) fn open_brackets(s: &str) -> i32 {
+    outside_strings(s).last().map_or(0, |&(_, c, d)| match c {
+        '(' | '[' | '{' => d + 1,
+        ')' | ']' | '}' => d - 1,
+        _ => d,
+    })
+}
+
+/// Index of the first `:` at bracket depth 0 that ends `s` or is followed by a space.
+pub(crate) fn split_colon(s: &str) -> Option<(&str, &str)> {
+    for (i, c, depth) in outside_strings(s) {
+        match c {
             ':' if depth == 0 => {
                 let rest = &s[i + 1..];
                 if rest.is_empty() || rest.starts_with(' ') {

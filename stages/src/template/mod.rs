@@ -211,7 +211,7 @@ fn first_type_argument(inner: &str) -> &str {
 fn param_doc(param: &docpipe_core::model::Param, todo: &str) -> DocParam {
     let mut description = todo.to_string();
     if !matches!(param.kind, ParamKind::VarPositional | ParamKind::VarKeyword)
-        && let Some(default) = param.default.as_deref().map(one_line_annotation)
+        && let Some(default) = param.default.as_deref().map(collapse)
         && !default.is_empty()
         && default.len() <= 40
         && !default.contains('`')
@@ -234,11 +234,20 @@ fn param_doc(param: &docpipe_core::model::Param, todo: &str) -> DocParam {
 /// it names when that parses back (balanced brackets); otherwise it keeps its
 /// quotes, so that the rendered entry still parses back to it.
 pub fn one_line_annotation(annotation: &str) -> String {
-    let flat = collapse(annotation);
+    let mut flat = collapse(annotation);
+    // `'x' 'y'` is one string literal, `'xy'`.
+    if let Some(joined) = concatenated_strings(&flat) {
+        flat = joined;
+    }
     for q in ['"', '\''] {
         if flat.len() >= 2 && flat.starts_with(q) && flat.ends_with(q) {
             let inner = &flat[1..flat.len() - 1];
-            if !inner.contains(q) && balanced(inner) {
+            // Unquoted when what it holds reads as a type (`'Node'`, not
+            // `'a: b'` or `'Node[T'`).
+            if !inner.contains(q)
+                && balanced(inner)
+                && crate::style::google::looks_like_type(&spaced(inner))
+            {
                 return spaced(inner);
             }
         }
@@ -270,6 +279,24 @@ fn balanced(text: &str) -> bool {
 
 /// Source text on one line: comments outside strings dropped, whitespace
 /// runs made one space, then spaced as `ast.unparse` spaces it.
+/// Two or more string literals side by side (`'x' "y"`, no prefixes, no
+/// escapes) as the one literal Python makes of them.
+fn concatenated_strings(flat: &str) -> Option<String> {
+    let mut rest = flat.trim();
+    let mut parts = Vec::new();
+    while !rest.is_empty() {
+        let q = rest.chars().next().filter(|c| matches!(c, '\'' | '"'))?;
+        let end = rest[1..].find(q)? + 1;
+        let inner = &rest[1..end];
+        if inner.contains(['\\', '\'', '"']) {
+            return None;
+        }
+        parts.push(inner);
+        rest = rest[end + 1..].trim_start();
+    }
+    (parts.len() > 1).then(|| format!("'{}'", parts.concat()))
+}
+
 fn collapse(text: &str) -> String {
     spaced(&decomment(text))
 }
@@ -321,6 +348,9 @@ fn spaced(plain: &str) -> String {
     let mut out = String::with_capacity(joined.len());
     let mut quote: Option<char> = None;
     let chars: Vec<char> = joined.chars().collect();
+    // The commas of each open bracket: a trailing comma goes (as
+    // `ast.unparse` drops it) unless it makes a one-element tuple.
+    let mut commas: Vec<usize> = Vec::new();
     for (i, &c) in chars.iter().enumerate() {
         if let Some(q) = quote {
             out.push(c);
@@ -334,6 +364,17 @@ fn spaced(plain: &str) -> String {
                 quote = Some(c);
                 out.push(c);
             }
+            '(' | '[' | '{' => {
+                commas.push(0);
+                out.push(c);
+            }
+            ')' | ']' | '}' => {
+                let n = commas.pop().unwrap_or(0);
+                if n > 1 && out.ends_with(',') {
+                    out.pop();
+                }
+                out.push(c);
+            }
             ' ' => {
                 let prev = out.chars().last();
                 let next = chars.get(i + 1).copied();
@@ -344,6 +385,9 @@ fn spaced(plain: &str) -> String {
                 }
             }
             ',' => {
+                if let Some(n) = commas.last_mut() {
+                    *n += 1;
+                }
                 out.push(',');
                 let next = chars.get(i + 1).copied();
                 if !matches!(next, Some(' ' | ')' | ']' | '}') | None) {

@@ -59,28 +59,100 @@ pub fn complete(c: &Completion<'_>) -> Option<String> {
         .strip_prefix(opening.as_str())?
         .strip_suffix(quote)?;
     let lines = split_source_lines(body);
-    // Each source line must hold exactly the value's line: no escaped line
-    // break, no backslash continuation, one literal.
-    let decoded: Vec<String> = lines
-        .iter()
-        .map(|l| {
-            let mut out = String::new();
-            literal::value(l, &ds.prefix, &mut out);
-            out
-        })
-        .collect();
-    if decoded.join("\n") != ds.value {
+    // The source lines must hold the value, one literal: a line may end in
+    // a backslash continuation (the value joins it to the next line) or hold
+    // an escaped line break; the outline is then made of the source lines
+    // as they read, so that its line numbers are the source's.
+    let is_raw = ds.prefix.contains(['r', 'R']);
+    let mut decoded: Vec<String> = Vec::with_capacity(lines.len());
+    let mut continued: Vec<bool> = Vec::with_capacity(lines.len());
+    let mut rebuilt = String::with_capacity(ds.value.len());
+    for (i, l) in lines.iter().enumerate() {
+        let mut out = String::new();
+        literal::value(l, &ds.prefix, &mut out);
+        let trailing = l.len() - l.trim_end_matches('\\').len();
+        let cont = !is_raw && trailing % 2 == 1 && i + 1 < lines.len();
+        if cont {
+            out.pop();
+        }
+        rebuilt.push_str(&out);
+        if i + 1 < lines.len() && !cont {
+            rebuilt.push('\n');
+        }
+        decoded.push(out);
+        continued.push(cont);
+    }
+    if rebuilt != ds.value {
         return None;
     }
-    let outline = c.style.outline(&ds.value)?;
+    let outline = if continued.contains(&true) || decoded.iter().any(|d| d.contains('\n')) {
+        let one_per_line: Vec<String> = decoded.iter().map(|d| d.replace('\n', " ")).collect();
+        c.style.outline(&one_per_line.join("\n"))?
+    } else {
+        c.style.outline(&ds.value)?
+    };
     let existing = c.style.parse(&ds.value);
     let mut edit = LineEdit::new(lines, c, &outline, &existing)?;
     edit.repair()?;
+    // Nothing may go between a line and the line its backslash continues it
+    // on, nor replace either of them.
+    let splits = |i: usize| i > 0 && continued.get(i - 1).copied().unwrap_or(false);
+    if edit.inserted.keys().any(|&i| splits(i))
+        || edit
+            .removed
+            .iter()
+            .any(|&i| splits(i) || continued.get(i).copied().unwrap_or(false))
+        || (edit.first_line.is_some() && continued.first().copied().unwrap_or(false))
+    {
+        return None;
+    }
     // A `"` or `'` literal cannot take more lines: it is written anew as `"""`.
     if quote.len() == 1 && !edit.inserted.is_empty() {
         return None;
     }
     Some(edit.finish(&opening, quote))
+}
+
+/// Why a person's docstring cannot be completed so that it reads back: a
+/// line break written as an escape (`"""q(uit)\nexit`) that starts a line of
+/// the value at a smaller indentation than the source lines have, so every
+/// reader (`inspect.cleandoc`, Sphinx, docpipe) takes the docstring's margin
+/// from it and sees the sections indented, that is as no sections at all.
+pub fn escaped_break(file: &SourceFile, unit: &CodeUnit) -> Option<String> {
+    let ds = unit.docstring.as_ref()?;
+    let literal_text = file.text.get(ds.span.clone())?;
+    let body = literal_text
+        .strip_prefix(format!("{}{}", ds.prefix, ds.quote.as_str()).as_str())?
+        .strip_suffix(ds.quote.as_str())?;
+    let margin = |lines: &mut dyn Iterator<Item = &str>| {
+        lines
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| l.len() - l.trim_start().len())
+            .min()
+    };
+    let source = margin(&mut split_source_lines(body).into_iter().skip(1));
+    let value = margin(&mut ds.value.split('\n').skip(1));
+    match (source, value) {
+        (Some(s), Some(v)) if v < s => {
+            let line = ds.line
+                + split_source_lines(body)
+                    .iter()
+                    .position(|l| {
+                        let mut out = String::new();
+                        literal::value(l, &ds.prefix, &mut out);
+                        out.contains('\n')
+                    })
+                    .unwrap_or(0);
+            Some(format!(
+                "the docstring of `{}` has a line break written as `\\n` on line {line}, which \
+                 starts a line at column 0 of the docstring's value, so help(), Sphinx and \
+                 docpipe read its sections as indented text; write `\\\\n` (or use a raw \
+                 docstring) and run again",
+                unit.display_name()
+            ))
+        }
+        _ => None,
+    }
 }
 
 /// `text` split at `\r\n`, `\n` or a lone `\r`, as Python splits lines.
@@ -136,6 +208,8 @@ struct LineEdit<'a, 'c> {
     margin: String,
     /// Sphinx-like fields (sections without a header) were added.
     added_fields: bool,
+    /// A new text for the first line (the summary after the opening quotes).
+    first_line: Option<String>,
 }
 
 impl<'a, 'c> LineEdit<'a, 'c> {
@@ -164,6 +238,7 @@ impl<'a, 'c> LineEdit<'a, 'c> {
             codes: c.findings.iter().map(|f| f.code.as_ref()).collect(),
             margin,
             added_fields: false,
+            first_line: None,
         })
     }
 
@@ -179,8 +254,11 @@ impl<'a, 'c> LineEdit<'a, 'c> {
             self.add_summary()?;
         }
         if self.has("DOC102") {
+            // A section whose last stale entry goes keeps its header when
+            // entries are about to be added to it.
+            let adding = self.has("DOC101") && !v.missing_params.is_empty();
             for name in &v.extra_params {
-                self.remove_entry(SectionRole::Params, name);
+                self.remove_entry(SectionRole::Params, name, adding);
             }
         }
         if self.has("DOC105") {
@@ -193,6 +271,7 @@ impl<'a, 'c> LineEdit<'a, 'c> {
             self.add_params(&names)?;
         }
         self.replace_placeholder_params()?;
+        self.replace_placeholder_summary();
         for (role, extra, mistyped, missing) in [
             (
                 SectionRole::Returns,
@@ -213,16 +292,20 @@ impl<'a, 'c> LineEdit<'a, 'c> {
                 self.replace_value_section(role)?;
             } else if missing {
                 self.add_value_section(role)?;
+            } else if let Some(value) = self.placeholder_value(role) {
+                self.write_value_section(role, value)?;
             }
         }
         if self.has("DOC502") {
+            let adding = self.has("DOC501") && !v.missing_raises.is_empty();
             for exc in &v.extra_raises {
-                self.remove_entry(SectionRole::Raises, exc);
+                self.remove_entry(SectionRole::Raises, exc, adding);
             }
         }
         if self.has("DOC501") && !v.missing_raises.is_empty() {
             self.add_raises(&v.missing_raises)?;
         }
+        self.replace_placeholder_raises()?;
         Some(())
     }
 
@@ -331,8 +414,9 @@ impl<'a, 'c> LineEdit<'a, 'c> {
     }
 
     /// Removes the entry of `role` documenting `name`; a section left
-    /// without entries goes with it.
-    fn remove_entry(&mut self, role: SectionRole, name: &str) {
+    /// without entries goes with it, unless `keep_header` (entries will be
+    /// added to it).
+    fn remove_entry(&mut self, role: SectionRole, name: &str, keep_header: bool) {
         let bare = |n: &str| n.trim_start_matches(['*', '\\']).to_string();
         let outline = self.outline;
         for section in outline.sections.iter().filter(|s| s.role == role) {
@@ -358,7 +442,7 @@ impl<'a, 'c> LineEdit<'a, 'c> {
                             .all(|r| r.clone().all(|i| self.removed.contains(&i)))
                 })
                 .count();
-            if left == 0 {
+            if left == 0 && !keep_header {
                 self.remove_section(section);
             } else {
                 for r in &entry.lines {
@@ -474,6 +558,74 @@ impl<'a, 'c> LineEdit<'a, 'c> {
 
     /// Replaces entries whose description still holds the placeholder with
     /// the draft's, when the draft has real text for them.
+    /// Replaces a one-line summary that still holds the placeholder with
+    /// the draft's, when the draft has real text.
+    fn replace_placeholder_summary(&mut self) {
+        let marker = self.c.placeholder;
+        let draft = self.c.draft.summary.trim();
+        let one_line = self.lines.len() == 1 || self.blank(1);
+        if marker.is_empty()
+            || draft.is_empty()
+            || holds_marker(draft, marker)
+            || !one_line
+            || !self.lines.first().is_some_and(|l| holds_marker(l, marker))
+        {
+            return;
+        }
+        self.first_line = Some(draft.to_string());
+    }
+
+    /// Replaces Raises entries whose text still holds the placeholder with
+    /// the draft's, when the draft has real text.
+    fn replace_placeholder_raises(&mut self) -> Option<()> {
+        let marker = self.c.placeholder;
+        if marker.is_empty() {
+            return Some(());
+        }
+        let outline = self.outline;
+        for section in outline
+            .sections
+            .iter()
+            .filter(|s| s.role == SectionRole::Raises)
+        {
+            for entry in &section.entries {
+                let Some(name) = entry.names.first() else {
+                    continue;
+                };
+                let Some(mine) = self.existing.raises.iter().find(|r| r.exception == *name) else {
+                    continue;
+                };
+                let Some(theirs) = self.c.draft.raises.iter().find(|r| r.exception == *name) else {
+                    continue;
+                };
+                if !holds_marker(&mine.description, marker)
+                    || holds_marker(&theirs.description, marker)
+                {
+                    continue;
+                }
+                if entry
+                    .lines
+                    .iter()
+                    .any(|r| r.clone().any(|i| self.removed.contains(&i)))
+                {
+                    continue;
+                }
+                let doc = DocModel {
+                    raises: vec![theirs.clone()],
+                    ..DocModel::default()
+                };
+                let lines = self.rendered(&doc, SectionRole::Raises, false)?;
+                let lines = reindent(&lines, entry.indent);
+                let first = entry.lines.first()?.start;
+                for r in &entry.lines {
+                    self.remove(r.clone());
+                }
+                self.insert(first, lines);
+            }
+        }
+        Some(())
+    }
+
     fn replace_placeholder_params(&mut self) -> Option<()> {
         let marker = self.c.placeholder;
         if marker.is_empty() {
@@ -625,6 +777,39 @@ impl<'a, 'c> LineEdit<'a, 'c> {
             },
             description: mine.description,
         };
+        self.write_value_section(role, value)
+    }
+
+    /// The draft's Returns or Yields for a section whose text still holds
+    /// the placeholder, when the draft has real text.
+    fn placeholder_value(&self, role: SectionRole) -> Option<DocReturn> {
+        let marker = self.c.placeholder;
+        let (mine, theirs) = match role {
+            SectionRole::Returns => (
+                self.existing.returns.as_ref()?,
+                self.c.draft.returns.as_ref()?,
+            ),
+            SectionRole::Yields => (
+                self.existing.yields.as_ref()?,
+                self.c.draft.yields.as_ref()?,
+            ),
+            _ => return None,
+        };
+        let marked = holds_marker(&mine.description, marker)
+            || mine.ty.as_deref().is_some_and(|t| holds_marker(t, marker));
+        if marker.is_empty() || !marked || holds_marker(&theirs.description, marker) {
+            return None;
+        }
+        let mut value = self.draft_value(role)?;
+        if value.ty.as_deref().is_some_and(|t| holds_marker(t, marker)) {
+            value.ty = None;
+        }
+        Some(value)
+    }
+
+    /// Writes `value` as the body of the docstring's section of `role`,
+    /// keeping the person's title line(s).
+    fn write_value_section(&mut self, role: SectionRole, value: DocReturn) -> Option<()> {
         let doc = match role {
             SectionRole::Returns => DocModel {
                 returns: Some(value),
@@ -731,7 +916,11 @@ impl<'a, 'c> LineEdit<'a, 'c> {
             if let Some(new) = self.inserted.get(&i) {
                 out.extend(new.iter().map(render));
             }
-            if !self.removed.contains(&i) {
+            if i == 0
+                && let Some(first) = &self.first_line
+            {
+                out.push(escape_for(first, prefix, quote));
+            } else if !self.removed.contains(&i) {
                 out.push(self.lines[i].to_string());
             }
         }

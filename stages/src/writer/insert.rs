@@ -199,7 +199,7 @@ pub fn splice_for(file: &SourceFile, edit: &DocEdit<'_>) -> Result<Splice, Place
     let rest = &text[offset..];
     if matches!(unit.kind, UnitKind::Module | UnitKind::Class) && !rest.is_empty() {
         let (blank, next) = blank_lines_before_code(rest);
-        let wanted = if unit.kind == UnitKind::Module && starts_definition(next) {
+        let wanted = if unit.kind == UnitKind::Module && starts_definition(past_comments(next)) {
             2
         } else {
             1
@@ -283,6 +283,25 @@ fn blank_lines_before_code(rest: &str) -> (usize, &str) {
     }
 }
 
+/// `text` after the comment lines and blank lines it starts with (ruff and
+/// pycodestyle count the blank lines above a definition's comments).
+fn past_comments(text: &str) -> &str {
+    let mut at = text;
+    loop {
+        let line_len = at.find(['\n', '\r']).unwrap_or(at.len());
+        let line = at[..line_len].trim();
+        if !(line.is_empty() || line.starts_with('#')) || line_len == at.len() {
+            return at;
+        }
+        let skip = if at[line_len..].starts_with("\r\n") {
+            2
+        } else {
+            1
+        };
+        at = &at[line_len + skip..];
+    }
+}
+
 /// Whether `code` starts with a top-level definition (`def`, `async def`,
 /// `class`, or a decorator).
 fn starts_definition(code: &str) -> bool {
@@ -311,6 +330,35 @@ pub fn apply(file: &SourceFile, edits: &[DocEdit<'_>]) -> Result<Rewrite, PlaceE
         }
     }
     let text = file.text.as_str();
+    // Blank lines around definitions that became blocks, where no splice
+    // starts or runs.
+    let expanded: Vec<Range<usize>> = edits
+        .iter()
+        .map(|e| e.unit)
+        .filter(|u| u.insertion.inline_body.is_some() && u.kind != UnitKind::Module)
+        .map(|u| u.span.clone())
+        .collect();
+    if !expanded.is_empty() {
+        let newline = file.newline.as_str();
+        for (at, count) in super::pep8::around_expanded(text, &expanded) {
+            if splices
+                .iter()
+                .any(|(s, _)| s.range.start <= at && at < s.range.end.max(s.range.start + 1))
+            {
+                continue;
+            }
+            splices.push((
+                Splice {
+                    range: at..at,
+                    replacement: newline.repeat(count),
+                    literal: 0..0,
+                    replaces_docstring: None,
+                },
+                usize::MAX,
+            ));
+        }
+        splices.sort_by_key(|(s, _)| (s.range.start, s.range.end));
+    }
     let mut out = String::with_capacity(
         text.len()
             + splices
@@ -325,7 +373,9 @@ pub fn apply(file: &SourceFile, edits: &[DocEdit<'_>]) -> Result<Rewrite, PlaceE
         out.push_str(&text[cursor..splice.range.start]);
         let base = out.len();
         out.push_str(&splice.replacement);
-        written[*i] = base + splice.literal.start..base + splice.literal.end;
+        if let Some(slot) = written.get_mut(*i) {
+            *slot = base + splice.literal.start..base + splice.literal.end;
+        }
         if let Some(span) = &splice.replaces_docstring {
             replaced.push(span.clone());
         }

@@ -18,6 +18,7 @@ pub mod encoding;
 pub mod escape;
 pub mod insert;
 pub mod merge;
+pub mod pep8;
 pub mod preserve;
 pub mod tokens;
 
@@ -34,7 +35,8 @@ use docpipe_core::registry::{
     BuildContext, BuildError, DefaultConcurrency, NoOptions, Registry, StageRole, StageSpec,
 };
 use docpipe_core::stage::{
-    BuiltStage, RunFlag, Sink, SinkFinish, SinkSummary, StageContext, StageError, WriteMode,
+    BuiltStage, RunFlag, RunOptions, Sink, SinkFinish, SinkSummary, StageContext, StageError,
+    WriteMode,
 };
 use docpipe_core::style::{RenderOptions, Style};
 
@@ -66,7 +68,8 @@ pub(crate) fn register(registry: &mut Registry) {
                 PythonWriter::new(style, section.width, ctx.run.write_mode)
                     .with_entries(section.types, &section.placeholder)
                     .with_python(python)
-                    .with_force(ctx.run.force),
+                    .with_force(ctx.run.force)
+                    .with_run(ctx.run.clone()),
             )))
         },
     )
@@ -102,6 +105,9 @@ pub struct PythonWriter {
     python: Arc<PythonCheck>,
     /// Write read-only files too.
     force: bool,
+    /// The run, whose convention count (`[style] name = "auto"`) goes into
+    /// the report.
+    run: Option<Arc<RunOptions>>,
 }
 
 impl PythonWriter {
@@ -119,7 +125,14 @@ impl PythonWriter {
             changes: Vec::new(),
             python: Arc::new(PythonCheck::from_path()),
             force: false,
+            run: None,
         }
+    }
+
+    /// Reports the convention `auto` counted over `run`'s files.
+    pub fn with_run(mut self, run: Arc<RunOptions>) -> PythonWriter {
+        self.run = Some(run);
+        self
     }
 
     /// Gives new entries types as `types` says; `placeholder` marks text
@@ -226,6 +239,11 @@ impl Sink for PythonWriter {
             released.extend(self.write_file(file, ctx).await?);
         }
         self.changes.sort_by(|a, b| a.0.cmp(&b.0));
+        if let Some(run) = &self.run
+            && let Some(counted) = crate::style::auto::counted_for(run)
+        {
+            ctx.stats.set_conventions(counted);
+        }
         match self.mode {
             WriteMode::InPlace => {}
             WriteMode::Diff => console::exclusive(|| {
@@ -339,7 +357,22 @@ impl FileJob {
             let Some(draft) = env.draft.as_ref() else {
                 continue;
             };
-            let written = render_unit(
+            // Only where the docstring would be completed line by line (a
+            // style that outlines it); otherwise it is written anew.
+            if env.unit.is_documented()
+                && env.unit.docstring.as_ref().is_some_and(|d| {
+                    style
+                        .for_docstring(Some(&d.value))
+                        .unwrap_or(style.as_ref())
+                        .outline(&d.value)
+                        .is_some()
+                })
+                && let Some(reason) = complete::escaped_break(&file, &env.unit)
+            {
+                env.fail(reason);
+                continue;
+            }
+            let written = match render_unit(
                 env,
                 draft,
                 &file,
@@ -347,7 +380,13 @@ impl FileJob {
                 width,
                 types,
                 &placeholder,
-            );
+            ) {
+                Ok(w) => w,
+                Err(reason) => {
+                    env.fail(reason);
+                    continue;
+                }
+            };
             if let Some(c) = encoding.unencodable(written.text()) {
                 env.fail(format!(
                     "the docstring has `{c}` (U+{:04X}), which the file's encoding `{}` cannot hold; \
@@ -609,7 +648,7 @@ fn render_unit(
     width: usize,
     types: TypesPolicy,
     placeholder: &str,
-) -> Written {
+) -> Result<Written, String> {
     let existing = env
         .unit
         .docstring
@@ -652,13 +691,27 @@ fn render_unit(
             placeholder,
         };
         if let Some(literal) = complete::complete(&completion) {
-            return Written::Literal(literal);
+            return Ok(Written::Literal(literal));
+        }
+        // A style that outlines the docstring completes it line by line or
+        // not at all: rendering it anew would rewrite the author's text. Only
+        // a one-quote literal (`"Doc."`), which cannot take more lines, is
+        // written anew as `"""`, its text kept.
+        if own.outline(&written.value).is_some() && written.quote.as_str().len() == 3 {
+            return Err(format!(
+                "the docstring of `{}` cannot be completed line by line without rewriting what its \
+                 author wrote (a backslash continuation or an escape where a line must be added \
+                 or removed); complete it by hand",
+                env.unit.display_name()
+            ));
         }
         let rendered =
             merge::render_merged(own, &env.unit, &written.value, parsed, &draft, &options);
-        return Written::Body(escape::normalize_body(&rendered));
+        return Ok(Written::Body(escape::normalize_body(&rendered)));
     }
-    Written::Body(escape::normalize_body(&own.render(&draft, &options)))
+    Ok(Written::Body(escape::normalize_body(
+        &own.render(&draft, &options),
+    )))
 }
 
 /// The indentation of a unit's docstring lines: the existing docstring's,
