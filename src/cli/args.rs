@@ -96,6 +96,9 @@ pub struct RunArgs {
     /// Apply the excludes to paths named on the command line too.
     #[arg(long)]
     pub force_exclude: bool,
+    /// Read and write no cache in this run (no cached docstrings, no check results).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 impl RunArgs {
@@ -109,6 +112,7 @@ impl RunArgs {
             (self.format.is_some(), RunFlag::Format),
             (self.force, RunFlag::Force),
             (self.force_exclude, RunFlag::ForceExclude),
+            (self.no_cache, RunFlag::NoCache),
         ]
         .into_iter()
         .filter_map(|(given, flag)| given.then_some(flag))
