@@ -224,3 +224,34 @@ pub fn advice(tier: &str) -> &'static str {
         _ => "check the tier's settings, or remove it from `[cache] tiers`",
     }
 }
+
+/// The tiers of `[cache] tiers` (or only `only`), built for `docpipe cache`.
+pub fn build_tiers(
+    ctx: &BuildContext<'_>,
+    only: Option<&str>,
+) -> Result<Vec<Arc<dyn CacheStore>>, BuildError> {
+    let section: CacheSection = ctx.section("cache")?;
+    if let Some(t) = only
+        && !section.tiers.iter().any(|n| n == t)
+    {
+        return Err(BuildError::new(format!(
+            "`{t}` is not one of the `[cache] tiers` ({})",
+            section
+                .tiers
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .with_help(docpipe_core::config::wording::did_you_mean(
+            t,
+            &section.tiers,
+        )));
+    }
+    section
+        .tiers
+        .iter()
+        .filter(|n| only.is_none_or(|t| t == n.as_str()))
+        .map(|n| ctx.registry.cache(n, ctx))
+        .collect()
+}

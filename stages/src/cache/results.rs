@@ -6,6 +6,9 @@
 //!   as units rebuilt from the cache (what a report reads: the name, kind,
 //!   line, whether it is documented, whether an ignore option left it out,
 //!   and its findings); the others leave on `miss`, on to the extractor.
+//!   `hit` is optional: in a pipeline where nothing takes it (`generate` and
+//!   `docs` share the extractor with `check` but need the code itself),
+//!   every file leaves on `miss` and nothing is looked up.
 //! - `result-store` takes the analyzer's units, passes them on at once, and
 //!   stores each file's result once all its units went through.
 //!
@@ -68,12 +71,13 @@ pub(crate) fn register(registry: &mut Registry) {
                         doc: "files to parse and analyze",
                     },
                 ],
-                default_concurrency: DefaultConcurrency::Fixed(2),
+                default_concurrency: DefaultConcurrency::Jobs,
                 sections: vec!["cache", "style", "python"],
             },
             |_options, ctx| Ok(BuiltStage::Transform(Arc::new(ResultCache::build(ctx)?))),
         )
-        .reads(&[RunFlag::NoCache]);
+        .reads(&[RunFlag::NoCache])
+        .optional(&["hit"]);
     registry
         .add_stage::<NoOptions, _>(
             StageSpec {
@@ -284,7 +288,9 @@ impl Transform for ResultCache {
                 ctx.name
             )));
         };
-        if !self.results.active(ctx) {
+        // A pipeline that takes no rebuilt units (`generate`, `docs`: they
+        // need the code itself) gets every file.
+        if !self.results.active(ctx) || !out.is_consumed("hit") {
             return out.emit("miss", Item::File(file)).await;
         }
         let key = self.results.key(&file, ctx);

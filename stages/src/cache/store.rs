@@ -22,7 +22,7 @@ use docpipe_core::stage::{BuiltStage, RunFlag, StageContext, StageError, Transfo
 
 use super::key::KeyContext;
 use super::stack::TierStack;
-use crate::reply::ReplyDoc;
+use crate::reply::entry_value;
 
 /// Entries per store request.
 pub const BATCH: usize = 64;
@@ -71,11 +71,7 @@ impl CacheStoreStage {
             return None;
         }
         let doc = env.draft.as_ref()?;
-        let value = serde_json::to_vec(&ReplyDoc {
-            qualname: env.unit.display_name(),
-            doc: doc.clone(),
-        })
-        .ok()?;
+        let value = serde_json::to_vec(&entry_value(env.unit.display_str(), doc)).ok()?;
         let key = env
             .cache_key
             .clone()
