@@ -121,7 +121,11 @@ impl DiskStore {
         &self.inner.dir
     }
 
-    async fn with<T, F>(&self, f: F) -> Result<T, CacheError>
+    /// Runs `f` on the database, opened (and, when `create`, created) on
+    /// first use. `None` when the database does not exist and `create` is
+    /// false: reading an absent cache writes nothing (`--estimate`, a
+    /// `check` whose every file fails to parse, `docpipe cache stats`).
+    async fn with<T, F>(&self, create: bool, f: F) -> Result<Option<T>, CacheError>
     where
         T: Send + 'static,
         F: FnOnce(&Inner, &mut Connection) -> Result<T, CacheError> + Send + 'static,
@@ -130,10 +134,13 @@ impl DiskStore {
         tokio::task::spawn_blocking(move || {
             let mut slot = inner.conn.lock().unwrap_or_else(|p| p.into_inner());
             if slot.is_none() {
+                if !create && !inner.dir.join(DB_FILE).is_file() {
+                    return Ok(None);
+                }
                 *slot = Some(inner.open()?);
             }
             match slot.as_mut() {
-                Some(conn) => f(&inner, conn),
+                Some(conn) => f(&inner, conn).map(Some),
                 None => Err(err("the cache database is not open")),
             }
         })
@@ -254,7 +261,8 @@ impl CacheStore for DiskStore {
             return Ok(Vec::new());
         }
         let keys = keys.to_vec();
-        self.with(move |inner, conn| {
+        let wanted = keys.len() as u64;
+        let found = self.with(false, move |inner, conn| {
             let mut found: std::collections::HashMap<String, Vec<u8>> =
                 std::collections::HashMap::with_capacity(keys.len());
             for chunk in keys.chunks(KEYS_PER_QUERY) {
@@ -282,7 +290,11 @@ impl CacheStore for DiskStore {
                 .fetch_add(out.len() as u64 - hits, Ordering::Relaxed);
             Ok(out)
         })
-        .await
+        .await?;
+        Ok(found.unwrap_or_else(|| {
+            self.inner.misses.fetch_add(wanted, Ordering::Relaxed);
+            vec![None; wanted as usize]
+        }))
     }
 
     async fn put(&self, key: &str, value: &[u8], tags: &[String]) -> Result<(), CacheError> {
@@ -299,7 +311,7 @@ impl CacheStore for DiskStore {
             return Ok(());
         }
         let entries = entries.to_vec();
-        self.with(move |inner, conn| {
+        self.with(true, move |inner, conn| {
             let stamp = now();
             let mut bytes = 0u64;
             {
@@ -334,11 +346,12 @@ impl CacheStore for DiskStore {
             Ok(())
         })
         .await
+        .map(|_| ())
     }
 
     async fn remove(&self, key: &str) -> Result<(), CacheError> {
         let key = key.to_string();
-        self.with(move |_, conn| {
+        self.with(false, move |_, conn| {
             let tx = conn.transaction().map_err(err)?;
             tx.execute("DELETE FROM tags WHERE key = ?1", [&key])
                 .map_err(err)?;
@@ -347,11 +360,12 @@ impl CacheStore for DiskStore {
             tx.commit().map_err(err)
         })
         .await
+        .map(|_| ())
     }
 
     async fn invalidate_tag(&self, tag: &str) -> Result<u64, CacheError> {
         let tag = tag.to_string();
-        self.with(move |_, conn| {
+        self.with(false, move |_, conn| {
             let tx = conn.transaction().map_err(err)?;
             let gone = tx
                 .execute(
@@ -368,10 +382,11 @@ impl CacheStore for DiskStore {
             Ok(gone as u64)
         })
         .await
+        .map(Option::unwrap_or_default)
     }
 
     async fn clear(&self) -> Result<u64, CacheError> {
-        self.with(|inner, conn| {
+        self.with(false, |inner, conn| {
             inner.hits.store(0, Ordering::Relaxed);
             inner.misses.store(0, Ordering::Relaxed);
             let tx = conn.transaction().map_err(err)?;
@@ -384,6 +399,7 @@ impl CacheStore for DiskStore {
             Ok(gone as u64)
         })
         .await
+        .map(Option::unwrap_or_default)
     }
 
     /// Adds this process's hits and misses to the database's counters.
@@ -393,12 +409,15 @@ impl CacheStore for DiskStore {
         {
             return Ok(());
         }
-        self.with(|inner, conn| inner.write_counters(conn)).await
+        self.with(false, |inner, conn| inner.write_counters(conn))
+            .await
+            .map(|_| ())
     }
 
     async fn stats(&self) -> Result<TierStats, CacheError> {
         let dir = self.inner.dir.display().to_string();
-        self.with(move |inner, conn| {
+        let shown = dir.clone();
+        let stats = self.with(false, move |inner, conn| {
             inner.write_counters(conn)?;
             let (entries, bytes): (i64, i64) = conn
                 .query_row(
@@ -425,7 +444,12 @@ impl CacheStore for DiskStore {
                 location: dir,
             })
         })
-        .await
+        .await?;
+        Ok(stats.unwrap_or(TierStats {
+            tier: "disk".into(),
+            location: shown,
+            ..TierStats::default()
+        }))
     }
 }
 
@@ -516,7 +540,9 @@ mod tests {
         let file = dir.path().join("file");
         std::fs::write(&file, "x").expect("write");
         let store = DiskStore::new(file.join("cache"), &DiskSettings::default());
-        let e = store.get("a").await.expect_err("no directory");
+        // Reading an absent cache creates nothing and finds nothing.
+        assert_eq!(store.get("a").await.expect("get"), None);
+        let e = store.put("a", b"1", &[]).await.expect_err("no directory");
         assert_eq!(e.tier, "disk");
         assert!(e.message.contains("cannot create"), "{e}");
     }
