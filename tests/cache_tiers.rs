@@ -99,19 +99,28 @@ async fn a_second_checkout_sharing_redis_makes_no_model_request_and_writes_the_s
     let tiers = r#"["memory", "disk", "redis"]"#;
 
     let first = checkout();
-    let (status, stderr, report) = generate(first.path(), &server, tiers, &[url.clone()]).await;
+    let (status, stderr, report) =
+        generate(first.path(), &server, tiers, std::slice::from_ref(&url)).await;
     assert_eq!(status, 0, "{stderr}");
     let generated = n(&report["by_state"]["generated"]);
     assert!(generated > 0, "{report}");
     let asked = server.requests().len();
     assert!(asked > 0);
-    assert_eq!(n(&report["cache"]["tiers"]["redis"]["errors"]), 0, "{report}");
+    assert_eq!(
+        n(&report["cache"]["tiers"]["redis"]["errors"]),
+        0,
+        "{report}"
+    );
 
     // Another runner: another directory, an empty disk tier, the same Redis.
     let second = checkout();
     let (status, stderr, report) = generate(second.path(), &server, tiers, &[url]).await;
     assert_eq!(status, 0, "{stderr}");
-    assert_eq!(server.requests().len(), asked, "the second checkout asked the model");
+    assert_eq!(
+        server.requests().len(),
+        asked,
+        "the second checkout asked the model"
+    );
     assert_eq!(n(&report["model"]["requests"]), 0, "{report}");
     assert_eq!(n(&report["by_state"]["cached"]), generated, "{report}");
     assert_eq!(n(&report["by_state"]["generated"]), 0, "{report}");
@@ -144,7 +153,10 @@ async fn a_redis_that_is_down_costs_one_warning_and_no_unit() {
     assert_eq!(status, 0, "{stderr}");
     assert_eq!(stderr.matches("redis cache:").count(), 1, "{stderr}");
     assert!(stderr.contains("start Redis"), "{stderr}");
-    assert!(n(&report["cache"]["tiers"]["redis"]["errors"]) > 0, "{report}");
+    assert!(
+        n(&report["cache"]["tiers"]["redis"]["errors"]) > 0,
+        "{report}"
+    );
     assert_eq!(n(&report["by_state"]["failed"]), 0, "{report}");
     assert!(n(&report["by_state"]["generated"]) > 0, "{report}");
 }
@@ -153,8 +165,7 @@ async fn a_redis_that_is_down_costs_one_warning_and_no_unit() {
 async fn killing_redis_during_a_run_ends_with_a_warning_and_every_unit_accounted() {
     let redis = RedisServer::start();
     // Slow answers, so the run is still going when Redis dies.
-    let slow: fake_openai::Script =
-        Arc::new(|r| good_reply(r).after(Duration::from_millis(30)));
+    let slow: fake_openai::Script = Arc::new(|r| good_reply(r).after(Duration::from_millis(30)));
     let server = FakeServer::start(Auth::OpenAi(None), slow).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let sample = dir.path().join("sample");
@@ -182,24 +193,36 @@ async fn killing_redis_during_a_run_ends_with_a_warning_and_every_unit_accounted
     );
     assert!(status == 0 || status == 1, "exit {status}: {stderr}");
     let redis_report = &report["cache"]["tiers"]["redis"];
-    assert!(n(&redis_report["requests"]) > 0, "Redis was never used: {report}");
-    assert!(n(&redis_report["errors"]) > 0, "Redis outlived the run: {report}");
+    assert!(
+        n(&redis_report["requests"]) > 0,
+        "Redis was never used: {report}"
+    );
+    assert!(
+        n(&redis_report["errors"]) > 0,
+        "Redis outlived the run: {report}"
+    );
     assert_eq!(stderr.matches("redis cache:").count(), 1, "{stderr}");
     let units = n(&report["units"]);
     assert_eq!(units, 40 * 6);
     let by_state = &report["by_state"];
-    let total: u64 = ["kept", "cached", "generated", "failed", "skipped", "cancelled"]
-        .iter()
-        .map(|k| n(&by_state[k]))
-        .sum();
+    let total: u64 = [
+        "kept",
+        "cached",
+        "generated",
+        "failed",
+        "skipped",
+        "cancelled",
+    ]
+    .iter()
+    .map(|k| n(&by_state[k]))
+    .sum();
     assert_eq!(total, units, "{report}");
     assert_eq!(n(&by_state["failed"]), 0, "{report}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_share_the_disk_tier() {
-    let slow: fake_openai::Script =
-        Arc::new(|r| good_reply(r).after(Duration::from_millis(10)));
+    let slow: fake_openai::Script = Arc::new(|r| good_reply(r).after(Duration::from_millis(10)));
     let server = FakeServer::start(Auth::OpenAi(None), slow).await;
     // One project (the disk tier next to its pipeline.toml), two trees.
     let project = tempfile::tempdir().expect("temp dir");
@@ -288,7 +311,10 @@ async fn a_cached_value_that_fails_validation_is_evicted_and_regenerated() {
 
     let before = server.requests().len();
     let again = tempfile::tempdir().expect("temp dir");
-    copy_dir(&repo().join("examples/sample"), &again.path().join("sample"));
+    copy_dir(
+        &repo().join("examples/sample"),
+        &again.path().join("sample"),
+    );
     // The same project directory: the same disk tier.
     let mut extra = vec![format!(
         "cache.disk.dir={}",
@@ -296,7 +322,10 @@ async fn a_cached_value_that_fails_validation_is_evicted_and_regenerated() {
     )];
     let (status, stderr, report) = generate(again.path(), &server, tiers, &extra).await;
     assert_eq!(status, 0, "{stderr}");
-    assert!(server.requests().len() > before, "nothing went to the model");
+    assert!(
+        server.requests().len() > before,
+        "nothing went to the model"
+    );
     let evicted = n(&report["cache"]["evictions"]);
     let cached = n(&report["by_state"]["cached"]);
     assert_eq!(cached + evicted, generated, "{report}");
@@ -308,7 +337,10 @@ async fn a_cached_value_that_fails_validation_is_evicted_and_regenerated() {
 
     // The regenerated values replaced the bad ones: the next run is all cached.
     let third = tempfile::tempdir().expect("temp dir");
-    copy_dir(&repo().join("examples/sample"), &third.path().join("sample"));
+    copy_dir(
+        &repo().join("examples/sample"),
+        &third.path().join("sample"),
+    );
     extra.push("model.max_attempts=1".into());
     let (status, stderr, report) = generate(third.path(), &server, tiers, &extra).await;
     assert_eq!(status, 0, "{stderr}");
@@ -370,10 +402,7 @@ fn check_parses_only_the_files_that_changed() {
     assert_eq!(after, uncached);
 
     // A change to the analyzer's options is a miss for every file.
-    let (_, report) = check(
-        dir.path(),
-        &["--set", "stages.analyze.ignore=[\"DP120\"]"],
-    );
+    let (_, report) = check(dir.path(), &["--set", "stages.analyze.ignore=[\"DP120\"]"]);
     assert_eq!(received(&report, "extract"), files, "{report}");
 }
 
@@ -395,7 +424,12 @@ fn cache_commands_show_clear_and_invalidate_the_disk_tier() {
     assert_eq!(columns[1], "3", "{text}");
 
     let out = docpipe(dir.path())
-        .args(["cache", "invalidate", "--path", "sample/inventory/pricing.py"])
+        .args([
+            "cache",
+            "invalidate",
+            "--path",
+            "sample/inventory/pricing.py",
+        ])
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(0));

@@ -53,9 +53,7 @@ pub fn run(cli: &Cli, command: &CacheCommand) -> Result<u8, Failure> {
                     (Some(t), _) => t.clone(),
                     (None, Some(p)) => path_tag(p, &cwd, &run.project_dir())?,
                     (None, None) => {
-                        return Err(Failure::Usage(
-                            "give `--tag TAG` or `--path PATH`".into(),
-                        ));
+                        return Err(Failure::Usage("give `--tag TAG` or `--path PATH`".into()));
                     }
                 };
                 invalidate(&tiers, &tag).await

@@ -123,8 +123,7 @@ impl RedisServer {
         assert!(status.success(), "redis-server did not start");
         let server = RedisServer { port, dir };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() || server.pid().is_none()
-        {
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() || server.pid().is_none() {
             assert!(
                 std::time::Instant::now() < deadline,
                 "redis-server on port {port} did not come up"

@@ -249,11 +249,7 @@ impl CacheStore for DiskStore {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
-        Ok(self
-            .get_many(&[key.to_string()])
-            .await?
-            .pop()
-            .flatten())
+        Ok(self.get_many(&[key.to_string()]).await?.pop().flatten())
     }
 
     async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
@@ -262,35 +258,36 @@ impl CacheStore for DiskStore {
         }
         let keys = keys.to_vec();
         let wanted = keys.len() as u64;
-        let found = self.with(false, move |inner, conn| {
-            let mut found: std::collections::HashMap<String, Vec<u8>> =
-                std::collections::HashMap::with_capacity(keys.len());
-            for chunk in keys.chunks(KEYS_PER_QUERY) {
-                let marks = vec!["?"; chunk.len()].join(",");
-                let mut stmt = conn
-                    .prepare_cached(&format!(
-                        "SELECT key, value FROM entries WHERE key IN ({marks})"
-                    ))
-                    .map_err(err)?;
-                let rows = stmt
-                    .query_map(params_from_iter(chunk.iter()), |r| {
-                        Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
-                    })
-                    .map_err(err)?;
-                for row in rows {
-                    let (k, v) = row.map_err(err)?;
-                    found.insert(k, v);
+        let found = self
+            .with(false, move |inner, conn| {
+                let mut found: std::collections::HashMap<String, Vec<u8>> =
+                    std::collections::HashMap::with_capacity(keys.len());
+                for chunk in keys.chunks(KEYS_PER_QUERY) {
+                    let marks = vec!["?"; chunk.len()].join(",");
+                    let mut stmt = conn
+                        .prepare_cached(&format!(
+                            "SELECT key, value FROM entries WHERE key IN ({marks})"
+                        ))
+                        .map_err(err)?;
+                    let rows = stmt
+                        .query_map(params_from_iter(chunk.iter()), |r| {
+                            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+                        })
+                        .map_err(err)?;
+                    for row in rows {
+                        let (k, v) = row.map_err(err)?;
+                        found.insert(k, v);
+                    }
                 }
-            }
-            let out: Vec<Option<Vec<u8>>> = keys.iter().map(|k| found.remove(k)).collect();
-            let hits = out.iter().filter(|v| v.is_some()).count() as u64;
-            inner.hits.fetch_add(hits, Ordering::Relaxed);
-            inner
-                .misses
-                .fetch_add(out.len() as u64 - hits, Ordering::Relaxed);
-            Ok(out)
-        })
-        .await?;
+                let out: Vec<Option<Vec<u8>>> = keys.iter().map(|k| found.remove(k)).collect();
+                let hits = out.iter().filter(|v| v.is_some()).count() as u64;
+                inner.hits.fetch_add(hits, Ordering::Relaxed);
+                inner
+                    .misses
+                    .fetch_add(out.len() as u64 - hits, Ordering::Relaxed);
+                Ok(out)
+            })
+            .await?;
         Ok(found.unwrap_or_else(|| {
             self.inner.misses.fetch_add(wanted, Ordering::Relaxed);
             vec![None; wanted as usize]
@@ -417,34 +414,35 @@ impl CacheStore for DiskStore {
     async fn stats(&self) -> Result<TierStats, CacheError> {
         let dir = self.inner.dir.display().to_string();
         let shown = dir.clone();
-        let stats = self.with(false, move |inner, conn| {
-            inner.write_counters(conn)?;
-            let (entries, bytes): (i64, i64) = conn
-                .query_row(
-                    "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM entries",
-                    [],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .map_err(err)?;
-            let counter = |name: &str| -> Result<u64, CacheError> {
-                let v: Option<i64> = conn
-                    .query_row("SELECT value FROM counters WHERE name = ?1", [name], |r| {
-                        r.get(0)
-                    })
-                    .optional()
+        let stats = self
+            .with(false, move |inner, conn| {
+                inner.write_counters(conn)?;
+                let (entries, bytes): (i64, i64) = conn
+                    .query_row(
+                        "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM entries",
+                        [],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
                     .map_err(err)?;
-                Ok(v.unwrap_or(0) as u64)
-            };
-            Ok(TierStats {
-                tier: "disk".into(),
-                entries: entries as u64,
-                bytes: bytes as u64,
-                hits: counter("hits")?,
-                misses: counter("misses")?,
-                location: dir,
+                let counter = |name: &str| -> Result<u64, CacheError> {
+                    let v: Option<i64> = conn
+                        .query_row("SELECT value FROM counters WHERE name = ?1", [name], |r| {
+                            r.get(0)
+                        })
+                        .optional()
+                        .map_err(err)?;
+                    Ok(v.unwrap_or(0) as u64)
+                };
+                Ok(TierStats {
+                    tier: "disk".into(),
+                    entries: entries as u64,
+                    bytes: bytes as u64,
+                    hits: counter("hits")?,
+                    misses: counter("misses")?,
+                    location: dir,
+                })
             })
-        })
-        .await?;
+            .await?;
         Ok(stats.unwrap_or(TierStats {
             tier: "disk".into(),
             location: shown,
@@ -520,10 +518,7 @@ mod tests {
         );
         let value = vec![7u8; 10_000];
         for i in 0..300 {
-            store
-                .put(&format!("k{i}"), &value, &[])
-                .await
-                .expect("put");
+            store.put(&format!("k{i}"), &value, &[]).await.expect("put");
         }
         let stats = store.stats().await.expect("stats");
         // Measured every 1/20 of the bound: at most that much over it.

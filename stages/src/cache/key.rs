@@ -131,7 +131,10 @@ mod tests {
         let f = unit("def f(a):\n    return a\n");
         let key = context().unit_key(&f);
         assert_eq!(key, context().unit_key(&f.clone()));
-        assert_ne!(key, context().unit_key(&unit("def f(a):\n    return a + 1\n")));
+        assert_ne!(
+            key,
+            context().unit_key(&unit("def f(a):\n    return a + 1\n"))
+        );
         for changed in [
             KeyContext {
                 style: "numpy".into(),

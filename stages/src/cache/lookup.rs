@@ -173,10 +173,7 @@ impl CacheLookup {
 
 /// The docstring of `env`'s unit in a cached value, checked as a model's
 /// answer is: JSON, the reply schema, then the signature.
-pub fn cached_doc(
-    env: &Envelope,
-    value: &[u8],
-) -> Result<docpipe_core::model::DocModel, String> {
+pub fn cached_doc(env: &Envelope, value: &[u8]) -> Result<docpipe_core::model::DocModel, String> {
     let entry: serde_json::Value =
         serde_json::from_slice(value).map_err(|e| format!("not JSON: {e}"))?;
     let reply = validate_reply(&serde_json::json!({ "docstrings": [entry] }))?;

@@ -180,7 +180,11 @@ impl RedisStore {
         let misses = self.misses.swap(0, Ordering::Relaxed);
         let stats = self.stats_key();
         if hits > 0 {
-            pipe.cmd("HINCRBY").arg(&stats).arg("hits").arg(hits).ignore();
+            pipe.cmd("HINCRBY")
+                .arg(&stats)
+                .arg("hits")
+                .arg(hits)
+                .ignore();
         }
         if misses > 0 {
             pipe.cmd("HINCRBY")
@@ -206,11 +210,7 @@ impl CacheStore for RedisStore {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
-        Ok(self
-            .get_many(&[key.to_string()])
-            .await?
-            .pop()
-            .flatten())
+        Ok(self.get_many(&[key.to_string()]).await?.pop().flatten())
     }
 
     async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
@@ -379,7 +379,8 @@ impl CacheStore for RedisStore {
                     .await
                     .map_err(|e| err(format!("{}: {e}", self.shown)))?;
                 entries += keys.len() as u64;
-                bytes += lens.iter().sum::<u64>() + keys.iter().map(|k| k.len() as u64).sum::<u64>();
+                bytes +=
+                    lens.iter().sum::<u64>() + keys.iter().map(|k| k.len() as u64).sum::<u64>();
             }
             cursor = next;
             if cursor == 0 {
