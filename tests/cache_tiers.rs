@@ -49,7 +49,8 @@ fn checkout() -> tempfile::TempDir {
 }
 
 /// `docpipe --set ... run generate sample` in `dir` against `server`, with
-/// the tiers given; returns (status, stderr, report).
+/// the tiers given; `extra` holds more `--set` values, and flags (`--estimate`).
+/// Returns (status, stderr, report).
 async fn generate(
     dir: &Path,
     server: &FakeServer,
@@ -58,6 +59,8 @@ async fn generate(
 ) -> (i32, String, Value) {
     let mut cmd = docpipe(dir);
     let report = dir.join("report.json");
+    let (flags, sets): (Vec<&String>, Vec<&String>) =
+        extra.iter().partition(|e| e.starts_with("--"));
     for s in [
         "model.provider=openai".to_string(),
         format!("model.base_url={}/v1", server.url),
@@ -66,13 +69,14 @@ async fn generate(
         format!("cache.tiers={tiers}"),
     ]
     .iter()
-    .chain(extra)
+    .chain(sets)
     {
         cmd.args(["--set", s]);
     }
     cmd.arg("--report")
         .arg(&report)
-        .args(["run", "generate", "sample"]);
+        .args(["run", "generate", "sample"])
+        .args(flags);
     let out = tokio::task::spawn_blocking(move || cmd.output().expect("run docpipe"))
         .await
         .expect("join");
@@ -455,4 +459,27 @@ fn cache_commands_show_clear_and_invalidate_the_disk_tier() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("`disk`"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn estimate_counts_cached_units_and_writes_nothing() {
+    let server = FakeServer::start(Auth::OpenAi(None), well_behaved()).await;
+    let dir = checkout();
+    let tiers = r#"["memory", "disk"]"#;
+    let (status, stderr, report) = generate(dir.path(), &server, tiers, &[]).await;
+    assert_eq!(status, 0, "{stderr}");
+    let generated = n(&report["by_state"]["generated"]);
+
+    // The same code again, undocumented: everything is in the cache.
+    std::fs::remove_dir_all(dir.path().join("sample")).expect("rm");
+    copy_dir(&repo().join("examples/sample"), &dir.path().join("sample"));
+    let before = tree(dir.path());
+    let asked = server.requests().len();
+    let (status, stderr, report) =
+        generate(dir.path(), &server, tiers, &["--estimate".to_string()]).await;
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(server.requests().len(), asked);
+    assert_eq!(n(&report["cache"]["hits"]), generated, "{report}");
+    assert_eq!(n(&report["by_state"]["skipped"]), generated, "{report}");
+    assert_eq!(tree(dir.path()), before, "--estimate wrote a file");
 }

@@ -63,7 +63,7 @@ pub(crate) fn register(registry: &mut Registry) {
             },
             |_options, ctx| Ok(BuiltStage::Transform(Arc::new(CacheLookup::build(ctx)?))),
         )
-        .reads(&[RunFlag::NoCache]);
+        .reads(&[RunFlag::NoCache, RunFlag::Estimate]);
 }
 
 /// The model identity in keys and tags: `provider/name`, Azure's deployment
@@ -152,8 +152,13 @@ impl CacheLookup {
             match cached_doc(&env, &found.value) {
                 Ok(doc) => {
                     RunStats::add(&ctx.stats.cache_hits, 1);
-                    env.draft = Some(doc);
-                    env.state = UnitState::Cached;
+                    if ctx.run.estimate {
+                        // `--estimate` writes nothing: the unit is counted, not drafted.
+                        env.skip("estimate only: cached, no model request needed");
+                    } else {
+                        env.draft = Some(doc);
+                        env.state = UnitState::Cached;
+                    }
                     out.emit("hit", Item::Unit(Box::new(env))).await?;
                 }
                 Err(reason) => {
