@@ -3,9 +3,10 @@
 Usage: undocument.py SRC DST
 
 Each docstring (the first statement of a module, class or function body,
-when it is a string) becomes `pass` on its first line, so every body stays
-valid; the other lines of the docstring are removed. Files this Python
-cannot parse are copied as they are. Prints how many docstrings went.
+when it is a string) of a class or function becomes `pass` on its first
+line, so every body stays valid; a module's goes (a `from __future__`
+import may follow it). Files this Python cannot compile, before or after,
+are copied as they are. Prints how many docstrings went.
 """
 
 import ast
@@ -30,17 +31,23 @@ def undocument(text):
             and isinstance(body[0].value.value, str)
         ):
             e = body[0]
-            spans.append((e.lineno, e.end_lineno, e.col_offset, e.end_col_offset))
+            replacement = "" if isinstance(node, ast.Module) else "pass"
+            spans.append(
+                (e.lineno, e.end_lineno, e.col_offset, e.end_col_offset, replacement)
+            )
     lines = text.splitlines(keepends=True)
     # From the bottom up, so earlier line numbers stay right.
-    for start, end, col, end_col in sorted(spans, reverse=True):
+    for start, end, col, end_col, replacement in sorted(spans, reverse=True):
         # ast's columns count UTF-8 bytes.
         first = lines[start - 1].encode("utf-8")
         last = lines[end - 1].encode("utf-8")
         prefix = first[:col].decode("utf-8")
         # Whatever follows the literal on its last line (`; x = 1`) stays.
         tail = last[end_col:].decode("utf-8")
-        lines[start - 1 : end] = [prefix + "pass" + tail]
+        if not replacement and not (prefix + tail).strip():
+            lines[start - 1 : end] = []
+        else:
+            lines[start - 1 : end] = [prefix + replacement + tail]
     return "".join(lines), len(spans)
 
 
@@ -58,8 +65,9 @@ def main():
             try:
                 with open(os.path.join(d, f), encoding="utf-8") as fh:
                     text = fh.read()
+                compile(text, f, "exec", dont_inherit=True)
                 new, n = undocument(text)
-                ast.parse(new)
+                compile(new, f, "exec", dont_inherit=True)
             except (SyntaxError, UnicodeDecodeError, ValueError):
                 shutil.copy2(os.path.join(d, f), out)
                 continue
