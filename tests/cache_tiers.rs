@@ -382,9 +382,16 @@ fn received(report: &Value, stage: &str) -> u64 {
 #[test]
 fn check_parses_only_the_files_that_changed() {
     let dir = checkout();
+    // A file that does not parse: its finding is kept too.
+    std::fs::write(
+        dir.path().join("sample/broken.py"),
+        "def broken(:\n    pass\n",
+    )
+    .expect("write");
     let (cold, report) = check(dir.path(), &[]);
+    assert!(cold.contains("DP003"), "{cold}");
     let files = received(&report, "extract");
-    assert!(files >= 3, "{report}");
+    assert!(files >= 4, "{report}");
     assert_eq!(n(&report["cache"]["misses"]), files);
 
     let (warm, report) = check(dir.path(), &[]);

@@ -15,8 +15,9 @@
 //! The key of a file is a blake3 hash of its path (relative to the project),
 //! its content hash, docpipe's version and everything in the configuration
 //! that changes findings: the `[style]` and `[python]` sections and the
-//! options of every extractor and analyzer stage. Files that do not parse
-//! have no units and are parsed again each run (their finding is not cached).
+//! options of every extractor and analyzer stage. A file that does not
+//! parse has no units; its finding (`DP003`) is kept instead, so a warm
+//! `check` of an unchanged tree parses no file at all.
 //!
 //! Units rebuilt from the cache carry no source text and no docstring span:
 //! they are for a report, never for a writer.
@@ -113,16 +114,22 @@ struct CachedUnit {
     findings: Vec<Finding>,
 }
 
-/// A file's result.
+/// A file's result: its units, or the findings that kept it from having
+/// any (it does not parse).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct FileResult {
     units: Vec<CachedUnit>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    diagnostics: Vec<Finding>,
 }
 
-/// What both stages share: the disk tier and the configuration's hash.
+/// What both stages share: the disk tier, the configuration's hash, and the
+/// files `result-cache` sent on (by path, with their key), so that
+/// `result-store` can keep the findings of those that gave no unit.
 struct Results {
     stack: Arc<TierStack>,
     config_hash: String,
+    missed: Mutex<HashMap<PathBuf, String>>,
 }
 
 impl Results {
@@ -134,6 +141,7 @@ impl Results {
         Ok(Results {
             stack,
             config_hash: config_hash(ctx),
+            missed: Mutex::new(HashMap::new()),
         })
     }
 
@@ -310,14 +318,22 @@ impl Transform for ResultCache {
         let result = found.and_then(|f| {
             serde_json::from_slice::<FileResult>(&f.value)
                 .ok()
-                .filter(|r| !r.units.is_empty())
-                .map(|r| (r, f.tier))
+                .filter(|r| !r.units.is_empty() || !r.diagnostics.is_empty())
         });
-        let Some((result, _)) = result else {
+        let Some(result) = result else {
             RunStats::add(&ctx.stats.cache_misses, 1);
+            self.results
+                .missed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(file.path.clone(), key);
             return out.emit("miss", Item::File(file)).await;
         };
         RunStats::add(&ctx.stats.cache_hits, 1);
+        // A file that does not parse: its finding, as the extractor gave it.
+        for finding in result.diagnostics {
+            ctx.diagnostics.push(file.path.clone(), finding);
+        }
         let n = result.units.len();
         for cached in result.units {
             out.emit("hit", Item::Unit(Box::new(rebuilt(&file, n, cached))))
@@ -365,13 +381,21 @@ impl ResultStore {
             let entry = files.entry(env.file.path.clone()).or_default();
             entry.units.push(cached);
             if entry.units.len() >= env.file_units {
+                self.results
+                    .missed
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&env.file.path);
                 files.remove(&env.file.path)
             } else {
                 None
             }
         };
         let Some(done) = done else { return };
-        let Ok(value) = serde_json::to_vec(&FileResult { units: done.units }) else {
+        let Ok(value) = serde_json::to_vec(&FileResult {
+            units: done.units,
+            diagnostics: Vec::new(),
+        }) else {
             return;
         };
         let entry = CacheEntry {
@@ -425,9 +449,55 @@ impl Transform for ResultStore {
 
     async fn finish(&self, ctx: &StageContext, _out: &Emitter) -> Result<(), StageError> {
         if self.results.active(ctx) {
+            self.keep_diagnostics(ctx);
             self.store(true, ctx).await;
             self.results.stack.flush(&ctx.stats).await;
         }
         Ok(())
+    }
+}
+
+impl ResultStore {
+    /// The findings of the files `result-cache` sent on that gave no unit
+    /// (syntax errors): kept too, so that a warm `check` parses nothing.
+    /// Every stage upstream has ended when this stage's input has.
+    fn keep_diagnostics(&self, ctx: &StageContext) {
+        let missed = std::mem::take(
+            &mut *self
+                .results
+                .missed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+        );
+        if missed.is_empty() {
+            return;
+        }
+        let mut by_file: HashMap<PathBuf, Vec<Finding>> = HashMap::new();
+        for d in ctx.diagnostics.snapshot() {
+            if missed.contains_key(&d.path) {
+                by_file.entry(d.path).or_default().push(d.finding);
+            }
+        }
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        for (path, diagnostics) in by_file {
+            let Some(key) = missed.get(&path) else {
+                continue;
+            };
+            let Ok(value) = serde_json::to_vec(&FileResult {
+                units: Vec::new(),
+                diagnostics,
+            }) else {
+                continue;
+            };
+            pending.push(CacheEntry {
+                key: key.clone(),
+                value,
+                tags: vec![super::key::path_tag(
+                    &path,
+                    &ctx.run.base_dir,
+                    &ctx.run.project_dir(),
+                )],
+            });
+        }
     }
 }
