@@ -101,6 +101,7 @@ async fn a_second_checkout_sharing_redis_makes_no_model_request_and_writes_the_s
     let server = FakeServer::start(Auth::OpenAi(None), well_behaved()).await;
     let url = format!("cache.redis.redis_url={}", redis.url());
     let tiers = r#"["memory", "disk", "redis"]"#;
+    let (tiers_set, redis_set) = (format!("cache.tiers={tiers}"), url.clone());
 
     let first = checkout();
     let (status, stderr, report) =
@@ -136,6 +137,38 @@ async fn a_second_checkout_sharing_redis_makes_no_model_request_and_writes_the_s
         "{report}"
     );
     assert_eq!(tree(first.path()), tree(second.path()));
+
+    // Invalidation by path reaches Redis (a tag set, no scan), and stats see it.
+    let cache_cmd = |args: &[&str]| {
+        let out = docpipe(second.path())
+            .args(["--set", tiers_set.as_str(), "--set", redis_set.as_str()])
+            .arg("cache")
+            .args(args)
+            .output()
+            .expect("run docpipe");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (_, said) = cache_cmd(&["invalidate", "--path", "sample/inventory/pricing.py"]);
+    let gone: u64 = said
+        .lines()
+        .find_map(|l| l.strip_prefix("redis: "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no redis line: {said}"));
+    assert!(gone > 0, "{said}");
+    let (stats, _) = cache_cmd(&["stats"]);
+    let redis_row: Vec<&str> = stats
+        .lines()
+        .find(|l| l.starts_with("redis"))
+        .unwrap_or_else(|| panic!("no redis row: {stats}"))
+        .split_whitespace()
+        .collect();
+    let entries: u64 = redis_row[1].parse().expect("entries");
+    assert_eq!(entries, generated - gone, "{stats}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
