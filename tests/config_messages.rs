@@ -58,8 +58,8 @@ fn seven_different_mistakes_are_reported_in_one_run_each_once() {
         ),
         // A pipeline naming no stage.
         (
-            "stages = [\"source\", \"extract\", \"docs\"]",
-            "stages = [\"source\", \"extract\", \"doc\"]",
+            "stages = [\"source\", \"results\", \"extract\", \"docs\"]",
+            "stages = [\"source\", \"results\", \"extract\", \"doc\"]",
         ),
     ]);
     let (status, stderr) = docpipe(dir.path(), &["validate"]);

@@ -301,6 +301,11 @@ pub struct StageDescriptor {
     pub sections: Vec<&'static str>,
     /// Flags of `docpipe run` it acts on (see [`RunFlag`]).
     pub flags: Vec<RunFlag>,
+    /// Ports a pipeline may leave unconsumed: the stage asks
+    /// [`Emitter::is_consumed`](crate::executor::Emitter::is_consumed) and
+    /// sends nothing there when nothing takes it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub optional_ports: Vec<&'static str>,
     #[serde(skip)]
     factory: StageFactory,
 }
@@ -353,6 +358,13 @@ impl StageDescriptor {
         self.flags.extend_from_slice(flags);
         self.flags.sort();
         self.flags.dedup();
+        self
+    }
+
+    /// Declares ports a pipeline may leave unconsumed (see
+    /// [`StageDescriptor::optional_ports`]).
+    pub fn optional(&mut self, ports: &[&'static str]) -> &mut StageDescriptor {
+        self.optional_ports.extend_from_slice(ports);
         self
     }
 }
@@ -434,6 +446,7 @@ impl Registry {
             default_concurrency: spec.default_concurrency,
             sections: spec.sections,
             flags: Vec::new(),
+            optional_ports: Vec::new(),
             factory,
         };
         match self.stages.entry(type_name.to_string()) {

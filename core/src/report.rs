@@ -79,6 +79,10 @@ pub struct RunStats {
     pub cache_misses: AtomicU64,
     /// Cache tier errors (a tier down).
     pub cache_errors: AtomicU64,
+    /// Cached values evicted because they failed validation.
+    pub cache_evictions: AtomicU64,
+    /// The same counters per tier (`memory`, `disk`, `redis`, `check`).
+    cache_tiers: Mutex<BTreeMap<String, CacheTierReport>>,
     /// Files each source has listed, by stage name (see [`RunStats::files_listed`]).
     listed: Mutex<BTreeMap<String, u64>>,
     /// The convention count of `[style] name = "auto"`, once a stage made it.
@@ -108,6 +112,18 @@ impl RunStats {
         }
     }
 
+    /// Adds to the counters of cache tier `tier` (the report's `cache.tiers`).
+    pub fn cache_tier(&self, tier: &str, add: CacheTierReport) {
+        if let Ok(mut tiers) = self.cache_tiers.lock() {
+            let t = tiers.entry(tier.to_string()).or_default();
+            t.hits += add.hits;
+            t.misses += add.misses;
+            t.errors += add.errors;
+            t.evictions += add.evictions;
+            t.requests += add.requests;
+        }
+    }
+
     /// What source `stage` announced with [`RunStats::files_listed`].
     pub fn listed(&self, stage: &str) -> Option<u64> {
         self.listed.lock().ok()?.get(stage).copied()
@@ -128,6 +144,12 @@ impl RunStats {
             hits: self.cache_hits.load(Ordering::Relaxed),
             misses: self.cache_misses.load(Ordering::Relaxed),
             errors: self.cache_errors.load(Ordering::Relaxed),
+            evictions: self.cache_evictions.load(Ordering::Relaxed),
+            tiers: self
+                .cache_tiers
+                .lock()
+                .map(|t| t.clone())
+                .unwrap_or_default(),
         }
     }
 }
@@ -216,7 +238,8 @@ pub struct ModelReport {
     pub cost_usd: f64,
 }
 
-/// The report's `cache` section.
+/// The report's `cache` section: units looked up (a unit answered by any
+/// tier is one hit), and the same per tier.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CacheReport {
     /// Lookups answered.
@@ -225,6 +248,28 @@ pub struct CacheReport {
     pub misses: u64,
     /// Tier errors.
     pub errors: u64,
+    /// Cached values evicted because they failed validation.
+    #[serde(default)]
+    pub evictions: u64,
+    /// Per tier (`memory`, `disk`, `redis`; `check` for the file results of `check`).
+    #[serde(default)]
+    pub tiers: BTreeMap<String, CacheTierReport>,
+}
+
+/// One tier's counters in the report's `cache.tiers`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheTierReport {
+    /// Lookups this tier answered.
+    pub hits: u64,
+    /// Lookups this tier was asked and could not answer.
+    pub misses: u64,
+    /// Operations that failed.
+    pub errors: u64,
+    /// Values evicted because they failed validation.
+    pub evictions: u64,
+    /// Requests that reached the tier (batched: for Redis, round trips).
+    #[serde(default)]
+    pub requests: u64,
 }
 
 /// The report's `conventions` section: which docstring convention new

@@ -64,6 +64,22 @@ pub struct RunOptions {
     pub force: bool,
     /// Apply the source's excludes to paths named on the command line too (`--force-exclude`).
     pub force_exclude: bool,
+    /// Read and write no cache in this run (`--no-cache`).
+    pub no_cache: bool,
+    /// Directory of the pipeline.toml in use (`None`: the built-in default,
+    /// whose project directory is the working directory). The disk cache
+    /// lives in `.docpipe/cache` there.
+    pub config_dir: Option<PathBuf>,
+}
+
+impl RunOptions {
+    /// The project directory: the configuration's, else `base_dir`.
+    pub fn project_dir(&self) -> PathBuf {
+        match &self.config_dir {
+            Some(d) if !d.as_os_str().is_empty() => d.clone(),
+            _ => self.base_dir.clone(),
+        }
+    }
 }
 
 /// A flag of `docpipe run` that only some stages act on. A stage type
@@ -90,6 +106,9 @@ pub enum RunFlag {
     /// `--force-exclude`: excludes apply to paths named on the command line.
     #[serde(rename = "--force-exclude")]
     ForceExclude,
+    /// `--no-cache`: read and write no cache.
+    #[serde(rename = "--no-cache")]
+    NoCache,
 }
 
 impl RunFlag {
@@ -102,6 +121,7 @@ impl RunFlag {
             RunFlag::Format => "--format",
             RunFlag::Force => "--force",
             RunFlag::ForceExclude => "--force-exclude",
+            RunFlag::NoCache => "--no-cache",
         }
     }
 }

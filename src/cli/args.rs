@@ -69,6 +69,43 @@ pub enum Command {
     Stages(StagesArgs),
     /// Write a commented starter pipeline.toml (never overwrites).
     Init(InitArgs),
+    /// Inspect and manage the cache tiers of `[cache] tiers`.
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+/// `docpipe cache`.
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Entries, size, and hits and misses since the last clear, per tier.
+    Stats(CacheTierArgs),
+    /// Remove every entry (and reset the counters) of every tier, or of one.
+    Clear(CacheTierArgs),
+    /// Remove the entries carrying a tag, or those of one file.
+    Invalidate(InvalidateArgs),
+}
+
+/// The tier a `docpipe cache` command concerns.
+#[derive(Debug, Args)]
+pub struct CacheTierArgs {
+    /// Only this tier (`disk`, `redis`, ...; default: every tier of `[cache] tiers`).
+    #[arg(long, value_name = "TIER")]
+    pub tier: Option<String>,
+}
+
+/// `docpipe cache invalidate`.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct InvalidateArgs {
+    /// A tag: `path:REL` (a file relative to the project), `model:PROVIDER/NAME`, `style:NAME`.
+    #[arg(long, value_name = "TAG")]
+    pub tag: Option<String>,
+    /// A file: its docstrings and check results go.
+    #[arg(long, value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    /// Only this tier (default: every tier of `[cache] tiers`).
+    #[arg(long, value_name = "TIER")]
+    pub tier: Option<String>,
 }
 
 /// `docpipe run`.
@@ -96,6 +133,9 @@ pub struct RunArgs {
     /// Apply the excludes to paths named on the command line too.
     #[arg(long)]
     pub force_exclude: bool,
+    /// Read and write no cache in this run (no cached docstrings, no check results).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 impl RunArgs {
@@ -109,6 +149,7 @@ impl RunArgs {
             (self.format.is_some(), RunFlag::Format),
             (self.force, RunFlag::Force),
             (self.force_exclude, RunFlag::ForceExclude),
+            (self.no_cache, RunFlag::NoCache),
         ]
         .into_iter()
         .filter_map(|(given, flag)| given.then_some(flag))

@@ -1,6 +1,7 @@
 //! Wiring: flags -> configuration -> validation -> executor -> report and exit code.
 
 mod args;
+mod cache;
 mod output;
 mod preflight;
 mod progress;
@@ -118,6 +119,7 @@ fn dispatch(cli: &Cli, color: bool) -> Result<u8, Failure> {
             Ok(exit::OK)
         }
         Command::Run(a) => run(cli, a, color),
+        Command::Cache(c) => cache::run(cli, c),
     }
 }
 
@@ -174,7 +176,14 @@ fn init(path: &Path) -> Result<u8, Failure> {
     Ok(exit::OK)
 }
 
-struct Location(String);
+struct Location(String, Option<PathBuf>);
+
+impl Location {
+    /// The directory of the pipeline.toml in use (`None`: the built-in one).
+    fn dir(&self) -> Option<PathBuf> {
+        self.1.clone()
+    }
+}
 
 impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -198,12 +207,23 @@ fn load_and_validate(
         env: None,
     };
     let (config, location) = load(&options)?;
-    let shown = match &location {
-        docpipe_core::config::ConfigLocation::File(p) => p.display().to_string(),
-        docpipe_core::config::ConfigLocation::Embedded => "the built-in pipeline.toml".to_string(),
+    let (shown, dir) = match &location {
+        docpipe_core::config::ConfigLocation::File(p) => {
+            let absolute = options.cwd.join(p);
+            let dir = absolute.parent().map(Path::to_path_buf);
+            (p.display().to_string(), dir)
+        }
+        docpipe_core::config::ConfigLocation::Embedded => {
+            ("the built-in pipeline.toml".to_string(), None)
+        }
     };
+    let mut run = run;
+    run.config_dir = dir.clone();
+    if run.base_dir.as_os_str().is_empty() {
+        run.base_dir = options.cwd.clone();
+    }
     let validated = validate(config, registry, Arc::new(run))?;
-    Ok((validated, Location(shown)))
+    Ok((validated, Location(shown, dir)))
 }
 
 fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
@@ -227,6 +247,7 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
         color,
         force: a.force,
         force_exclude: a.force_exclude,
+        no_cache: a.no_cache,
         ..RunOptions::default()
     };
     // The runtime and the signal handlers come first, so that a signal during
@@ -275,6 +296,7 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
     }
     run_options.paths = paths;
     run_options.base_dir = std::env::current_dir().unwrap_or_default();
+    run_options.config_dir = location.dir();
     let write_mode = run_options.write_mode;
     let run_options = Arc::new(run_options);
     let stages = build_stages(&validated, &plan, &registry, run_options.clone())?;

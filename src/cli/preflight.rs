@@ -80,6 +80,9 @@ pub fn check_flags(given: &[RunFlag], plan: &Plan) -> Result<(), String> {
                 RunFlag::Estimate => "it concerns pipelines that call a model, such as `generate`",
                 RunFlag::Format => "it concerns pipelines that report findings, such as `check`",
                 RunFlag::ForceExclude => "it concerns pipelines that read Python files",
+                RunFlag::NoCache => {
+                    "it concerns pipelines with a cache stage, such as `generate` and `check`"
+                }
             }
         ));
     }

@@ -8,6 +8,7 @@
 
 pub mod analyze;
 pub mod budget;
+pub mod cache;
 pub mod check;
 pub mod docs;
 pub mod generate;
@@ -39,4 +40,5 @@ pub fn register_builtins(registry: &mut Registry) {
     llm::register(registry);
     budget::register(registry);
     generate::register(registry);
+    cache::register(registry);
 }

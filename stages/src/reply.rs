@@ -37,6 +37,31 @@ pub struct ReplyDoc {
     pub doc: DocModel,
 }
 
+/// One entry of a reply in the schema's own shape (every key present,
+/// `null` for what is absent): what the cache stores for a unit, so that a
+/// cached docstring is validated exactly as a model's answer is.
+pub fn entry_value(qualname: &str, doc: &DocModel) -> Value {
+    let value = |v: &Option<docpipe_core::model::DocReturn>| match v {
+        Some(r) => json!({"ty": r.ty, "description": r.description}),
+        None => Value::Null,
+    };
+    json!({
+        "qualname": qualname,
+        "summary": doc.summary,
+        "description": doc.description,
+        "params": doc.params.iter().map(|p| json!({
+            "name": p.name, "ty": p.ty, "description": p.description,
+        })).collect::<Vec<_>>(),
+        "returns": value(&doc.returns),
+        "yields": value(&doc.yields),
+        "raises": doc.raises.iter().map(|r| json!({
+            "exception": r.exception, "description": r.description,
+        })).collect::<Vec<_>>(),
+        "examples": doc.examples,
+        "notes": doc.notes,
+    })
+}
+
 /// The JSON schema of [`Reply`] (strict-mode compatible).
 pub fn schema() -> &'static Value {
     static SCHEMA: OnceLock<Value> = OnceLock::new();

@@ -84,3 +84,85 @@ pub fn big_corpus(dir: &Path) -> (PathBuf, String) {
     }
     (corpus, body)
 }
+
+/// A `redis-server` started for one test on a free port, stopped (by its
+/// own pid) when dropped. Its data lives in a temporary directory.
+pub struct RedisServer {
+    /// The port it listens on (127.0.0.1).
+    pub port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl RedisServer {
+    /// Starts one. Fails, saying how to get it, when `redis-server` is not
+    /// installed: a test that needs Redis never passes without it.
+    pub fn start() -> RedisServer {
+        let found = std::process::Command::new("redis-server")
+            .arg("--version")
+            .output();
+        assert!(
+            found.is_ok_and(|o| o.status.success()),
+            "redis-server is not installed; install it with \
+             `apt-get update && apt-get install -y redis-server` (scripts/test does)"
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let pidfile = dir.path().join("redis.pid");
+        let status = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--daemonize", "yes"])
+            .arg("--pidfile")
+            .arg(&pidfile)
+            .arg("--dir")
+            .arg(dir.path())
+            .status()
+            .expect("run redis-server");
+        assert!(status.success(), "redis-server did not start");
+        let server = RedisServer { port, dir };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() || server.pid().is_none() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server on port {port} did not come up"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        server
+    }
+
+    /// `redis://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.dir.path().join("redis.pid"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    /// Kills it at once (SIGKILL), as a crash or a lost machine would.
+    pub fn kill(&self) {
+        if let Some(pid) = self.pid() {
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status();
+            let _ = std::fs::remove_file(self.dir.path().join("redis.pid"));
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        if let Some(pid) = self.pid() {
+            let _ = std::process::Command::new("kill")
+                .arg(pid.to_string())
+                .status();
+        }
+    }
+}

@@ -815,7 +815,9 @@ fn shape_problems(
         edges.iter().map(|e| (e.from, e.port.as_str())).collect();
     for (i, s) in stages.iter().enumerate() {
         for port in &s.descriptor.ports {
-            if !consumed.contains(&(i, port.name)) {
+            if !consumed.contains(&(i, port.name))
+                && !s.descriptor.optional_ports.contains(&port.name)
+            {
                 let reference = if s.descriptor.ports.len() == 1 {
                     s.name.clone()
                 } else {

@@ -111,6 +111,14 @@ impl Emitter {
         }
     }
 
+    /// Whether any stage of the running pipeline takes port `port`'s
+    /// items (a port the stage type declared optional may have none).
+    pub fn is_consumed(&self, port: &str) -> bool {
+        self.ports
+            .iter()
+            .any(|p| p.name == port && !p.consumers.is_empty())
+    }
+
     /// Items emitted per port so far.
     pub fn counts(&self) -> BTreeMap<String, u64> {
         self.ports
