@@ -6,8 +6,8 @@
 //! `bench/invariant/run.sh` runs the same over the whole library.
 //!
 //! Needs `python3` (the standard library) and, for the NumPy part, a Python
-//! with numpydoc: `scripts/test` makes one in `target/test-venv`, or name one
-//! with `DOCPIPE_TEST_PYTHON`.
+//! with numpydoc: `scripts/test` makes one in `target/test-venv` (and names
+//! it in `DOCPIPE_TEST_VENV`), or name a Python with `DOCPIPE_TEST_PYTHON`.
 
 mod support;
 
@@ -67,6 +67,7 @@ fn numpydoc_python() -> PathBuf {
     let candidates: Vec<PathBuf> = std::env::var_os("DOCPIPE_TEST_PYTHON")
         .map(PathBuf::from)
         .into_iter()
+        .chain(std::env::var_os("DOCPIPE_TEST_VENV").map(|v| PathBuf::from(v).join("bin/python")))
         .chain([repo().join("target/test-venv/bin/python")])
         .collect();
     for python in &candidates {

@@ -27,6 +27,8 @@ fi
 (cd "$repo" && cargo build --release -q)
 docpipe="$repo/target/release/docpipe"
 status=0
+# The built-in defaults (no pipeline.toml up the tree); caches stay in $work.
+cd "$work"
 
 for style in "${styles[@]}"; do
     copy="$work/$style"
