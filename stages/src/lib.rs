@@ -10,6 +10,7 @@ pub mod analyze;
 pub mod budget;
 pub mod check;
 pub mod docs;
+pub mod exec;
 pub mod generate;
 pub mod llm;
 pub mod python;
@@ -39,4 +40,6 @@ pub fn register_builtins(registry: &mut Registry) {
     llm::register(registry);
     budget::register(registry);
     generate::register(registry);
+    exec::register(registry);
+    docpipe_core::plugin::register_section(registry);
 }
