@@ -26,7 +26,8 @@ pub struct Epytext;
 fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = first.to_string();
-    let mut empty = true;
+    // A field's tag is followed by a space before its text.
+    let mut empty = first.is_empty();
     for word in text.split_whitespace() {
         if !empty && line.chars().count() + 1 + word.chars().count() > width {
             lines.push(std::mem::replace(&mut line, rest.to_string()));

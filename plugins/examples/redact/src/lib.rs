@@ -101,6 +101,31 @@ pub fn redact(text: &str) -> (String, usize) {
     (text, count)
 }
 
+/// A parameter whose name says it is a secret loses a string default.
+fn redact_default(name: &str, default: &mut Option<String>, total: &mut usize) {
+    let Some(text) = default else { return };
+    if !SECRET_NAME.is_match(name) {
+        return;
+    }
+    if let Some(caps) = WHOLE_LITERAL.captures(text) {
+        let body = caps.name("dq").or(caps.name("sq")).map_or("", |m| m.as_str());
+        if !body.is_empty() && body != MASK {
+            *text = masked_literal(&caps);
+            *total += 1;
+        }
+    }
+}
+
+static SECRET_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!("(?i){SECRET_WORDS}"))
+        .unwrap_or_else(|e| panic!("the secret name pattern is valid: {e}"))
+});
+
+static WHOLE_LITERAL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!("^{LITERAL}$"))
+        .unwrap_or_else(|e| panic!("the literal pattern is valid: {e}"))
+});
+
 /// Options of `redact`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -111,36 +136,38 @@ pub struct Redact;
 
 impl Redact {
     fn redact_unit(env: &mut Envelope) -> usize {
-        let unit = std::sync::Arc::make_mut(&mut env.unit);
-        let mut total = 0;
-        let mut apply = |text: &mut String| {
+        fn apply(text: &mut String) -> usize {
             let (clean, n) = redact(text);
             if n > 0 {
                 *text = clean;
-                total += n;
             }
-        };
+            n
+        }
+        let unit = std::sync::Arc::make_mut(&mut env.unit);
+        let mut total = 0;
         let mut source = unit.source.to_string();
-        apply(&mut source);
-        apply(&mut unit.signature);
-        apply(&mut unit.context);
+        total += apply(&mut source);
+        if total > 0 {
+            unit.source = source.into();
+        }
+        total += apply(&mut unit.signature);
+        total += apply(&mut unit.context);
         for p in &mut unit.params {
+            redact_default(&p.name, &mut p.default, &mut total);
             if let Some(d) = &mut p.default {
-                apply(d);
+                total += apply(d);
             }
         }
         for m in &mut unit.raise_messages {
-            apply(&mut m.message);
+            total += apply(&mut m.message);
         }
         if let Some(c) = &mut unit.constructor {
             for p in &mut c.params {
+                redact_default(&p.name, &mut p.default, &mut total);
                 if let Some(d) = &mut p.default {
-                    apply(d);
+                    total += apply(d);
                 }
             }
-        }
-        if total > 0 {
-            unit.source = source.into();
         }
         total
     }
