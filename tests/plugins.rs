@@ -460,3 +460,174 @@ fn an_executable_docpipe_name_on_path_runs_as_a_subcommand() {
     assert!(stderr.contains("no such command: `helo`"), "{stderr}");
     assert!(stderr.contains("`hello`"), "the installed ones are listed: {stderr}");
 }
+
+// --- done when: redaction and Epytext against a model server -----------------
+
+/// Secrets planted in the project; none may reach the model.
+const SECRETS: [&str; 5] = [
+    "hunter2-very-secret",
+    "sk-live-0123456789abcdefABCDEF",
+    "ghp_abcdefghijklmnopqrstuvwxyz0123",
+    "tok-3141592653589793",
+    "s3cr3t-dict-value",
+];
+
+const WITH_SECRETS: &str = r#"import os
+
+DEFAULT_TOKEN = "tok-3141592653589793"
+
+
+def connect(host, password="hunter2-very-secret"):
+    api_key = "sk-live-0123456789abcdefABCDEF"
+    if not host:
+        raise ValueError("no host")
+    return host + api_key
+
+
+class Client:
+    def __init__(self, url):
+        self.headers = {"x-secret": "s3cr3t-dict-value"}
+        self.url = url
+
+    def fetch(self, path, retries=3):
+        note = "ghp_abcdefghijklmnopqrstuvwxyz0123"
+        return self.url + path + note
+"#;
+
+#[test]
+fn redaction_keeps_every_planted_secret_from_the_model_and_epytext_is_written() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let server = runtime.block_on(fake_openai::FakeServer::start(
+        fake_openai::Auth::OpenAi(None),
+        fake_openai::well_behaved(),
+    ));
+    let libs = [plugin_lib("docpipe-redact"), plugin_lib("docpipe-epytext")];
+    let native: Vec<String> = libs.iter().map(|p| format!("\"{}\"", toml_path(p))).collect();
+    let pipeline = format!(
+        r#"[plugins]
+native = [{}]
+
+[model]
+provider = "openai"
+base_url = "{}/v1"
+name = "gpt-4o-mini"
+
+[style]
+name = "epytext"
+
+[stages.source]
+type = "python-source"
+
+[stages.extract]
+type = "python-extract"
+inputs = ["source"]
+
+[stages.analyze]
+type = "docstring-analyze"
+inputs = ["extract"]
+
+[stages.redact]
+type = "redact"
+inputs = ["analyze.incomplete"]
+
+[stages.budget]
+type = "token-budget"
+inputs = ["redact"]
+
+[stages.generate]
+type = "llm-generate"
+inputs = ["budget"]
+
+[stages.parse]
+type = "reply-parse"
+inputs = ["generate"]
+
+[stages.write]
+type = "python-writer"
+inputs = ["analyze.complete", "parse"]
+"#,
+        native.join(", "),
+        server.url
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("pipeline.toml"), pipeline).expect("write");
+    std::fs::write(dir.path().join("client.py"), WITH_SECRETS).expect("write");
+    let out = support::docpipe(dir.path())
+        .args(["run", "client.py"])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+
+    let requests = server.requests();
+    assert!(!requests.is_empty(), "the model was asked nothing");
+    let mut prompts = String::new();
+    for r in &requests {
+        prompts.push_str(&r.body.to_string());
+    }
+    for secret in SECRETS {
+        if let Some(at) = prompts.find(secret) {
+            let from = prompts[..at].char_indices().rev().nth(300).map_or(0, |(i, _)| i);
+            panic!("`{secret}` reached the model: ...{}", &prompts[from..at + secret.len()]);
+        }
+    }
+    assert!(prompts.contains("<redacted>"), "the redaction is visible in the prompts");
+    // The code itself is untouched, secrets included; only docstrings were added.
+    let written = std::fs::read_to_string(dir.path().join("client.py")).expect("read");
+    for secret in SECRETS {
+        assert!(written.contains(secret), "the file lost `{secret}`:\n{written}");
+    }
+    for field in ["@param host:", "@param password:", "@return:", "@raise ValueError:", "@param path:"] {
+        assert!(written.contains(field), "`{field}` missing:\n{written}");
+    }
+    assert!(!written.contains("Args:"), "not Google style:\n{written}");
+    drop(server);
+}
+
+// --- docpipe plugin new ------------------------------------------------------
+
+#[test]
+fn a_new_stage_plugin_builds_and_its_test_passes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sdk = support::repo().join("plugins/sdk");
+    let ran = run(
+        dir.path(),
+        &["plugin", "new", "house-style", "--kind", "stage", "--sdk", &sdk.display().to_string()],
+    );
+    assert_eq!(ran.status, 0, "{}", ran.stderr);
+    assert!(ran.stderr.contains("wrote the stage plugin `house-style`"), "{}", ran.stderr);
+    let krate = dir.path().join("house-style");
+    for file in ["Cargo.toml", "src/lib.rs", "README.md", ".gitignore"] {
+        assert!(krate.join(file).is_file(), "{file} missing");
+    }
+    // Writing over it is refused.
+    let again = run(dir.path(), &["plugin", "new", "house-style"]);
+    assert_eq!(again.status, 2, "{}", again.stderr);
+    assert!(again.stderr.contains("already exists"), "{}", again.stderr);
+
+    // One build, offline, with the workspace's versions pinned (its lock
+    // file), in a target directory of its own under this one.
+    std::fs::copy(support::repo().join("Cargo.lock"), krate.join("Cargo.lock")).expect("lock file");
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_docpipe"));
+    let target = bin
+        .parent()
+        .and_then(Path::parent)
+        .expect("the target directory")
+        .join("plugin-new");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args(["test", "--offline", "--quiet"])
+        .current_dir(&krate)
+        .env("CARGO_TARGET_DIR", &target)
+        .output()
+        .expect("cargo test");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the generated crate does not build or pass:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("1 passed"), "{stdout}");
+    assert!(!stderr.contains("warning:"), "the generated crate builds with warnings:\n{stderr}");
+}

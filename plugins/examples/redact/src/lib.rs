@@ -40,7 +40,7 @@ static ASSIGNED: LazyLock<Regex> = LazyLock::new(|| {
     // `name = "..."`, `name: str = "..."`, `name="..."` (a keyword argument
     // or a parameter default); `==` never matches (the quote must follow).
     Regex::new(&format!(
-        r"(?i)(?P<name>\b[A-Za-z_][A-Za-z0-9_]*{SECRET_WORDS}[A-Za-z0-9_]*)(?P<between>\s*(?::\s*[A-Za-z_][\w\[\], .]*)?\s*=\s*){LITERAL}"
+        r"(?i)(?P<name>\b(?:[A-Za-z_][A-Za-z0-9_]*?)?{SECRET_WORDS}[A-Za-z0-9_]*)(?P<between>\s*(?::\s*[A-Za-z_][\w\[\], .]*)?\s*=\s*){LITERAL}"
     ))
     .unwrap_or_else(|e| panic!("the assignment pattern is valid: {e}"))
 });
@@ -243,5 +243,16 @@ mod tests {
         assert!(clean.contains(r#"if password == "":"#), "{clean}");
         assert!(clean.contains(r#"raise ValueError("no password")"#), "{clean}");
         assert!(clean.contains("def connect(host, password=\"<redacted>\"):"), "{clean}");
+    }
+}
+
+#[cfg(test)]
+mod module_tests {
+    #[test]
+    fn masks_defaults_in_a_whole_module() {
+        let source = "import os\n\nDEFAULT_TOKEN = \"tok-3141592653589793\"\n\n\ndef connect(host, password=\"hunter2-very-secret\"):\n    api_key = \"sk-live-0123456789abcdefABCDEF\"\n";
+        let (clean, n) = super::redact(source);
+        assert!(!clean.contains("hunter2"), "{clean}");
+        assert_eq!(n, 3);
     }
 }
