@@ -43,7 +43,10 @@ fn python3() -> &'static str {
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
-    assert!(ok, "python3 is needed for the exec stage tests: install it (`apt-get install python3`)");
+    assert!(
+        ok,
+        "python3 is needed for the exec stage tests: install it (`apt-get install python3`)"
+    );
     "python3"
 }
 
@@ -112,7 +115,10 @@ fn toml_path(p: &Path) -> String {
 
 /// source -> extract -> STAGE -> analyze -> report, with `plugins` loaded.
 fn check_with(plugins: &[PathBuf], stage: &str) -> String {
-    let native: Vec<String> = plugins.iter().map(|p| format!("\"{}\"", toml_path(p))).collect();
+    let native: Vec<String> = plugins
+        .iter()
+        .map(|p| format!("\"{}\"", toml_path(p)))
+        .collect();
     format!(
         r#"[plugins]
 native = [{}]
@@ -181,9 +187,17 @@ fn stages_lists_the_types_and_styles_of_the_example_plugins() {
         "panic-on (transform)",
         "option name (string, required): Qualified name of the unit to panic on",
     ] {
-        assert!(ran.stdout.contains(expected), "`{expected}` missing from:\n{}", ran.stdout);
+        assert!(
+            ran.stdout.contains(expected),
+            "`{expected}` missing from:\n{}",
+            ran.stdout
+        );
     }
-    let styles = ran.stdout.lines().find(|l| l.starts_with("styles:")).unwrap_or_default();
+    let styles = ran
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("styles:"))
+        .unwrap_or_default();
     assert!(styles.contains("epytext"), "{styles}");
 
     let json = run(dir.path(), &["stages", "--json"]);
@@ -194,18 +208,28 @@ fn stages_lists_the_types_and_styles_of_the_example_plugins() {
         .iter()
         .filter_map(|s| s["type_name"].as_str())
         .collect();
-    assert!(types.contains(&"redact") && types.contains(&"passthrough"), "{types:?}");
+    assert!(
+        types.contains(&"redact") && types.contains(&"passthrough"),
+        "{types:?}"
+    );
 }
 
 #[test]
 fn a_pass_through_plugin_stage_changes_nothing_in_the_report() {
-    let with = project(&check_with(&[plugin_lib("docpipe-plugin-testkit")], "type = \"passthrough\""));
+    let with = project(&check_with(
+        &[plugin_lib("docpipe-plugin-testkit")],
+        "type = \"passthrough\"",
+    ));
     let ran = run_check(with.path());
     assert_eq!(ran.status, 0, "{}", ran.stderr);
-    let without = project(&check_with(&[], "type = \"passthrough\"").replace(
-        "[stages.plugin]\ninputs = [\"extract\"]\ntype = \"passthrough\"\n",
-        "",
-    ).replace("inputs = [\"plugin\"]", "inputs = [\"extract\"]"));
+    let without = project(
+        &check_with(&[], "type = \"passthrough\"")
+            .replace(
+                "[stages.plugin]\ninputs = [\"extract\"]\ntype = \"passthrough\"\n",
+                "",
+            )
+            .replace("inputs = [\"plugin\"]", "inputs = [\"extract\"]"),
+    );
     let plain = run_check(without.path());
     assert_eq!(plain.status, 0, "{}", plain.stderr);
     assert_eq!(ran.stdout, plain.stdout);
@@ -215,10 +239,17 @@ fn a_pass_through_plugin_stage_changes_nothing_in_the_report() {
 
 #[test]
 fn a_missing_library_is_a_configuration_error_pointing_at_it() {
-    let dir = project(&check_with(&[PathBuf::from("plugins/libmissing.so")], "type = \"passthrough\""));
+    let dir = project(&check_with(
+        &[PathBuf::from("plugins/libmissing.so")],
+        "type = \"passthrough\"",
+    ));
     let ran = run_check(dir.path());
     assert_eq!(ran.status, 2, "{}", ran.stderr);
-    assert!(ran.stderr.contains("libmissing.so: no such file"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("libmissing.so: no such file"),
+        "{}",
+        ran.stderr
+    );
     assert!(ran.stderr.contains("pipeline.toml:2:"), "{}", ran.stderr);
     assert!(ran.stderr.contains("build the plugin"), "{}", ran.stderr);
 }
@@ -226,10 +257,18 @@ fn a_missing_library_is_a_configuration_error_pointing_at_it() {
 #[test]
 fn a_library_that_is_not_a_docpipe_plugin_is_refused() {
     let lib = plugin_lib("docpipe-plugin-not-a-plugin");
-    let dir = project(&check_with(&[lib.clone()], "type = \"passthrough\""));
+    let dir = project(&check_with(
+        std::slice::from_ref(&lib),
+        "type = \"passthrough\"",
+    ));
     let ran = run_check(dir.path());
     assert_eq!(ran.status, 2, "{}", ran.stderr);
-    assert!(ran.stderr.contains(&format!("plugin {}: not a docpipe plugin", lib.display())), "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains(&format!("plugin {}: not a docpipe plugin", lib.display())),
+        "{}",
+        ran.stderr
+    );
     assert!(ran.stderr.contains("export_plugin!"), "{}", ran.stderr);
 
     // Nor is a file that is no library at all.
@@ -241,14 +280,21 @@ fn a_library_that_is_not_a_docpipe_plugin_is_refused() {
     .expect("write");
     let ran = run_check(dir.path());
     assert_eq!(ran.status, 2, "{}", ran.stderr);
-    assert!(ran.stderr.contains("libfake.so: cannot be loaded"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("libfake.so: cannot be loaded"),
+        "{}",
+        ran.stderr
+    );
     assert!(ran.stderr.contains("a Rust `cdylib`"), "{}", ran.stderr);
 }
 
 #[test]
 fn a_plugin_of_another_abi_version_is_refused_naming_both_versions() {
     let lib = plugin_lib("docpipe-plugin-wrong-abi");
-    let dir = project(&check_with(&[lib.clone()], "type = \"passthrough\""));
+    let dir = project(&check_with(
+        std::slice::from_ref(&lib),
+        "type = \"passthrough\"",
+    ));
     let ran = run_check(dir.path());
     assert_eq!(ran.status, 2, "{}", ran.stderr);
     assert!(
@@ -269,7 +315,9 @@ fn a_panic_in_a_plugin_fails_that_unit_only_with_the_panic_message() {
     let ran = run_check(dir.path());
     assert_eq!(ran.status, 1, "{}", ran.stderr);
     assert!(
-        ran.stderr.contains("stage `plugin` (plugin `docpipe-plugin-testkit`) panicked: planted panic on `bad`"),
+        ran.stderr.contains(
+            "stage `plugin` (plugin `docpipe-plugin-testkit`) panicked: planted panic on `bad`"
+        ),
         "{}",
         ran.stderr
     );
@@ -277,7 +325,10 @@ fn a_panic_in_a_plugin_fails_that_unit_only_with_the_panic_message() {
     assert_eq!(units, 5);
     assert_eq!(failures.len(), 1, "{failures:?}");
     assert_eq!(failures[0].0, "bad");
-    assert!(failures[0].1.contains("panicked: planted panic on `bad`"), "{failures:?}");
+    assert!(
+        failures[0].1.contains("panicked: planted panic on `bad`"),
+        "{failures:?}"
+    );
 }
 
 #[test]
@@ -288,9 +339,21 @@ fn an_unknown_option_of_a_plugin_stage_is_located() {
     ));
     let ran = run(dir.path(), &["validate"]);
     assert_eq!(ran.status, 2, "{}", ran.stderr);
-    assert!(ran.stderr.contains("unknown option `nmae`"), "{}", ran.stderr);
-    assert!(ran.stderr.contains("did you mean `name`?"), "{}", ran.stderr);
-    assert!(ran.stderr.contains("missing option `name`"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("unknown option `nmae`"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr.contains("did you mean `name`?"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr.contains("missing option `name`"),
+        "{}",
+        ran.stderr
+    );
 }
 
 // --- exec stages -------------------------------------------------------------
@@ -306,12 +369,19 @@ fn exec_stage(command: &[&str], timeout: f64) -> String {
 #[test]
 fn the_python_house_rules_stage_adds_its_finding() {
     let script = support::repo().join("plugins/examples/house-rules/house_rules.py");
-    let dir = project(&check_with(&[], &exec_stage(&[python3(), &toml_path(&script)], 10.0)));
+    let dir = project(&check_with(
+        &[],
+        &exec_stage(&[python3(), &toml_path(&script)], 10.0),
+    ));
     let ran = run_check(dir.path());
     assert_eq!(ran.status, 1, "{}", ran.stderr);
     let hr: Vec<&str> = ran.stdout.lines().filter(|l| l.contains("HR001")).collect();
     assert_eq!(hr.len(), 1, "{}", ran.stdout);
-    assert!(hr[0].contains("`bad` does not end with a period"), "{}", hr[0]);
+    assert!(
+        hr[0].contains("`bad` does not end with a period"),
+        "{}",
+        hr[0]
+    );
     assert_eq!(outcome(dir.path()), (5, vec![]));
 }
 
@@ -361,7 +431,14 @@ fn a_crashing_subprocess_fails_its_unit_with_its_stderr_and_is_restarted() {
     assert_eq!(ran.status, 1, "{}", ran.stderr);
     assert_only_crash_failed(
         dir.path(),
-        &["exec stage `plugin`", "misbehaving.py", "exited while handling the unit", "exit status 3", "about to misbehave", "the next unit starts a new process"],
+        &[
+            "exec stage `plugin`",
+            "misbehaving.py",
+            "exited while handling the unit",
+            "exit status 3",
+            "about to misbehave",
+            "the next unit starts a new process",
+        ],
     );
 }
 
@@ -378,15 +455,28 @@ fn a_hanging_subprocess_is_killed_after_the_timeout() {
     let started = std::time::Instant::now();
     let ran = run_check(dir.path());
     assert_eq!(ran.status, 1, "{}", ran.stderr);
-    assert!(started.elapsed().as_secs() < 60, "the hang was not cut short");
-    assert_only_crash_failed(dir.path(), &["did not answer within 1s", "it was killed", "about to misbehave"]);
+    assert!(
+        started.elapsed().as_secs() < 60,
+        "the hang was not cut short"
+    );
+    assert_only_crash_failed(
+        dir.path(),
+        &[
+            "did not answer within 1s",
+            "it was killed",
+            "about to misbehave",
+        ],
+    );
 }
 
 #[test]
 fn a_subprocess_writing_garbage_fails_its_unit_and_is_restarted() {
     let dir = project("");
     let tools = tempfile::tempdir().expect("temp dir");
-    let script = misbehaving(tools.path(), "print('hello from print debugging', flush=True); continue");
+    let script = misbehaving(
+        tools.path(),
+        "print('hello from print debugging', flush=True); continue",
+    );
     std::fs::write(
         dir.path().join("pipeline.toml"),
         check_with(&[], &exec_stage(&[python3(), &toml_path(&script)], 10.0)),
@@ -396,7 +486,9 @@ fn a_subprocess_writing_garbage_fails_its_unit_and_is_restarted() {
     assert_eq!(ran.status, 1, "{}", ran.stderr);
     assert_only_crash_failed(
         dir.path(),
-        &["wrote `hello from print debugging` on its standard output, which is not a protocol message"],
+        &[
+            "wrote `hello from print debugging` on its standard output, which is not a protocol message",
+        ],
     );
 }
 
@@ -418,15 +510,28 @@ fn a_subprocess_of_another_protocol_version_stops_the_run_naming_it() {
     let ran = run_check(dir.path());
     assert_eq!(ran.status, 1, "{}", ran.stderr);
     assert!(ran.stderr.contains("old.py"), "{}", ran.stderr);
-    assert!(ran.stderr.contains("speaks protocol version 0, this docpipe speaks version 1"), "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("speaks protocol version 0, this docpipe speaks version 1"),
+        "{}",
+        ran.stderr
+    );
 }
 
 #[test]
 fn a_missing_exec_program_is_a_located_configuration_error() {
-    let dir = project(&check_with(&[], &exec_stage(&["docpipe-no-such-program-xyz"], 10.0)));
+    let dir = project(&check_with(
+        &[],
+        &exec_stage(&["docpipe-no-such-program-xyz"], 10.0),
+    ));
     let ran = run_check(dir.path());
     assert_eq!(ran.status, 2, "{}", ran.stderr);
-    assert!(ran.stderr.contains("the program `docpipe-no-such-program-xyz` is not found"), "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("the program `docpipe-no-such-program-xyz` is not found"),
+        "{}",
+        ran.stderr
+    );
 }
 
 // --- external subcommands ----------------------------------------------------
@@ -439,9 +544,17 @@ fn an_executable_docpipe_name_on_path_runs_as_a_subcommand() {
     let bin = dir.path().join("bin");
     std::fs::create_dir(&bin).expect("mkdir");
     let tool = bin.join("docpipe-hello");
-    std::fs::write(&tool, "#!/bin/sh\necho \"hello $*\"\ntest -n \"$DOCPIPE\" || exit 9\nexit 7\n").expect("write");
+    std::fs::write(
+        &tool,
+        "#!/bin/sh\necho \"hello $*\"\ntest -n \"$DOCPIPE\" || exit 9\nexit 7\n",
+    )
+    .expect("write");
     std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let out = support::docpipe(dir.path())
         .env("PATH", &path)
         .args(["hello", "a", "--b"])
@@ -458,7 +571,10 @@ fn an_executable_docpipe_name_on_path_runs_as_a_subcommand() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("no such command: `helo`"), "{stderr}");
-    assert!(stderr.contains("`hello`"), "the installed ones are listed: {stderr}");
+    assert!(
+        stderr.contains("`hello`"),
+        "the installed ones are listed: {stderr}"
+    );
 }
 
 // --- done when: redaction and Epytext against a model server -----------------
@@ -506,7 +622,10 @@ fn redaction_keeps_every_planted_secret_from_the_model_and_epytext_is_written() 
         fake_openai::well_behaved(),
     ));
     let libs = [plugin_lib("docpipe-redact"), plugin_lib("docpipe-epytext")];
-    let native: Vec<String> = libs.iter().map(|p| format!("\"{}\"", toml_path(p))).collect();
+    let native: Vec<String> = libs
+        .iter()
+        .map(|p| format!("\"{}\"", toml_path(p)))
+        .collect();
     let pipeline = format!(
         r#"[plugins]
 native = [{}]
@@ -571,17 +690,36 @@ inputs = ["analyze.complete", "parse"]
     }
     for secret in SECRETS {
         if let Some(at) = prompts.find(secret) {
-            let from = prompts[..at].char_indices().rev().nth(300).map_or(0, |(i, _)| i);
-            panic!("`{secret}` reached the model: ...{}", &prompts[from..at + secret.len()]);
+            let from = prompts[..at]
+                .char_indices()
+                .rev()
+                .nth(300)
+                .map_or(0, |(i, _)| i);
+            panic!(
+                "`{secret}` reached the model: ...{}",
+                &prompts[from..at + secret.len()]
+            );
         }
     }
-    assert!(prompts.contains("<redacted>"), "the redaction is visible in the prompts");
+    assert!(
+        prompts.contains("<redacted>"),
+        "the redaction is visible in the prompts"
+    );
     // The code itself is untouched, secrets included; only docstrings were added.
     let written = std::fs::read_to_string(dir.path().join("client.py")).expect("read");
     for secret in SECRETS {
-        assert!(written.contains(secret), "the file lost `{secret}`:\n{written}");
+        assert!(
+            written.contains(secret),
+            "the file lost `{secret}`:\n{written}"
+        );
     }
-    for field in ["@param host:", "@param password:", "@return:", "@raise ValueError:", "@param path:"] {
+    for field in [
+        "@param host:",
+        "@param password:",
+        "@return:",
+        "@raise ValueError:",
+        "@param path:",
+    ] {
         assert!(written.contains(field), "`{field}` missing:\n{written}");
     }
     assert!(!written.contains("Args:"), "not Google style:\n{written}");
@@ -596,10 +734,22 @@ fn a_new_stage_plugin_builds_and_its_test_passes() {
     let sdk = support::repo().join("plugins/sdk");
     let ran = run(
         dir.path(),
-        &["plugin", "new", "house-style", "--kind", "stage", "--sdk", &sdk.display().to_string()],
+        &[
+            "plugin",
+            "new",
+            "house-style",
+            "--kind",
+            "stage",
+            "--sdk",
+            &sdk.display().to_string(),
+        ],
     );
     assert_eq!(ran.status, 0, "{}", ran.stderr);
-    assert!(ran.stderr.contains("wrote the stage plugin `house-style`"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("wrote the stage plugin `house-style`"),
+        "{}",
+        ran.stderr
+    );
     let krate = dir.path().join("house-style");
     for file in ["Cargo.toml", "src/lib.rs", "README.md", ".gitignore"] {
         assert!(krate.join(file).is_file(), "{file} missing");
@@ -627,7 +777,13 @@ fn a_new_stage_plugin_builds_and_its_test_passes() {
         .expect("cargo test");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "the generated crate does not build or pass:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "the generated crate does not build or pass:\n{stdout}\n{stderr}"
+    );
     assert!(stdout.contains("1 passed"), "{stdout}");
-    assert!(!stderr.contains("warning:"), "the generated crate builds with warnings:\n{stderr}");
+    assert!(
+        !stderr.contains("warning:"),
+        "the generated crate builds with warnings:\n{stderr}"
+    );
 }

@@ -476,7 +476,10 @@ impl Registry {
                     };
                     problems.push(
                         Diagnostic::new(
-                            format!("stage `{}` ({type_name}): unknown option `{key}`", ctx.stage),
+                            format!(
+                                "stage `{}` ({type_name}): unknown option `{key}`",
+                                ctx.stage
+                            ),
                             doc.key_origin(&["stages", ctx.stage, key]),
                         )
                         .with_label("unknown option")
@@ -488,7 +491,10 @@ impl Registry {
                 if !table.contains_key(*key) {
                     problems.push(
                         Diagnostic::new(
-                            format!("stage `{}` ({type_name}): missing option `{key}`", ctx.stage),
+                            format!(
+                                "stage `{}` ({type_name}): missing option `{key}`",
+                                ctx.stage
+                            ),
                             doc.table_origin(&["stages", ctx.stage]),
                         )
                         .with_help(format!("add `{key} = ...`; `docpipe stages` describes it")),

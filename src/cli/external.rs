@@ -98,7 +98,9 @@ fn installed() -> Vec<String> {
         .filter(|e| is_executable(&e.path()))
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            let stem = name.strip_suffix(std::env::consts::EXE_SUFFIX).unwrap_or(&name);
+            let stem = name
+                .strip_suffix(std::env::consts::EXE_SUFFIX)
+                .unwrap_or(&name);
             stem.strip_prefix("docpipe-").map(str::to_string)
         })
         .collect();

@@ -195,7 +195,13 @@ impl std::fmt::Display for Location {
 fn load_with_plugins(
     cli: &Cli,
     registry: &mut Registry,
-) -> Result<(docpipe_core::config::Config, docpipe_core::config::ConfigLocation), Failure> {
+) -> Result<
+    (
+        docpipe_core::config::Config,
+        docpipe_core::config::ConfigLocation,
+    ),
+    Failure,
+> {
     let cwd = std::env::current_dir()
         .map_err(|e| Failure::Runtime(format!("no working directory: {e}")))?;
     let options = LoadOptions {

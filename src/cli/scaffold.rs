@@ -12,7 +12,9 @@ const BUILT_FROM_SDK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/plugins/sdk")
 pub fn new_plugin(args: &PluginNewArgs) -> Result<u8, String> {
     let name = &args.name;
     let valid = !name.is_empty()
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
     if !valid {
         return Err(format!(
@@ -27,17 +29,22 @@ pub fn new_plugin(args: &PluginNewArgs) -> Result<u8, String> {
         ));
     }
     let sdk = match &args.sdk {
-        Some(p) => Some(
-            std::fs::canonicalize(p)
-                .map_err(|e| format!("--sdk {}: {e}; give the path of docpipe's plugins/sdk", p.display()))?,
-        ),
+        Some(p) => Some(std::fs::canonicalize(p).map_err(|e| {
+            format!(
+                "--sdk {}: {e}; give the path of docpipe's plugins/sdk",
+                p.display()
+            )
+        })?),
         None => Path::new(BUILT_FROM_SDK)
             .join("Cargo.toml")
             .is_file()
             .then(|| PathBuf::from(BUILT_FROM_SDK)),
     };
     let dependency = match &sdk {
-        Some(p) => format!("docpipe-plugin = {{ path = {:?} }}", p.display().to_string()),
+        Some(p) => format!(
+            "docpipe-plugin = {{ path = {:?} }}",
+            p.display().to_string()
+        ),
         None => format!("docpipe-plugin = \"{}\"", env!("CARGO_PKG_VERSION")),
     };
     let lib = name.replace('-', "_");

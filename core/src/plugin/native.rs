@@ -36,13 +36,17 @@ use crate::style::{RenderOptions, Style};
 #[derive(Debug, thiserror::Error)]
 pub enum PluginError {
     /// No file at the path.
-    #[error("plugin {path}: no such file; build the plugin (`cargo build -p NAME`) or fix the path in `[plugins] native` (relative paths start at the pipeline.toml's directory)")]
+    #[error(
+        "plugin {path}: no such file; build the plugin (`cargo build -p NAME`) or fix the path in `[plugins] native` (relative paths start at the pipeline.toml's directory)"
+    )]
     Missing {
         /// The library.
         path: String,
     },
     /// The dynamic loader refused it.
-    #[error("plugin {path}: cannot be loaded: {reason}; it must be a shared library built for this platform (a Rust `cdylib`)")]
+    #[error(
+        "plugin {path}: cannot be loaded: {reason}; it must be a shared library built for this platform (a Rust `cdylib`)"
+    )]
     NotLoadable {
         /// The library.
         path: String,
@@ -50,13 +54,17 @@ pub enum PluginError {
         reason: String,
     },
     /// It has no entry point: not a docpipe plugin.
-    #[error("plugin {path}: not a docpipe plugin (it exports no `docpipe_plugin_entry`); build plugins with the docpipe-plugin SDK and its `export_plugin!` line, or remove the path from `[plugins] native`")]
+    #[error(
+        "plugin {path}: not a docpipe plugin (it exports no `docpipe_plugin_entry`); build plugins with the docpipe-plugin SDK and its `export_plugin!` line, or remove the path from `[plugins] native`"
+    )]
     NotAPlugin {
         /// The library.
         path: String,
     },
     /// Built for another ABI version.
-    #[error("plugin {path}: built for plugin ABI version {plugin} (docpipe-plugin {sdk}), but this docpipe speaks ABI version {host}; rebuild the plugin against a docpipe-plugin of ABI version {host}")]
+    #[error(
+        "plugin {path}: built for plugin ABI version {plugin} (docpipe-plugin {sdk}), but this docpipe speaks ABI version {host}; rebuild the plugin against a docpipe-plugin of ABI version {host}"
+    )]
     AbiMismatch {
         /// The library.
         path: String,
@@ -139,12 +147,11 @@ impl NativePlugin {
         // this library as a docpipe plugin in their pipeline.toml, which is
         // the trust a plugin system asks for; nothing else of it is touched
         // before the ABI handshake.
-        let library = unsafe { libloading::Library::new(path) }.map_err(|e| {
-            PluginError::NotLoadable {
+        let library =
+            unsafe { libloading::Library::new(path) }.map_err(|e| PluginError::NotLoadable {
                 path: shown.clone(),
                 reason: error_chain(&e),
-            }
-        })?;
+            })?;
         // SAFETY: the symbol's type is `Entry` for every ABI version.
         let entry: Entry = match unsafe { library.get::<Entry>(ENTRY_SYMBOL) } {
             Ok(symbol) => *symbol,
@@ -166,7 +173,9 @@ impl NativePlugin {
             "unknown".to_string()
         } else {
             // SAFETY: a NUL-terminated static string, by the ABI's contract.
-            unsafe { CStr::from_ptr(sdk_ptr) }.to_string_lossy().into_owned()
+            unsafe { CStr::from_ptr(sdk_ptr) }
+                .to_string_lossy()
+                .into_owned()
         };
         if abi != ABI_VERSION {
             return Err(PluginError::AbiMismatch {
@@ -185,12 +194,13 @@ impl NativePlugin {
             header,
             _library: library,
         };
-        plugin.manifest = plugin
-            .call::<Manifest>(&Request::Manifest)
-            .map_err(|e| PluginError::Broken {
-                path: shown.clone(),
-                reason: format!("its manifest request failed: {e}"),
-            })?;
+        plugin.manifest =
+            plugin
+                .call::<Manifest>(&Request::Manifest)
+                .map_err(|e| PluginError::Broken {
+                    path: shown.clone(),
+                    reason: format!("its manifest request failed: {e}"),
+                })?;
         tracing::debug!(plugin = %plugin.manifest.name, "loaded {shown}");
         Ok(Arc::new(plugin))
     }
@@ -298,7 +308,10 @@ fn keep(text: &str) -> &'static str {
 
 /// Loads every library of `paths` and registers what each provides. The
 /// first library that fails stops the loading with its error.
-pub fn load_all(paths: &[PathBuf], registry: &mut Registry) -> Result<Vec<Arc<NativePlugin>>, PluginError> {
+pub fn load_all(
+    paths: &[PathBuf],
+    registry: &mut Registry,
+) -> Result<Vec<Arc<NativePlugin>>, PluginError> {
     let mut loaded = Vec::new();
     for path in paths {
         let plugin = NativePlugin::load(path)?;
@@ -335,7 +348,10 @@ pub fn register(plugin: &Arc<NativePlugin>, registry: &mut Registry) {
                     BuildError::section(
                         "model",
                         "provider",
-                        format!("plugin `{}`: model provider `{provider}`: {e}", plugin.name()),
+                        format!(
+                            "plugin `{}`: model provider `{provider}`: {e}",
+                            plugin.name()
+                        ),
                     )
                 })?;
             let instance = answer.get("instance").and_then(Value::as_u64).unwrap_or(0);
@@ -475,7 +491,12 @@ impl Instance {
         )
     }
 
-    async fn emit(&self, emitted: Emitted<'static>, file: Option<&Arc<SourceFile>>, out: &Emitter) -> Result<(), StageError> {
+    async fn emit(
+        &self,
+        emitted: Emitted<'static>,
+        file: Option<&Arc<SourceFile>>,
+        out: &Emitter,
+    ) -> Result<(), StageError> {
         for e in emitted.emit {
             out.emit(&e.port, e.item.into_item(file)).await?;
         }
@@ -490,7 +511,12 @@ struct PluginTransform {
 
 #[async_trait]
 impl Transform for PluginTransform {
-    async fn process(&self, item: Item, _ctx: &StageContext, out: &Emitter) -> Result<(), StageError> {
+    async fn process(
+        &self,
+        item: Item,
+        _ctx: &StageContext,
+        out: &Emitter,
+    ) -> Result<(), StageError> {
         let h = &self.handle;
         let request = Request::StageProcess {
             instance: h.instance,
@@ -522,14 +548,26 @@ impl Transform for PluginTransform {
 
     async fn finish(&self, _ctx: &StageContext, out: &Emitter) -> Result<(), StageError> {
         let h = &self.handle;
-        let request = Request::StageFinish { instance: h.instance };
-        let emitted: Emitted<'static> = h.plugin.call_blocking(&request).await.map_err(|e| h.fatal(e))?;
+        let request = Request::StageFinish {
+            instance: h.instance,
+        };
+        let emitted: Emitted<'static> = h
+            .plugin
+            .call_blocking(&request)
+            .await
+            .map_err(|e| h.fatal(e))?;
         h.emit(emitted, None, out).await
     }
 }
 
 /// A file a plugin transform failed on: reported like an unreadable file.
-fn f_failed(plugin: &NativePlugin, stage: &str, file: &SourceFile, e: &CallError, ctx: &StageContext) {
+fn f_failed(
+    plugin: &NativePlugin,
+    stage: &str,
+    file: &SourceFile,
+    e: &CallError,
+    ctx: &StageContext,
+) {
     ctx.diagnostics.push(
         file.path.clone(),
         Finding {
@@ -537,7 +575,9 @@ fn f_failed(plugin: &NativePlugin, stage: &str, file: &SourceFile, e: &CallError
             message: format!("stage `{stage}` (plugin `{}`) {e}", plugin.name()),
             line: 1,
             column: 1,
-            fix: Some(Cow::Borrowed("fix the plugin, or remove the stage from the pipeline")),
+            fix: Some(Cow::Borrowed(
+                "fix the plugin, or remove the stage from the pipeline",
+            )),
             severity: Default::default(),
         },
     );
@@ -555,8 +595,14 @@ impl Source for PluginSource {
             if ctx.cancel.is_cancelled() {
                 return Ok(());
             }
-            let request = Request::SourceNext { instance: h.instance };
-            let emitted: Emitted<'static> = h.plugin.call_blocking(&request).await.map_err(|e| h.fatal(e))?;
+            let request = Request::SourceNext {
+                instance: h.instance,
+            };
+            let emitted: Emitted<'static> = h
+                .plugin
+                .call_blocking(&request)
+                .await
+                .map_err(|e| h.fatal(e))?;
             let done = emitted.done;
             h.emit(emitted, None, out).await?;
             if done {
@@ -586,7 +632,11 @@ impl PluginSink {
 
 #[async_trait]
 impl Sink for PluginSink {
-    async fn consume(&mut self, env: Envelope, _ctx: &StageContext) -> Result<Vec<Envelope>, StageError> {
+    async fn consume(
+        &mut self,
+        env: Envelope,
+        _ctx: &StageContext,
+    ) -> Result<Vec<Envelope>, StageError> {
         let request = Request::SinkConsume {
             instance: self.handle.instance,
             envelope: WireEnvelope::from_envelope(&env),
@@ -606,12 +656,21 @@ impl Sink for PluginSink {
         }
     }
 
-    async fn finish(&mut self, _ctx: &StageContext, cancelled: bool) -> Result<SinkFinish, StageError> {
+    async fn finish(
+        &mut self,
+        _ctx: &StageContext,
+        cancelled: bool,
+    ) -> Result<SinkFinish, StageError> {
         let request = Request::SinkFinish {
             instance: self.handle.instance,
             cancelled,
         };
-        let r: Released<'static> = self.handle.plugin.call_blocking(&request).await.map_err(|e| self.handle.fatal(e))?;
+        let r: Released<'static> = self
+            .handle
+            .plugin
+            .call_blocking(&request)
+            .await
+            .map_err(|e| self.handle.fatal(e))?;
         let summary = SinkSummary {
             problems: r.problems,
             files_written: r.files_written,
@@ -741,7 +800,10 @@ impl CacheStore for PluginCache {
             instance: self.instance,
             key: key.to_string(),
         };
-        self.plugin.call_blocking(&request).await.map_err(|e| self.error(e))
+        self.plugin
+            .call_blocking(&request)
+            .await
+            .map_err(|e| self.error(e))
     }
 
     async fn put(&self, key: &str, value: &[u8], tags: &[String]) -> Result<(), CacheError> {
@@ -751,7 +813,11 @@ impl CacheStore for PluginCache {
             value: value.to_vec(),
             tags: tags.to_vec(),
         };
-        let _: Value = self.plugin.call_blocking(&request).await.map_err(|e| self.error(e))?;
+        let _: Value = self
+            .plugin
+            .call_blocking(&request)
+            .await
+            .map_err(|e| self.error(e))?;
         Ok(())
     }
 
@@ -760,6 +826,9 @@ impl CacheStore for PluginCache {
             instance: self.instance,
             tag: tag.to_string(),
         };
-        self.plugin.call_blocking(&request).await.map_err(|e| self.error(e))
+        self.plugin
+            .call_blocking(&request)
+            .await
+            .map_err(|e| self.error(e))
     }
 }

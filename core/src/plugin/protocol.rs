@@ -152,6 +152,9 @@ pub struct Answer {
 }
 
 /// An item as it crosses: a file whole, a unit in its wire form.
+// A wire item lives for one call, on the stack of the code serializing it;
+// boxing the larger variant would cost an allocation per unit for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WireItem<'a> {

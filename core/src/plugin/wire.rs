@@ -15,7 +15,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{CodeUnit, DocModel, Envelope, Finding, SourceFile, TokenUsage, UnitId, UnitState};
+use crate::model::{
+    CodeUnit, DocModel, Envelope, Finding, SourceFile, TokenUsage, UnitId, UnitState,
+};
 
 /// Where a unit's file is, without its text.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

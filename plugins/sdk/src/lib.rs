@@ -35,23 +35,23 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 pub use docpipe_core;
 pub use docpipe_core::async_trait;
-/// Runs a future to completion (for tests of async `Model` and `CacheStore` impls).
-pub use futures::executor::block_on;
 use docpipe_core::cache_store::CacheStore;
 use docpipe_core::chat::Model;
 pub use docpipe_core::model::{
-    CodeUnit, DocModel, DocParam, DocRaise, DocReturn, Envelope, Finding, Item, ItemKind,
-    Severity, SourceFile, UnitKind, UnitState,
+    CodeUnit, DocModel, DocParam, DocRaise, DocReturn, Envelope, Finding, Item, ItemKind, Severity,
+    SourceFile, UnitKind, UnitState,
 };
 use docpipe_core::plugin::abi::{ABI_VERSION, Buffer, PluginHeader};
 use docpipe_core::plugin::protocol::{
-    Emit, Emitted, Manifest, OptionManifest, PortManifest, Released, Request, StageManifest, StyleManifest,
-    WireItem,
+    Emit, Emitted, Manifest, OptionManifest, PortManifest, Released, Request, StageManifest,
+    StyleManifest, WireItem,
 };
 use docpipe_core::plugin::wire::WireEnvelope;
 pub use docpipe_core::registry::{OptionDoc, PortDoc, StageRole};
 pub use docpipe_core::stage::{SinkFinish, SinkSummary};
 use docpipe_core::style::{RenderOptions, Style};
+/// Runs a future to completion (for tests of async `Model` and `CacheStore` impls).
+pub use futures::executor::block_on;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 pub use serde_json::{self, Value};
@@ -307,7 +307,10 @@ impl Plugin {
     /// Adds the transform stage type `T`.
     pub fn transform<T: TransformStage>(&mut self) -> &mut Plugin {
         let ports = T::ports();
-        let first = ports.first().map(|p| p.name.to_string()).unwrap_or_default();
+        let first = ports
+            .first()
+            .map(|p| p.name.to_string())
+            .unwrap_or_default();
         self.manifest.stages.push(StageManifest {
             type_name: T::TYPE.into(),
             role: StageRole::Transform,
@@ -330,7 +333,10 @@ impl Plugin {
     /// Adds the source stage type `T`.
     pub fn source<T: SourceStage>(&mut self) -> &mut Plugin {
         let ports = T::ports();
-        let first = ports.first().map(|p| p.name.to_string()).unwrap_or_default();
+        let first = ports
+            .first()
+            .map(|p| p.name.to_string())
+            .unwrap_or_default();
         self.manifest.stages.push(StageManifest {
             type_name: T::TYPE.into(),
             role: StageRole::Source,
@@ -377,7 +383,8 @@ impl Plugin {
             name: style.name().to_string(),
             stars_variadic_params: style.stars_variadic_params(),
         });
-        self.styles.insert(style.name().to_string(), Arc::new(style));
+        self.styles
+            .insert(style.name().to_string(), Arc::new(style));
         self
     }
 
@@ -508,7 +515,9 @@ impl Plugin {
                 indent,
             } => {
                 let style = self.style_named(&style)?;
-                Ok(Value::String(style.render(&doc, &RenderOptions { width, indent })))
+                Ok(Value::String(
+                    style.render(&doc, &RenderOptions { width, indent }),
+                ))
             }
             Request::StyleParse { style, text } => {
                 json(serde_json::to_value(self.style_named(&style)?.parse(&text)))
@@ -543,7 +552,8 @@ impl Plugin {
             }
             Request::CacheGet { instance, key } => {
                 let cache = self.cache_instance(instance)?;
-                let value = futures::executor::block_on(cache.get(&key)).map_err(|e| e.to_string())?;
+                let value =
+                    futures::executor::block_on(cache.get(&key)).map_err(|e| e.to_string())?;
                 json(serde_json::to_value(value))
             }
             Request::CachePut {
@@ -593,7 +603,8 @@ fn emitted(out: Outputs, done: bool) -> Result<Value, String> {
 }
 
 fn released_value(released: Vec<Envelope>, summary: SinkSummary) -> Result<Value, String> {
-    let released: Vec<WireEnvelope<'_>> = released.iter().map(WireEnvelope::from_envelope).collect();
+    let released: Vec<WireEnvelope<'_>> =
+        released.iter().map(WireEnvelope::from_envelope).collect();
     serde_json::to_value(Released {
         released,
         problems: summary.problems,
@@ -614,8 +625,8 @@ const SDK_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
 static HEADER: PluginHeader = PluginHeader {
     abi_version: ABI_VERSION,
     sdk_version: SDK_VERSION.as_ptr() as *const c_char,
-    call: call,
-    free: free,
+    call,
+    free,
 };
 
 /// Used by [`export_plugin!`]; not for direct use.
@@ -644,8 +655,8 @@ fn respond(request: &[u8]) -> Value {
             catch_unwind(build).map_err(|p| format!("registering panicked: {}", panic_message(&*p)))
         });
         let plugin = plugin.as_ref().map_err(Clone::clone)?;
-        let request: Request<'_> = serde_json::from_slice(request)
-            .map_err(|e| format!("cannot read the request: {e}"))?;
+        let request: Request<'_> =
+            serde_json::from_slice(request).map_err(|e| format!("cannot read the request: {e}"))?;
         plugin.answer(request)
     }));
     match outcome {
@@ -690,9 +701,11 @@ macro_rules! export_plugin {
     ($register:path) => {
         /// docpipe's entry point into this plugin.
         #[unsafe(no_mangle)]
-        pub extern "C" fn docpipe_plugin_entry() -> *const $crate::docpipe_core::plugin::abi::PluginHeader {
+        pub extern "C" fn docpipe_plugin_entry()
+        -> *const $crate::docpipe_core::plugin::abi::PluginHeader {
             fn build() -> $crate::Plugin {
-                let mut plugin = $crate::Plugin::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"));
+                let mut plugin =
+                    $crate::Plugin::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"));
                 $register(&mut plugin);
                 plugin
             }

@@ -32,13 +32,13 @@ mod process;
 use std::sync::Arc;
 use std::time::Duration;
 
+use docpipe_core::executor::Emitter;
 use docpipe_core::model::{Item, ItemKind};
 use docpipe_core::registry::{
     BuildError, DefaultConcurrency, OptionDoc, PortDoc, Registry, StageOptions, StageRole,
     StageSpec,
 };
 use docpipe_core::stage::{BuiltStage, StageContext, StageError, Transform};
-use docpipe_core::executor::Emitter;
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
@@ -143,10 +143,7 @@ pub struct ExecStage {
 
 impl ExecStage {
     /// Checks the options.
-    pub fn build(
-        options: ExecOptions,
-        stage: &str,
-    ) -> Result<ExecStage, BuildError> {
+    pub fn build(options: ExecOptions, stage: &str) -> Result<ExecStage, BuildError> {
         if options.command.is_empty() || options.command[0].trim().is_empty() {
             return Err(BuildError::option(
                 "command",
@@ -157,7 +154,10 @@ impl ExecStage {
         if !(options.timeout_secs.is_finite() && options.timeout_secs > 0.0) {
             return Err(BuildError::option(
                 "timeout_secs",
-                format!("`timeout_secs` must be a positive number of seconds; found {}", options.timeout_secs),
+                format!(
+                    "`timeout_secs` must be a positive number of seconds; found {}",
+                    options.timeout_secs
+                ),
             )
             .with_help("give the longest a unit may take, such as `timeout_secs = 10`"));
         }
@@ -167,10 +167,13 @@ impl ExecStage {
                 "command",
                 format!("the program `{program}` is not found (not a file, and not on PATH)"),
             )
-            .with_help("install it, or give its path (relative paths start from the working directory)"));
+            .with_help(
+                "install it, or give its path (relative paths start from the working directory)",
+            ));
         }
-        let options_json = serde_json::to_value(&options.options)
-            .map_err(|e| BuildError::option("options", format!("cannot pass `options` as JSON: {e}")))?;
+        let options_json = serde_json::to_value(&options.options).map_err(|e| {
+            BuildError::option("options", format!("cannot pass `options` as JSON: {e}"))
+        })?;
         Ok(ExecStage {
             spec: Arc::new(ExecSpec {
                 stage: stage.to_string(),
@@ -189,14 +192,18 @@ fn program_exists(program: &str) -> bool {
     if path.components().count() > 1 {
         return path.is_file();
     }
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
 #[docpipe_core::async_trait]
 impl Transform for ExecStage {
-    async fn process(&self, item: Item, ctx: &StageContext, out: &Emitter) -> Result<(), StageError> {
+    async fn process(
+        &self,
+        item: Item,
+        ctx: &StageContext,
+        out: &Emitter,
+    ) -> Result<(), StageError> {
         let Item::Unit(mut env) = item else {
             return Err(StageError::fatal(format!(
                 "exec stage `{}` takes units; connect it after an extractor",
@@ -208,7 +215,9 @@ impl Transform for ExecStage {
         let idle = self.idle.lock().await.pop();
         let mut worker = match idle {
             Some(w) => w,
-            None => Worker::start(self.spec.clone()).await.map_err(StageError::fatal)?,
+            None => Worker::start(self.spec.clone())
+                .await
+                .map_err(StageError::fatal)?,
         };
         let answer = tokio::select! {
             a = worker.handle(&env) => a,
@@ -219,7 +228,7 @@ impl Transform for ExecStage {
         };
         match answer {
             Answer::Unit(done) => {
-                *env = done;
+                env = done;
                 self.idle.lock().await.push(worker);
             }
             Answer::Refused(message) => {

@@ -21,7 +21,7 @@ const SHOWN_LINE: usize = 200;
 /// What became of one unit.
 pub enum Answer {
     /// The process returned the unit.
-    Unit(Envelope),
+    Unit(Box<Envelope>),
     /// The process said the unit failed, with this message.
     Refused(String),
     /// The process crashed, hung or wrote garbage: the reason for the unit.
@@ -69,7 +69,10 @@ impl Worker {
         let (Some(stdin), Some(stdout), Some(stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
-            return Err(format!("exec stage `{}`: `{shown}` started without pipes", spec.stage));
+            return Err(format!(
+                "exec stage `{}`: `{shown}` started without pipes",
+                spec.stage
+            ));
         };
         let tail = Arc::new(Mutex::new(VecDeque::new()));
         let sink = tail.clone();
@@ -108,7 +111,8 @@ impl Worker {
         let reply = match worker.read(what).await {
             Read::Line(v) => v,
             Read::Garbage(line) => {
-                let reason = format!("answered the handshake with `{line}`, not a protocol message");
+                let reason =
+                    format!("answered the handshake with `{line}`, not a protocol message");
                 return Err(worker.fatal(reason).await);
             }
             Read::Closed => {
@@ -125,7 +129,10 @@ impl Worker {
         };
         let protocol = reply.get("protocol").and_then(Value::as_u64);
         if reply.get("type").and_then(Value::as_str) != Some("hello") {
-            let reason = format!("answered the handshake with `{}`, not a `hello`", shorten(&reply.to_string()));
+            let reason = format!(
+                "answered the handshake with `{}`, not a `hello`",
+                shorten(&reply.to_string())
+            );
             return Err(worker.fatal(reason).await);
         }
         if protocol != Some(PROTOCOL_VERSION) {
@@ -157,7 +164,9 @@ impl Worker {
         let reply = match self.read(&what).await {
             Read::Line(v) => v,
             Read::Garbage(line) => {
-                let reason = format!("wrote `{line}` on its standard output, which is not a protocol message (JSON, one per line)");
+                let reason = format!(
+                    "wrote `{line}` on its standard output, which is not a protocol message (JSON, one per line)"
+                );
                 return Answer::Broken(self.broken(reason).await);
             }
             Read::Closed => {
@@ -198,17 +207,23 @@ impl Worker {
                     Some(Ok(wire)) => {
                         let done = wire.into_envelope(env.file.clone());
                         if done.id != env.id {
-                            let reason = format!("changed the unit's id from {} to {}", env.id, done.id);
+                            let reason =
+                                format!("changed the unit's id from {} to {}", env.id, done.id);
                             return Answer::Broken(self.broken(reason).await);
                         }
-                        Answer::Unit(done)
+                        Answer::Unit(Box::new(done))
                     }
-                    Some(Err(e)) => Answer::Refused(format!("returned an envelope docpipe cannot read: {e}")),
+                    Some(Err(e)) => {
+                        Answer::Refused(format!("returned an envelope docpipe cannot read: {e}"))
+                    }
                     None => Answer::Refused("returned a `unit` message without `envelope`".into()),
                 }
             }
             _ => {
-                let reason = format!("answered with `{}`, neither `unit` nor `error`", shorten(&reply.to_string()));
+                let reason = format!(
+                    "answered with `{}`, neither `unit` nor `error`",
+                    shorten(&reply.to_string())
+                );
                 Answer::Broken(self.broken(reason).await)
             }
         }
@@ -236,7 +251,8 @@ impl Worker {
         let deadline = tokio::time::Instant::now() + self.spec.timeout;
         loop {
             self.line.clear();
-            let read = tokio::time::timeout_at(deadline, self.stdout.read_line(&mut self.line)).await;
+            let read =
+                tokio::time::timeout_at(deadline, self.stdout.read_line(&mut self.line)).await;
             match read {
                 Err(_) => return Read::TimedOut,
                 Ok(Err(e)) => return Read::Garbage(format!("(unreadable: {e})")),
@@ -326,7 +342,10 @@ impl Worker {
     pub async fn close(mut self) {
         let _ = self.stdin.shutdown().await;
         drop(self.stdin);
-        if tokio::time::timeout(self.spec.timeout, self.child.wait()).await.is_err() {
+        if tokio::time::timeout(self.spec.timeout, self.child.wait())
+            .await
+            .is_err()
+        {
             let _ = self.child.start_kill();
             let _ = self.child.wait().await;
         }

@@ -55,18 +55,30 @@ impl Style for Epytext {
             .max(20);
         let mut out: Vec<String> = Vec::new();
         out.extend(wrap(&doc.summary, width, "", ""));
-        for paragraph in doc.description.split("\n\n").filter(|p| !p.trim().is_empty()) {
+        for paragraph in doc
+            .description
+            .split("\n\n")
+            .filter(|p| !p.trim().is_empty())
+        {
             out.push(String::new());
             out.extend(wrap(paragraph, width, "", ""));
         }
         let mut fields: Vec<String> = Vec::new();
         for p in &doc.params {
-            fields.extend(wrap(&p.description, width, &format!("@param {}:", p.name), "    "));
+            fields.extend(wrap(
+                &p.description,
+                width,
+                &format!("@param {}:", p.name),
+                "    ",
+            ));
             if let Some(ty) = &p.ty {
                 fields.push(format!("@type {}: {ty}", p.name));
             }
         }
-        for (value, field, type_field) in [(&doc.returns, "@return:", "@rtype:"), (&doc.yields, "@yield:", "@ytype:")] {
+        for (value, field, type_field) in [
+            (&doc.returns, "@return:", "@rtype:"),
+            (&doc.yields, "@yield:", "@ytype:"),
+        ] {
             if let Some(r) = value {
                 fields.extend(wrap(&r.description, width, field, "    "));
                 if let Some(ty) = &r.ty {
@@ -75,7 +87,12 @@ impl Style for Epytext {
             }
         }
         for r in &doc.raises {
-            fields.extend(wrap(&r.description, width, &format!("@raise {}:", r.exception), "    "));
+            fields.extend(wrap(
+                &r.description,
+                width,
+                &format!("@raise {}:", r.exception),
+                "    ",
+            ));
         }
         if !fields.is_empty() {
             out.push(String::new());
@@ -104,7 +121,12 @@ impl Style for Epytext {
         }
         let head = head.join("\n");
         let mut paragraphs = head.trim().split("\n\n");
-        doc.summary = paragraphs.next().unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ");
+        doc.summary = paragraphs
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         doc.description = paragraphs
             .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
             .filter(|p| !p.is_empty())
@@ -122,18 +144,37 @@ impl Style for Epytext {
                 "param" | "parameter" | "arg" | "argument" | "keyword" | "kwarg" => {
                     match doc.params.iter_mut().find(|p| p.name == arg) {
                         Some(p) => p.description = body,
-                        None => doc.params.push(DocParam { name: arg, description: body, ..DocParam::default() }),
+                        None => doc.params.push(DocParam {
+                            name: arg,
+                            description: body,
+                            ..DocParam::default()
+                        }),
                     }
                 }
                 "type" => match doc.params.iter_mut().find(|p| p.name == arg) {
                     Some(p) => p.ty = Some(body),
-                    None => doc.params.push(DocParam { name: arg, ty: Some(body), ..DocParam::default() }),
+                    None => doc.params.push(DocParam {
+                        name: arg,
+                        ty: Some(body),
+                        ..DocParam::default()
+                    }),
                 },
-                "return" | "returns" => doc.returns.get_or_insert_with(DocReturn::default).description = body,
+                "return" | "returns" => {
+                    doc.returns
+                        .get_or_insert_with(DocReturn::default)
+                        .description = body
+                }
                 "rtype" => doc.returns.get_or_insert_with(DocReturn::default).ty = Some(body),
-                "yield" | "yields" => doc.yields.get_or_insert_with(DocReturn::default).description = body,
+                "yield" | "yields" => {
+                    doc.yields
+                        .get_or_insert_with(DocReturn::default)
+                        .description = body
+                }
                 "ytype" => doc.yields.get_or_insert_with(DocReturn::default).ty = Some(body),
-                "raise" | "raises" | "except" | "exception" => doc.raises.push(DocRaise { exception: arg, description: body }),
+                "raise" | "raises" | "except" | "exception" => doc.raises.push(DocRaise {
+                    exception: arg,
+                    description: body,
+                }),
                 _ => {
                     if !doc.description.is_empty() {
                         doc.description.push_str("\n\n");
@@ -148,9 +189,16 @@ impl Style for Epytext {
     fn recognizes(&self, text: &str) -> bool {
         text.lines().any(|l| {
             let l = l.trim_start();
-            ["@param ", "@type ", "@return:", "@rtype:", "@raise ", "@returns:"]
-                .iter()
-                .any(|f| l.starts_with(f))
+            [
+                "@param ",
+                "@type ",
+                "@return:",
+                "@rtype:",
+                "@raise ",
+                "@returns:",
+            ]
+            .iter()
+            .any(|f| l.starts_with(f))
         })
     }
 }
@@ -175,8 +223,14 @@ mod tests {
                 description: "Where to connect.".into(),
                 section: None,
             }],
-            returns: Some(DocReturn { ty: Some("Session".into()), description: "The open session.".into() }),
-            raises: vec![DocRaise { exception: "ValueError".into(), description: "When the host is empty.".into() }],
+            returns: Some(DocReturn {
+                ty: Some("Session".into()),
+                description: "The open session.".into(),
+            }),
+            raises: vec![DocRaise {
+                exception: "ValueError".into(),
+                description: "When the host is empty.".into(),
+            }],
             ..DocModel::default()
         }
     }

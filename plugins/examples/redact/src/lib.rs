@@ -34,7 +34,8 @@ const MASK: &str = "<redacted>";
 const LITERAL: &str = r#"(?P<prefix>[rRbBuUfF]{0,2})(?P<lit>"(?P<dq>(?:[^"\\\n]|\\.)*)"|'(?P<sq>(?:[^'\\\n]|\\.)*)')"#;
 
 /// Words that make a name a secret's.
-const SECRET_WORDS: &str = r"(?:api_?key|apikey|secret|token|passw(?:or)?d|passwd|pwd|credential|private_?key|auth)";
+const SECRET_WORDS: &str =
+    r"(?:api_?key|apikey|secret|token|passw(?:or)?d|passwd|pwd|credential|private_?key|auth)";
 
 static ASSIGNED: LazyLock<Regex> = LazyLock::new(|| {
     // `name = "..."`, `name: str = "..."`, `name="..."` (a keyword argument
@@ -66,8 +67,9 @@ static KEY_LIKE: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap_or_else(|e| panic!("the key pattern is valid: {e}"))
 });
 
-static ANY_LITERAL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(LITERAL).unwrap_or_else(|e| panic!("the literal pattern is valid: {e}")));
+static ANY_LITERAL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(LITERAL).unwrap_or_else(|e| panic!("the literal pattern is valid: {e}"))
+});
 
 fn masked_literal(caps: &Captures<'_>) -> String {
     let quote = if caps.name("dq").is_some() { '"' } else { '\'' };
@@ -78,18 +80,29 @@ fn masked_literal(caps: &Captures<'_>) -> String {
 pub fn redact(text: &str) -> (String, usize) {
     let mut count = 0;
     let mut mask_named = |caps: &Captures<'_>| {
-        let body = caps.name("dq").or(caps.name("sq")).map_or("", |m| m.as_str());
+        let body = caps
+            .name("dq")
+            .or(caps.name("sq"))
+            .map_or("", |m| m.as_str());
         if body.is_empty() || body == MASK {
             return caps[0].to_string();
         }
         count += 1;
-        format!("{}{}{}", &caps["name"], &caps["between"], masked_literal(caps))
+        format!(
+            "{}{}{}",
+            &caps["name"],
+            &caps["between"],
+            masked_literal(caps)
+        )
     };
     let text = ASSIGNED.replace_all(text, &mut mask_named).into_owned();
     let text = DICT_ENTRY.replace_all(&text, &mut mask_named).into_owned();
     let text = ANY_LITERAL
         .replace_all(&text, |caps: &Captures<'_>| {
-            let body = caps.name("dq").or(caps.name("sq")).map_or("", |m| m.as_str());
+            let body = caps
+                .name("dq")
+                .or(caps.name("sq"))
+                .map_or("", |m| m.as_str());
             if KEY_LIKE.is_match(body) {
                 count += 1;
                 masked_literal(caps)
@@ -108,7 +121,10 @@ fn redact_default(name: &str, default: &mut Option<String>, total: &mut usize) {
         return;
     }
     if let Some(caps) = WHOLE_LITERAL.captures(text) {
-        let body = caps.name("dq").or(caps.name("sq")).map_or("", |m| m.as_str());
+        let body = caps
+            .name("dq")
+            .or(caps.name("sq"))
+            .map_or("", |m| m.as_str());
         if !body.is_empty() && body != MASK {
             *text = masked_literal(&caps);
             *total += 1;
@@ -175,8 +191,7 @@ impl Redact {
 
 impl TransformStage for Redact {
     const TYPE: &'static str = "redact";
-    const SUMMARY: &'static str =
-        "Removes secrets (keys, tokens, passwords in string literals and assignments) from what a model sees of each unit";
+    const SUMMARY: &'static str = "Removes secrets (keys, tokens, passwords in string literals and assignments) from what a model sees of each unit";
     type Options = RedactOptions;
 
     fn options() -> Vec<OptionDoc> {
@@ -192,13 +207,14 @@ impl TransformStage for Redact {
             Item::Unit(mut env) => {
                 let n = Self::redact_unit(&mut env);
                 if n > 0 {
-                    env.extra
-                        .insert("redact".into(), serde_json_value(n));
+                    env.extra.insert("redact".into(), serde_json_value(n));
                 }
                 out.send(Item::Unit(env));
                 Ok(())
             }
-            Item::File(_) => Err("`redact` takes units; connect it after an extractor or analyzer".into()),
+            Item::File(_) => {
+                Err("`redact` takes units; connect it after an extractor or analyzer".into())
+            }
         }
     }
 }
@@ -241,8 +257,14 @@ mod tests {
         assert_eq!(n, 6, "{clean}");
         // Code and harmless strings stay.
         assert!(clean.contains(r#"if password == "":"#), "{clean}");
-        assert!(clean.contains(r#"raise ValueError("no password")"#), "{clean}");
-        assert!(clean.contains("def connect(host, password=\"<redacted>\"):"), "{clean}");
+        assert!(
+            clean.contains(r#"raise ValueError("no password")"#),
+            "{clean}"
+        );
+        assert!(
+            clean.contains("def connect(host, password=\"<redacted>\"):"),
+            "{clean}"
+        );
     }
 }
 
