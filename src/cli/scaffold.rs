@@ -319,6 +319,7 @@ fn model_template(name: &str) -> String {
 use std::sync::Arc;
 
 use docpipe_plugin::docpipe_core::chat::{ChatRequest, ChatResponse, FinishReason, Model, ModelError};
+use docpipe_plugin::serde_json::json;
 use docpipe_plugin::{Plugin, Value, async_trait, export_plugin};
 
 /// The model.
@@ -334,16 +335,36 @@ impl Model for NameModel {
     }
 
     async fn complete(&self, request: ChatRequest) -> Result<ChatResponse, ModelError> {
+        // One docstring per unit, in the shape docpipe's reply schema asks
+        // for (`request.schema`): every parameter, the return and yielded
+        // values and the exceptions the code shows.
         let docstrings: Vec<Value> = request
             .units
             .iter()
-            .map(|u| docpipe_plugin::serde_json::json!({
-                "qualname": u.qualname,
-                "summary": format!("Do what `{}` does.", u.name),
-            }))
+            .map(|u| {
+                let bound = u.class_name.is_some() && !u.has_decorator("staticmethod");
+                let params: Vec<Value> = u
+                    .params
+                    .iter()
+                    .skip(usize::from(bound))
+                    .map(|p| json!({"name": p.name, "ty": null, "description": format!("The {}.", p.name)}))
+                    .collect();
+                let value = |yes: bool, text: &str| if yes { json!({"ty": null, "description": text}) } else { Value::Null };
+                json!({
+                    "qualname": u.qualname,
+                    "summary": format!("Do what `{}` does.", u.name),
+                    "description": "",
+                    "params": params,
+                    "returns": value(u.returns_value, "The result."),
+                    "yields": value(u.yields, "Each item."),
+                    "raises": u.raises.iter().map(|e| json!({"exception": e, "description": "On error."})).collect::<Vec<_>>(),
+                    "examples": "",
+                    "notes": "",
+                })
+            })
             .collect();
         Ok(ChatResponse {
-            content: Some(docpipe_plugin::serde_json::json!({ "docstrings": docstrings }).to_string()),
+            content: Some(json!({ "docstrings": docstrings }).to_string()),
             finish_reason: FinishReason::Stop,
             ..ChatResponse::default()
         })
