@@ -54,6 +54,7 @@ use docpipe_core::style::{RenderOptions, Style};
 pub use futures::executor::block_on;
 use serde::de::DeserializeOwned;
 use serde_json::json;
+use serde_json::value::{RawValue, to_raw_value};
 pub use serde_json::{self, Value};
 
 /// Items a stage sends on its ports.
@@ -426,9 +427,10 @@ impl Plugin {
             .ok_or_else(|| format!("no instance {id}"))
     }
 
-    /// Answers one request (the `ok` value).
-    fn answer(&self, request: Request<'_>) -> Result<Value, String> {
-        let json = |v: Result<Value, serde_json::Error>| v.map_err(|e| e.to_string());
+    /// Answers one request (the `ok` value, as JSON text: units are
+    /// serialized once, straight to text, not through a `Value`).
+    fn answer(&self, request: Request<'_>) -> Result<Box<RawValue>, String> {
+        let json = |v: Result<Value, serde_json::Error>| raw(v.map_err(|e| e.to_string())?);
         match request {
             Request::Manifest => json(serde_json::to_value(&self.manifest)),
             Request::StageNew {
@@ -441,7 +443,7 @@ impl Plugin {
                     .get(&type_name)
                     .ok_or_else(|| format!("no stage type `{type_name}`"))?;
                 let instance = maker(options, &stage)?;
-                Ok(json!(self.keep(instance)))
+                raw(json!(self.keep(instance)))
             }
             Request::StageProcess { instance, item } => match self.instance(instance)? {
                 Instance::Transform(stage, first_port) => {
@@ -506,7 +508,7 @@ impl Plugin {
                 if let Ok(mut map) = self.instances.lock() {
                     map.remove(&instance);
                 }
-                Ok(Value::Null)
+                raw(Value::Null)
             }
             Request::StyleRender {
                 style,
@@ -515,7 +517,7 @@ impl Plugin {
                 indent,
             } => {
                 let style = self.style_named(&style)?;
-                Ok(Value::String(
+                raw(Value::String(
                     style.render(&doc, &RenderOptions { width, indent }),
                 ))
             }
@@ -523,7 +525,7 @@ impl Plugin {
                 json(serde_json::to_value(self.style_named(&style)?.parse(&text)))
             }
             Request::StyleRecognizes { style, text } => {
-                Ok(Value::Bool(self.style_named(&style)?.recognizes(&text)))
+                raw(Value::Bool(self.style_named(&style)?.recognizes(&text)))
             }
             Request::ModelNew { provider, config } => {
                 let maker = self
@@ -532,7 +534,7 @@ impl Plugin {
                     .ok_or_else(|| format!("no model provider `{provider}`"))?;
                 let model = maker(&config)?;
                 let id = model.id();
-                Ok(json!({"instance": self.keep(Instance::Model(model)), "id": id}))
+                raw(json!({"instance": self.keep(Instance::Model(model)), "id": id}))
             }
             Request::ModelComplete { instance, request } => match self.instance(instance)? {
                 Instance::Model(model) => {
@@ -548,7 +550,7 @@ impl Plugin {
                     .get(&tier)
                     .ok_or_else(|| format!("no cache tier `{tier}`"))?;
                 let cache = maker(&config)?;
-                Ok(json!(self.keep(Instance::Cache(cache))))
+                raw(json!(self.keep(Instance::Cache(cache))))
             }
             Request::CacheGet { instance, key } => {
                 let cache = self.cache_instance(instance)?;
@@ -565,13 +567,13 @@ impl Plugin {
                 let cache = self.cache_instance(instance)?;
                 futures::executor::block_on(cache.put(&key, &value, &tags))
                     .map_err(|e| e.to_string())?;
-                Ok(Value::Null)
+                raw(Value::Null)
             }
             Request::CacheInvalidate { instance, tag } => {
                 let cache = self.cache_instance(instance)?;
                 let n = futures::executor::block_on(cache.invalidate_tag(&tag))
                     .map_err(|e| e.to_string())?;
-                Ok(json!(n))
+                raw(json!(n))
             }
         }
     }
@@ -590,7 +592,11 @@ impl Plugin {
     }
 }
 
-fn emitted(out: Outputs, done: bool) -> Result<Value, String> {
+fn raw(value: Value) -> Result<Box<RawValue>, String> {
+    to_raw_value(&value).map_err(|e| e.to_string())
+}
+
+fn emitted(out: Outputs, done: bool) -> Result<Box<RawValue>, String> {
     let emit: Vec<Emit<'_>> = out
         .items
         .iter()
@@ -599,13 +605,13 @@ fn emitted(out: Outputs, done: bool) -> Result<Value, String> {
             item: WireItem::from_item(item),
         })
         .collect();
-    serde_json::to_value(Emitted { emit, done }).map_err(|e| e.to_string())
+    to_raw_value(&Emitted { emit, done }).map_err(|e| e.to_string())
 }
 
-fn released_value(released: Vec<Envelope>, summary: SinkSummary) -> Result<Value, String> {
+fn released_value(released: Vec<Envelope>, summary: SinkSummary) -> Result<Box<RawValue>, String> {
     let released: Vec<WireEnvelope<'_>> =
         released.iter().map(WireEnvelope::from_envelope).collect();
-    serde_json::to_value(Released {
+    to_raw_value(&Released {
         released,
         problems: summary.problems,
         files_written: summary.files_written,
@@ -646,7 +652,7 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-fn respond(request: &[u8]) -> Value {
+fn respond(request: &[u8]) -> Vec<u8> {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let plugin = PLUGIN.get_or_init(|| {
             let build = REGISTER
@@ -660,9 +666,18 @@ fn respond(request: &[u8]) -> Value {
         plugin.answer(request)
     }));
     match outcome {
-        Ok(Ok(value)) => json!({ "ok": value }),
-        Ok(Err(message)) => json!({ "error": message }),
-        Err(payload) => json!({ "panic": panic_message(&*payload) }),
+        Ok(Ok(value)) => {
+            let text = value.get();
+            let mut bytes = Vec::with_capacity(text.len() + 7);
+            bytes.extend_from_slice(b"{\"ok\":");
+            bytes.extend_from_slice(text.as_bytes());
+            bytes.push(b'}');
+            bytes
+        }
+        Ok(Err(message)) => json!({ "error": message }).to_string().into_bytes(),
+        Err(payload) => json!({ "panic": panic_message(&*payload) })
+            .to_string()
+            .into_bytes(),
     }
 }
 
@@ -673,10 +688,9 @@ extern "C" fn call(request: *const u8, len: usize) -> Buffer {
         // SAFETY: docpipe passes `len` readable bytes that live through the call.
         unsafe { std::slice::from_raw_parts(request, len) }
     };
-    // Nothing may unwind across `extern "C"`: serializing a `Value` cannot
-    // panic, and `respond` catches everything else.
-    let answer = serde_json::to_vec(&respond(bytes))
-        .unwrap_or_else(|_| br#"{"error":"the answer could not be serialized"}"#.to_vec());
+    // Nothing may unwind across `extern "C"`: `respond` catches every panic
+    // of the plugin, and what it does outside `catch_unwind` cannot panic.
+    let answer = respond(bytes);
     let mut answer = std::mem::ManuallyDrop::new(answer);
     Buffer {
         ptr: answer.as_mut_ptr(),

@@ -18,6 +18,15 @@ const STDERR_TAIL: usize = 20;
 /// Longest line of a reply shown in a message.
 const SHOWN_LINE: usize = 200;
 
+/// A `unit` message, as docpipe sends it.
+#[derive(serde::Serialize)]
+struct UnitRequest<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: u64,
+    envelope: WireEnvelope<'a>,
+}
+
 /// What became of one unit.
 pub enum Answer {
     /// The process returned the unit.
@@ -152,13 +161,19 @@ impl Worker {
 
     /// Sends `env` and waits for its answer.
     pub async fn handle(&mut self, env: &Envelope) -> Answer {
-        let request = json!({
-            "type": "unit",
-            "id": env.id,
-            "envelope": WireEnvelope::from_envelope(env),
+        // Serialized straight to text: a `json!` value would copy the whole
+        // unit into a tree first.
+        let request = serde_json::to_string(&UnitRequest {
+            kind: "unit",
+            id: env.id,
+            envelope: WireEnvelope::from_envelope(env),
         });
+        let request = match request {
+            Ok(r) => r,
+            Err(e) => return Answer::Refused(format!("the unit cannot be sent as JSON: {e}")),
+        };
         let what = format!("unit `{}`", env.unit.display_str());
-        if let Err(reason) = self.send(&request, &what).await {
+        if let Err(reason) = self.send_line(request, &what).await {
             return Answer::Broken(self.broken(reason).await);
         }
         let reply = match self.read(&what).await {
@@ -230,7 +245,10 @@ impl Worker {
     }
 
     async fn send(&mut self, message: &Value, what: &str) -> Result<(), String> {
-        let mut line = message.to_string();
+        self.send_line(message.to_string(), what).await
+    }
+
+    async fn send_line(&mut self, mut line: String, what: &str) -> Result<(), String> {
         line.push('\n');
         let write = async {
             self.stdin.write_all(line.as_bytes()).await?;
