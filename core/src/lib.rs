@@ -10,6 +10,7 @@ pub mod config;
 pub mod console;
 pub mod executor;
 pub mod model;
+pub mod plugin;
 pub mod printable;
 pub mod registry;
 pub mod report;

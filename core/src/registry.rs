@@ -16,7 +16,7 @@ use crate::stage::{BuiltStage, RunFlag, RunOptions};
 use crate::style::Style;
 
 /// The three roles a stage can play in the graph.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StageRole {
     /// Produces items; has no inputs.
@@ -443,6 +443,90 @@ impl Registry {
             input: spec.input,
             ports: spec.ports,
             options: O::describe(),
+            default_concurrency: spec.default_concurrency,
+            sections: spec.sections,
+            flags: Vec::new(),
+            optional_ports: Vec::new(),
+            factory,
+        };
+        match self.stages.entry(type_name.to_string()) {
+            std::collections::btree_map::Entry::Occupied(mut e) => {
+                e.insert(descriptor);
+                e.into_mut()
+            }
+            std::collections::btree_map::Entry::Vacant(e) => e.insert(descriptor),
+        }
+    }
+
+    /// Registers a stage type whose options are known only at run time (a
+    /// plugin's): `options` describes them, unknown keys are rejected here
+    /// with their place in the file, and `factory` gets the table itself.
+    pub fn add_dynamic_stage<F>(
+        &mut self,
+        spec: StageSpec,
+        options: Vec<OptionDoc>,
+        factory: F,
+    ) -> &mut StageDescriptor
+    where
+        F: Fn(&Table, &BuildContext<'_>) -> Result<BuiltStage, BuildError> + Send + Sync + 'static,
+    {
+        let type_name = spec.type_name;
+        let names: Vec<&'static str> = options.iter().map(|o| o.name).collect();
+        let required: Vec<&'static str> = options
+            .iter()
+            .filter(|o| o.default.is_none())
+            .map(|o| o.name)
+            .collect();
+        let factory: StageFactory = Arc::new(move |table: &Table, ctx: &BuildContext<'_>| {
+            let doc = &ctx.config.doc;
+            let mut problems = Vec::new();
+            for key in table.keys() {
+                if !names.contains(&key.as_str()) {
+                    let help = if names.is_empty() {
+                        format!("`{type_name}` takes no options")
+                    } else {
+                        wording::did_you_mean(key, &names)
+                    };
+                    problems.push(
+                        Diagnostic::new(
+                            format!(
+                                "stage `{}` ({type_name}): unknown option `{key}`",
+                                ctx.stage
+                            ),
+                            doc.key_origin(&["stages", ctx.stage, key]),
+                        )
+                        .with_label("unknown option")
+                        .with_help(help),
+                    );
+                }
+            }
+            for key in &required {
+                if !table.contains_key(*key) {
+                    problems.push(
+                        Diagnostic::new(
+                            format!(
+                                "stage `{}` ({type_name}): missing option `{key}`",
+                                ctx.stage
+                            ),
+                            doc.table_origin(&["stages", ctx.stage]),
+                        )
+                        .with_help(format!("add `{key} = ...`; `docpipe stages` describes it")),
+                    );
+                }
+            }
+            if problems.is_empty() {
+                factory(table, ctx).map_err(BuildErrorOrDiag::Build)
+            } else {
+                Err(BuildErrorOrDiag::Several(problems, None))
+            }
+        });
+        let descriptor = StageDescriptor {
+            type_name: type_name.to_string(),
+            role: spec.role,
+            summary: spec.summary.to_string(),
+            input: spec.input,
+            ports: spec.ports,
+            options,
             default_concurrency: spec.default_concurrency,
             sections: spec.sections,
             flags: Vec::new(),

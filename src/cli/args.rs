@@ -1,5 +1,6 @@
 //! Command-line flags.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -72,6 +73,11 @@ pub enum Command {
     /// Inspect and manage the cache tiers of `[cache] tiers`.
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Plugin authoring (`docpipe plugin new NAME --kind stage`).
+    Plugin(PluginArgs),
+    /// `docpipe NAME ARGS...` runs `docpipe-NAME ARGS...` from PATH, as cargo does.
+    #[command(external_subcommand)]
+    External(Vec<OsString>),
 }
 
 /// `docpipe cache`.
@@ -106,6 +112,51 @@ pub struct InvalidateArgs {
     /// Only this tier (default: every tier of `[cache] tiers`).
     #[arg(long, value_name = "TIER")]
     pub tier: Option<String>,
+}
+
+/// `docpipe plugin`.
+#[derive(Debug, Args)]
+pub struct PluginArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: PluginCommand,
+}
+
+/// `docpipe plugin` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Write a plugin crate that builds as it is, with a test.
+    New(PluginNewArgs),
+}
+
+/// `docpipe plugin new`.
+#[derive(Debug, Args)]
+pub struct PluginNewArgs {
+    /// The plugin's name (a crate name: letters, digits, `-`, `_`).
+    pub name: String,
+    /// What it provides.
+    #[arg(long, value_enum, default_value_t = PluginKind::Stage)]
+    pub kind: PluginKind,
+    /// Directory to create (default: `./NAME`).
+    #[arg(long, value_name = "DIR")]
+    pub path: Option<PathBuf>,
+    /// The docpipe-plugin SDK to depend on, as a path (default: the SDK of
+    /// the source tree this docpipe was built from, when it is still there).
+    #[arg(long, value_name = "DIR")]
+    pub sdk: Option<PathBuf>,
+}
+
+/// `docpipe plugin new --kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PluginKind {
+    /// A transform stage.
+    Stage,
+    /// A docstring style.
+    Style,
+    /// A model provider.
+    Model,
+    /// A cache tier.
+    Cache,
 }
 
 /// `docpipe run`.

@@ -14,8 +14,8 @@ use super::{Failure, exit, load_and_validate};
 
 /// Runs `docpipe cache COMMAND`.
 pub fn run(cli: &Cli, command: &CacheCommand) -> Result<u8, Failure> {
-    let registry = docpipe_stages::builtin_registry();
-    let (validated, location) = load_and_validate(cli, &registry, RunOptions::default())?;
+    let mut registry = docpipe_stages::builtin_registry();
+    let (validated, location) = load_and_validate(cli, &mut registry, RunOptions::default())?;
     let cwd = std::env::current_dir()
         .map_err(|e| Failure::Runtime(format!("no working directory: {e}")))?;
     let run = Arc::new(RunOptions {

@@ -2,9 +2,11 @@
 
 mod args;
 mod cache;
+mod external;
 mod output;
 mod preflight;
 mod progress;
+mod scaffold;
 mod signals;
 
 use std::io::IsTerminal;
@@ -83,13 +85,19 @@ fn dispatch(cli: &Cli, color: bool) -> Result<u8, Failure> {
     match &cli.command {
         Command::Init(a) => init(&a.path),
         Command::Stages(a) => {
-            let registry = docpipe_stages::builtin_registry();
+            let mut registry = docpipe_stages::builtin_registry();
+            load_plugins(cli, &mut registry)?;
             print!("{}", output::describe_stages(&registry, a.json));
             Ok(exit::OK)
         }
+        Command::Plugin(a) => match &a.command {
+            args::PluginCommand::New(n) => scaffold::new_plugin(n).map_err(Failure::Usage),
+        },
+        Command::External(argv) => external::run(argv).map_err(Failure::Usage),
         Command::Validate => {
-            let registry = docpipe_stages::builtin_registry();
-            let (validated, location) = load_and_validate(cli, &registry, RunOptions::default())?;
+            let mut registry = docpipe_stages::builtin_registry();
+            let (validated, location) =
+                load_and_validate(cli, &mut registry, RunOptions::default())?;
             let names: Vec<&String> = validated.config.pipelines.keys().collect();
             if !cli.global.quiet {
                 eprintln!(
@@ -106,8 +114,8 @@ fn dispatch(cli: &Cli, color: bool) -> Result<u8, Failure> {
             Ok(exit::OK)
         }
         Command::Graph(a) => {
-            let registry = docpipe_stages::builtin_registry();
-            let (validated, _) = load_and_validate(cli, &registry, RunOptions::default())?;
+            let mut registry = docpipe_stages::builtin_registry();
+            let (validated, _) = load_and_validate(cli, &mut registry, RunOptions::default())?;
             let plan = match &a.pipeline {
                 Some(name) => validated.plan(Some(name)).map_err(Failure::Usage)?.clone(),
                 None => validated.whole_graph(&registry),
@@ -191,25 +199,56 @@ impl std::fmt::Display for Location {
     }
 }
 
-fn load_and_validate(
+/// Reads the configuration and loads the native plugins it names into
+/// `registry` (their stage types must be known before it is validated).
+fn load_with_plugins(
     cli: &Cli,
-    registry: &Registry,
-    run: RunOptions,
-) -> Result<(Validated, Location), Failure> {
+    registry: &mut Registry,
+) -> Result<
+    (
+        docpipe_core::config::Config,
+        docpipe_core::config::ConfigLocation,
+    ),
+    Failure,
+> {
     let cwd = std::env::current_dir()
         .map_err(|e| Failure::Runtime(format!("no working directory: {e}")))?;
     let options = LoadOptions {
         explicit: cli.global.config.clone(),
-        cwd,
+        cwd: cwd.clone(),
         overrides: cli.global.set.clone(),
         embedded: EMBEDDED_PIPELINE,
         sections: registry.section_names(),
         env: None,
     };
     let (config, location) = load(&options)?;
+    let base = match &location {
+        docpipe_core::config::ConfigLocation::File(p) => match p.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => cwd,
+        },
+        docpipe_core::config::ConfigLocation::Embedded => cwd,
+    };
+    docpipe_core::plugin::load_native(&config, &base, registry)?;
+    Ok((config, location))
+}
+
+/// `docpipe stages`: the plugins of the pipeline.toml in effect, if any.
+fn load_plugins(cli: &Cli, registry: &mut Registry) -> Result<(), Failure> {
+    load_with_plugins(cli, registry).map(|_| ())
+}
+
+fn load_and_validate(
+    cli: &Cli,
+    registry: &mut Registry,
+    run: RunOptions,
+) -> Result<(Validated, Location), Failure> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| Failure::Runtime(format!("no working directory: {e}")))?;
+    let (config, location) = load_with_plugins(cli, registry)?;
     let (shown, dir) = match &location {
         docpipe_core::config::ConfigLocation::File(p) => {
-            let absolute = options.cwd.join(p);
+            let absolute = cwd.join(p);
             let dir = absolute.parent().map(Path::to_path_buf);
             (p.display().to_string(), dir)
         }
@@ -220,14 +259,14 @@ fn load_and_validate(
     let mut run = run;
     run.config_dir = dir.clone();
     if run.base_dir.as_os_str().is_empty() {
-        run.base_dir = options.cwd.clone();
+        run.base_dir = cwd;
     }
-    let validated = validate(config, registry, Arc::new(run))?;
+    let validated = validate(config, &*registry, Arc::new(run))?;
     Ok((validated, Location(shown, dir)))
 }
 
 fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
-    let registry = docpipe_stages::builtin_registry();
+    let mut registry = docpipe_stages::builtin_registry();
     let jobs = cli
         .global
         .jobs
@@ -262,7 +301,7 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
         let _guard = runtime.enter();
         signals::cancel_on_signal(cancel.clone());
     }
-    let (validated, location) = load_and_validate(cli, &registry, run_options.clone())?;
+    let (validated, location) = load_and_validate(cli, &mut registry, run_options.clone())?;
 
     // The first argument is the pipeline unless it names none and is a path.
     let mut positional = a.args.iter();

@@ -59,6 +59,7 @@ pub fn describe_stages(registry: &Registry, json: bool) -> String {
             "sections": sections,
             "styles": registry.style_names(),
             "model_providers": registry.model_names(),
+            "cache_tiers": registry.cache_names(),
         });
         return serde_json::to_string_pretty(&value).unwrap_or_default() + "\n";
     }
@@ -127,6 +128,10 @@ pub fn describe_stages(registry: &Registry, json: bool) -> String {
         "model providers: {}",
         registry.model_names().join(", ")
     );
+    let caches = registry.cache_names();
+    if !caches.is_empty() {
+        let _ = writeln!(out, "cache tiers: {}", caches.join(", "));
+    }
     out
 }
 

@@ -11,6 +11,7 @@ pub mod budget;
 pub mod cache;
 pub mod check;
 pub mod docs;
+pub mod exec;
 pub mod generate;
 pub mod llm;
 pub mod python;
@@ -41,4 +42,6 @@ pub fn register_builtins(registry: &mut Registry) {
     budget::register(registry);
     generate::register(registry);
     cache::register(registry);
+    exec::register(registry);
+    docpipe_core::plugin::register_section(registry);
 }

@@ -112,16 +112,24 @@ impl Transform for DocstringAnalyze {
         if let Some(option) = analysis.ignored {
             env.extra
                 .insert(EXTRA_KEY.into(), serde_json::json!({ "ignored": option }));
-            env.state = UnitState::Kept;
+            keep(&mut env.state);
             return out.emit("complete", Item::Unit(env)).await;
         }
         if analysis.findings.is_empty() {
-            env.state = UnitState::Kept;
+            keep(&mut env.state);
             out.emit("complete", Item::Unit(env)).await
         } else {
             env.findings.extend(analysis.findings);
             out.emit("incomplete", Item::Unit(env)).await
         }
+    }
+}
+
+/// A complete unit is kept, unless a stage before the analyzer (a plugin)
+/// already ended it failed or skipped: that verdict must reach the sink.
+fn keep(state: &mut UnitState) {
+    if *state == UnitState::Pending {
+        *state = UnitState::Kept;
     }
 }
 
