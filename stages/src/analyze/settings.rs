@@ -74,7 +74,7 @@ impl Default for AnalyzeSettings {
             extend_select: Vec::new(),
             ignore: Vec::new(),
             init_params: InitParams::Either,
-            placeholder: "TODO".into(),
+            placeholder: crate::style::DEFAULT_PLACEHOLDER.into(),
         }
     }
 }

@@ -120,12 +120,8 @@ pub fn prompt_templates(
     ctx: &BuildContext<'_>,
 ) -> Result<PromptTemplates, BuildError> {
     let placeholder = ctx
-        .config
-        .section("style")
-        .get("placeholder")
-        .and_then(|v| v.as_str())
-        .unwrap_or("TODO")
-        .to_string();
+        .section::<crate::style::StyleSection>("style")?
+        .placeholder;
     let templates = match &section.prompt_file {
         None => Ok(PromptTemplates::default()),
         Some(file) => {

@@ -119,6 +119,10 @@ impl TypesPolicy {
     }
 }
 
+/// The default `[style] placeholder`: the word that marks text a person must
+/// still write.
+pub const DEFAULT_PLACEHOLDER: &str = "TODO";
+
 impl Default for StyleSection {
     fn default() -> Self {
         StyleSection {
@@ -126,7 +130,7 @@ impl Default for StyleSection {
             width: 88,
             init_params: InitParams::Either,
             types: TypesPolicy::Auto,
-            placeholder: "TODO".into(),
+            placeholder: DEFAULT_PLACEHOLDER.into(),
         }
     }
 }

@@ -41,7 +41,7 @@ pub struct TemplateModel {
 impl Default for TemplateModel {
     fn default() -> Self {
         TemplateModel {
-            placeholder: "TODO".into(),
+            placeholder: crate::style::DEFAULT_PLACEHOLDER.into(),
         }
     }
 }
@@ -56,7 +56,9 @@ impl Model for TemplateModel {
         let docstrings: Vec<Value> = request
             .units
             .iter()
-            .map(|unit| reply_entry(&unit.qualname, &document_with(unit, &self.placeholder)))
+            .map(|unit| {
+                crate::reply::entry_value(&unit.qualname, &document_with(unit, &self.placeholder))
+            })
             .collect();
         let content = serde_json::to_string(&json!({ "docstrings": docstrings })).map_err(|e| {
             ModelError::Other(format!("template model: cannot serialize its reply: {e}"))
@@ -71,33 +73,9 @@ impl Model for TemplateModel {
     }
 }
 
-/// One entry of the reply in the shape of [`crate::reply::schema`]: every key
-/// present, absent values as `null`.
-fn reply_entry(qualname: &str, doc: &DocModel) -> Value {
-    let value = |r: &Option<DocReturn>| match r {
-        Some(r) => json!({ "ty": r.ty, "description": r.description }),
-        None => Value::Null,
-    };
-    json!({
-        "qualname": qualname,
-        "summary": doc.summary,
-        "description": doc.description,
-        "params": doc.params.iter().map(|p| json!({
-            "name": p.name, "ty": p.ty, "description": p.description,
-        })).collect::<Vec<_>>(),
-        "returns": value(&doc.returns),
-        "yields": value(&doc.yields),
-        "raises": doc.raises.iter().map(|r| json!({
-            "exception": r.exception, "description": r.description,
-        })).collect::<Vec<_>>(),
-        "examples": doc.examples,
-        "notes": doc.notes,
-    })
-}
-
 /// The docstring the template writes for `unit`, with the default placeholder.
 pub fn document(unit: &CodeUnit) -> DocModel {
-    document_with(unit, "TODO")
+    document_with(unit, crate::style::DEFAULT_PLACEHOLDER)
 }
 
 /// The docstring the template writes for `unit`: a skeleton. Everything the

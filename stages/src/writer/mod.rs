@@ -118,7 +118,7 @@ impl PythonWriter {
             style,
             width,
             types: TypesPolicy::Auto,
-            placeholder: Arc::from("TODO"),
+            placeholder: Arc::from(crate::style::DEFAULT_PLACEHOLDER),
             mode,
             held: HashMap::new(),
             summary: SinkSummary::default(),
