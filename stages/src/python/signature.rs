@@ -50,6 +50,15 @@ pub fn signature_params(unit: &CodeUnit) -> &[Param] {
     unit.params.get(skip..).unwrap_or(&[])
 }
 
+/// The parameters a docstring of `unit` may have entries for: its own
+/// [`signature_params`], then those of the class's `__init__` when the unit
+/// carries them.
+pub fn signature_and_constructor_params(unit: &CodeUnit) -> impl Iterator<Item = &Param> {
+    signature_params(unit)
+        .iter()
+        .chain(unit.constructor.iter().flat_map(|c| c.params.iter()))
+}
+
 /// Where the parameters of a class's `__init__` are documented for `unit` (a
 /// class with its own `__init__`, or that `__init__`), as an analyzer
 /// settled it; `None` for any other unit.

@@ -25,7 +25,7 @@ use docpipe_core::style::{Outline, OutlineSection, RenderOptions, SectionRole, S
 
 use crate::analyze::verdict;
 use crate::python::literal;
-use crate::python::signature::signature_params;
+use crate::python::signature::signature_and_constructor_params;
 use crate::style::TypesPolicy;
 
 /// What [`complete`] works with.
@@ -315,16 +315,7 @@ impl<'a, 'c> LineEdit<'a, 'c> {
     /// allows for this style.
     fn draft_param(&self, name: &str) -> Option<DocParam> {
         let mut entry = self.c.draft.param(name)?.clone();
-        let annotated = signature_params(self.c.unit)
-            .iter()
-            .chain(
-                self.c
-                    .unit
-                    .constructor
-                    .as_ref()
-                    .map(|c| c.params.as_slice())
-                    .unwrap_or(&[]),
-            )
+        let annotated = signature_and_constructor_params(self.c.unit)
             .any(|p| p.name == name.trim_start_matches('*') && p.annotation.is_some());
         if !self.c.types.keeps(self.c.style.name(), annotated) {
             entry.ty = None;
@@ -518,16 +509,7 @@ impl<'a, 'c> LineEdit<'a, 'c> {
             self.add_section(SectionRole::Params, lines);
             return Some(());
         };
-        let order: Vec<&str> = signature_params(self.c.unit)
-            .iter()
-            .chain(
-                self.c
-                    .unit
-                    .constructor
-                    .as_ref()
-                    .map(|c| c.params.as_slice())
-                    .unwrap_or(&[]),
-            )
+        let order: Vec<&str> = signature_and_constructor_params(self.c.unit)
             .map(|p| p.name.as_str())
             .collect();
         let position = |name: &str| {
@@ -676,16 +658,7 @@ impl<'a, 'c> LineEdit<'a, 'c> {
             .style
             .parse_written(&self.c.unit.docstring.as_ref()?.value)?;
         let mine = written.doc.param(bare)?;
-        let annotation = signature_params(self.c.unit)
-            .iter()
-            .chain(
-                self.c
-                    .unit
-                    .constructor
-                    .as_ref()
-                    .map(|c| c.params.as_slice())
-                    .unwrap_or(&[]),
-            )
+        let annotation = signature_and_constructor_params(self.c.unit)
             .find(|p| p.name == bare)
             .and_then(|p| p.annotation.clone());
         let draft = self.draft_param(bare);
