@@ -18,8 +18,9 @@
 # Every timing is one hyperfine run (`--runs 1`, its JSON export read back);
 # copies are made outside the timings.
 #
-# Environment: STDLIB (a copy of the standard library's .py files, default
-# /tmp/stdlib), RUFF (default: ruff on PATH, else /tmp/venv-tools/bin/ruff),
+# Environment: STDLIB (a copy of the standard library's .py files; default:
+# one made here with bench/copy_stdlib.py), RUFF (default: ruff on PATH, else
+# one pip installs into a virtual environment in the work directory),
 # ROUNDS (default 5), DOCPIPE (default: target/release/docpipe, built here).
 set -euo pipefail
 
@@ -33,8 +34,17 @@ cleanup() {
 }
 trap cleanup EXIT
 rounds="${ROUNDS:-5}"
-stdlib="${STDLIB:-/tmp/stdlib}"
-ruff="${RUFF:-$(command -v ruff || echo /tmp/venv-tools/bin/ruff)}"
+stdlib="${STDLIB:-}"
+if [ -z "$stdlib" ]; then
+    stdlib="$work/stdlib"
+    python3 "$repo/bench/copy_stdlib.py" "$stdlib"
+fi
+ruff="${RUFF:-$(command -v ruff || true)}"
+if [ -z "$ruff" ]; then
+    python3 -m venv "$work/venv"
+    "$work/venv/bin/pip" install -q ruff
+    ruff="$work/venv/bin/ruff"
+fi
 
 for tool in hyperfine python3 "$ruff"; do
     command -v "$tool" >/dev/null || { echo "bench/cache: $tool is missing" >&2; exit 2; }

@@ -13,8 +13,8 @@
 # median of the per-round ratios to plain `check`, and the added wall time
 # per 10,000 units.
 #
-# STDLIB=DIR (default /tmp/stdlib, else python3's own): the corpus, copied
-# once (not timed). Needs python3, cargo, hyperfine.
+# STDLIB=DIR (default: python3's own standard library, its .py files): the
+# corpus, copied once (not timed). Needs python3, cargo, hyperfine.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -28,10 +28,13 @@ if ! command -v hyperfine >/dev/null; then
     apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null
 fi
 
-src="${STDLIB:-/tmp/stdlib}"
-[ -d "$src" ] || src="$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')"
-echo "== copying $src" >&2
-cp -r "$src" "$work/stdlib"
+if [ -n "${STDLIB:-}" ]; then
+    echo "== copying $STDLIB" >&2
+    cp -r "$STDLIB" "$work/stdlib"
+else
+    echo "== copying the standard library (.py files)" >&2
+    python3 "$repo/bench/copy_stdlib.py" "$work/stdlib"
+fi
 echo "$(find "$work/stdlib" -name '*.py' | wc -l) files" >&2
 
 echo "== building docpipe and the testkit plugin (release)" >&2

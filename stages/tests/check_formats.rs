@@ -56,7 +56,7 @@ fn report(fail_under: f64) -> Report<'static> {
             finding("pkg/b.py", "", "DP003", "syntax error: expected `)`", 1, 12),
         ],
         color: false,
-        root: Some(Path::new("/work/project")),
+        root: Some(Path::new("/srv/project")),
     }
 }
 

@@ -155,17 +155,17 @@ mod tests {
 
     #[test]
     fn paths_are_tagged_relative_to_the_project() {
-        let project = Path::new("/work/p");
+        let project = Path::new("/srv/p");
         assert_eq!(
             path_tag(Path::new("src/a.py"), project, project),
             "path:src/a.py"
         );
         assert_eq!(
-            path_tag(Path::new("/work/p/src/./a.py"), Path::new("/x"), project),
+            path_tag(Path::new("/srv/p/src/./a.py"), Path::new("/x"), project),
             "path:src/a.py"
         );
         assert_eq!(
-            path_tag(Path::new("../p/a.py"), Path::new("/work/q"), project),
+            path_tag(Path::new("../p/a.py"), Path::new("/srv/q"), project),
             "path:a.py"
         );
     }
