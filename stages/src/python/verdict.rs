@@ -5,8 +5,9 @@
 //! tree-sitter's grammar accepts code that CPython rejects (see
 //! [`super::rejections`]), and the user's Python version decides what is
 //! valid (a 3.12 f-string is a syntax error on 3.11). So the writer asks the
-//! user's interpreter about a file before rewriting it and about the new
-//! text before it replaces the old, and writes nothing Python rejects.
+//! user's interpreter about the new text before it replaces the old (and
+//! about the old one when the new one is rejected), and writes nothing
+//! Python rejects.
 //!
 //! The helper is started on first use and answers over pipes: a line with
 //! the size of a source, the source's bytes; back one JSON line. It runs
@@ -19,6 +20,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
@@ -128,18 +130,24 @@ struct Hello {
     version: String,
 }
 
-/// Asks one Python interpreter whether sources compile. Shared by the
-/// writer's file jobs; one question at a time.
+/// Asks the user's Python whether sources compile. Shared by the writer's
+/// file jobs: each question goes to an idle helper process, and up to
+/// [`with_helpers`](Self::with_helpers) of them run at once (one per writer
+/// worker, so that compiling one file never waits for another's answer).
 pub struct PythonCheck {
     /// The resolved interpreter, or why there is none.
     interpreter: Result<PathBuf, String>,
-    state: Mutex<State>,
+    slots: Vec<Mutex<State>>,
+    /// The next slot to wait for when every helper is busy.
+    next: AtomicUsize,
+    /// Set when Python could not be asked; the warning is said once.
+    gone: AtomicBool,
 }
 
 enum State {
     NotStarted,
     Running(Helper),
-    /// Could not be started or stopped answering; said once.
+    /// Could not be started or stopped answering.
     Gone,
 }
 
@@ -188,22 +196,47 @@ impl PythonCheck {
     pub fn with_interpreter(interpreter: Result<PathBuf, String>) -> PythonCheck {
         PythonCheck {
             interpreter,
-            state: Mutex::new(State::NotStarted),
+            slots: vec![Mutex::new(State::NotStarted)],
+            next: AtomicUsize::new(0),
+            gone: AtomicBool::new(false),
         }
+    }
+
+    /// Lets up to `helpers` Python processes answer at once (at least one).
+    /// Each is started on first need: a run that rewrites few files starts few.
+    pub fn with_helpers(mut self, helpers: usize) -> PythonCheck {
+        self.slots = (0..helpers.max(1))
+            .map(|_| Mutex::new(State::NotStarted))
+            .collect();
+        self
     }
 
     /// A check that never asks Python (docpipe's own checks decide).
     pub fn disabled() -> PythonCheck {
         PythonCheck {
             interpreter: Err("disabled".into()),
-            state: Mutex::new(State::Gone),
+            slots: vec![Mutex::new(State::Gone)],
+            next: AtomicUsize::new(0),
+            gone: AtomicBool::new(true),
         }
     }
 
     /// Whether `source` (a file's bytes, in its own encoding) compiles.
     /// `path` only names the file in a warning.
     pub fn compile(&self, path: &Path, source: &[u8]) -> Verdict {
-        let Ok(mut state) = self.state.lock() else {
+        if self.gone.load(Ordering::Acquire) {
+            return Verdict::Unavailable;
+        }
+        // An idle helper if there is one, else wait for the next in turn.
+        let slot = self.slots.iter().find_map(|slot| slot.try_lock().ok());
+        let slot = match slot {
+            Some(slot) => Ok(slot),
+            None => {
+                let i = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
+                self.slots[i].lock()
+            }
+        };
+        let Ok(mut state) = slot else {
             return Verdict::Unavailable;
         };
         if matches!(*state, State::NotStarted) {
@@ -218,7 +251,7 @@ impl PythonCheck {
                         State::Running(helper)
                     }
                     Err(e) => {
-                        warn_unavailable(&format!(
+                        self.give_up(&format!(
                             "{} could not be started: {e}",
                             interpreter.display()
                         ));
@@ -226,7 +259,7 @@ impl PythonCheck {
                     }
                 },
                 Err(reason) => {
-                    warn_unavailable(reason);
+                    self.give_up(reason);
                     State::Gone
                 }
             };
@@ -237,13 +270,21 @@ impl PythonCheck {
         match helper.ask(source) {
             Ok(verdict) => verdict,
             Err(e) => {
-                warn_unavailable(&format!(
+                self.give_up(&format!(
                     "Python stopped answering while compiling {}: {e}",
                     path.display()
                 ));
                 *state = State::Gone;
                 Verdict::Unavailable
             }
+        }
+    }
+
+    /// Stops asking Python for the rest of the run (every helper, so that
+    /// files are not judged by two different standards), warning once.
+    fn give_up(&self, reason: &str) {
+        if !self.gone.swap(true, Ordering::AcqRel) {
+            warn_unavailable(reason);
         }
     }
 }

@@ -7,7 +7,8 @@
 //! literal is placed ([`insert`]) and escaped ([`escape`]), the result is
 //! parsed again and compared token by token with the original ([`tokens`]),
 //! encoded back to the file's encoding ([`encoding`]), compiled by the
-//! user's Python before and after ([`crate::python::verdict`]) and written so
+//! user's Python ([`crate::python::verdict`]; the original too when the new
+//! text is rejected, to say whose fault it is) and written so
 //! that the file keeps its owner, mode, links and attributes ([`preserve`]).
 //! Any doubt leaves the file untouched and its units failed with a reason a
 //! person can act on; a file docpipe may not write (a link out of the tree,
@@ -67,7 +68,8 @@ pub(crate) fn register(registry: &mut Registry) {
             Ok(BuiltStage::Sink(Box::new(
                 PythonWriter::new(style, section.width, ctx.run.write_mode)
                     .with_entries(section.types, &section.placeholder)
-                    .with_python(python)
+                    .with_python(python.with_helpers(ctx.run.jobs))
+                    .with_workers(ctx.run.jobs)
                     .with_force(ctx.run.force)
                     .with_run(ctx.run.clone()),
             )))
@@ -108,6 +110,11 @@ pub struct PythonWriter {
     /// The run, whose convention count (`[style] name = "auto"`) goes into
     /// the report.
     run: Option<Arc<RunOptions>>,
+    /// Files being rewritten on blocking threads, at most `workers` at once:
+    /// rendering, the token check and Python's compile of one file overlap
+    /// those of the others, while the sink goes on collecting units.
+    writing: tokio::task::JoinSet<FileOutcome>,
+    workers: usize,
 }
 
 impl PythonWriter {
@@ -126,7 +133,15 @@ impl PythonWriter {
             python: Arc::new(PythonCheck::from_path()),
             force: false,
             run: None,
+            writing: tokio::task::JoinSet::new(),
+            workers: 1,
         }
+    }
+
+    /// Rewrites up to `workers` files at once (the run's `-j`).
+    pub fn with_workers(mut self, workers: usize) -> PythonWriter {
+        self.workers = workers.max(1);
+        self
     }
 
     /// Reports the convention `auto` counted over `run`'s files.
@@ -155,11 +170,16 @@ impl PythonWriter {
         self
     }
 
+    /// Starts rewriting `held` on a blocking thread, then, while `workers`
+    /// rewrites are under way, waits for one to end (so that with one
+    /// worker a file is written before its last unit's `consume` returns);
+    /// returns the units of the rewrites that ended.
     async fn write_file(
         &mut self,
         held: HeldFile,
         ctx: &StageContext,
     ) -> Result<Vec<Envelope>, StageError> {
+        let mut released = Vec::new();
         let job = FileJob {
             file: held.file,
             units: held.units,
@@ -171,15 +191,33 @@ impl PythonWriter {
             python: self.python.clone(),
             force: self.force,
         };
-        let path = job.file.path.clone();
-        let outcome = tokio::task::spawn_blocking(move || job.run())
-            .await
-            .map_err(|e| {
-                StageError::fatal(format!(
-                    "writing {} stopped unexpectedly: {e}",
-                    path.display()
-                ))
-            })?;
+        self.writing.spawn_blocking(move || job.run());
+        while let Some(ended) = self.writing.try_join_next() {
+            released.extend(self.record(ended, ctx)?);
+        }
+        while self.writing.len() >= self.workers {
+            released.extend(self.next_written(ctx).await?);
+        }
+        Ok(released)
+    }
+
+    /// Waits for one rewrite in flight to end (none: nothing).
+    async fn next_written(&mut self, ctx: &StageContext) -> Result<Vec<Envelope>, StageError> {
+        match self.writing.join_next().await {
+            Some(ended) => self.record(ended, ctx),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Counts what a rewrite did and hands back its units.
+    fn record(
+        &mut self,
+        ended: Result<FileOutcome, tokio::task::JoinError>,
+        ctx: &StageContext,
+    ) -> Result<Vec<Envelope>, StageError> {
+        let outcome = ended.map_err(|e| {
+            StageError::fatal(format!("a file's rewrite stopped unexpectedly: {e}"))
+        })?;
         if outcome.written {
             self.summary.files_written += 1;
             tracing::debug!("wrote {}", printable::path(&outcome.path));
@@ -237,6 +275,10 @@ impl Sink for PythonWriter {
                 continue;
             }
             released.extend(self.write_file(file, ctx).await?);
+        }
+        // Every rewrite started ends, also after an interrupt: whole files only.
+        while !self.writing.is_empty() {
+            released.extend(self.next_written(ctx).await?);
         }
         self.changes.sort_by(|a, b| a.0.cmp(&b.0));
         if let Some(run) = &self.run
@@ -446,6 +488,7 @@ impl FileJob {
             &rewrite.text,
             &rewrite.replaced,
             &rewrite.written,
+            &rewrite.changes,
         ) {
             let reason = format!(
                 "safety check failed: {e}; the file was left untouched (please report this with the file)"
@@ -558,38 +601,38 @@ impl Gate<'_> {
                 "file changed since it was read; run docpipe again on the new content".into(),
             ));
         }
-        match self.python.compile(path, &current) {
-            Verdict::Rejected(e) => {
-                let mut finding = file_notice(
-                    crate::python::codes::SYNTAX_ERROR,
-                    format!("syntax error: {e}; the file was not rewritten"),
-                );
-                finding.line = e.line.unwrap_or(1);
-                finding.column = e.column.unwrap_or(1);
-                finding.severity = Severity::Error;
-                return Err(Refused::Skip(finding));
-            }
-            Verdict::Accepted | Verdict::Unavailable => {}
-        }
+        // The new text first: when Python compiles it, the original (the
+        // same tokens but for docstring literals, `tokens` made sure of that)
+        // needs no question of its own, and a written file costs one compile.
+        // Only a rejected rewrite asks about the original, to tell a file
+        // Python already rejects (skipped, reported) from a rewrite that
+        // broke it (a docpipe bug).
         let rejected = match self.python.compile(path, self.bytes) {
-            Verdict::Accepted => None,
-            Verdict::Rejected(e) => Some(format!(
-                "Python rejects it at line {}: {e}",
-                e.line.unwrap_or(1)
-            )),
-            // docpipe's own checks, on the new text, as the extractor ran them on the old.
-            Verdict::Unavailable => {
-                crate::python::rejections::check_text(self.rewritten).map(|(line, _, message)| {
-                    format!("it would have a syntax error at line {line}: {message}")
-                })
+            Verdict::Accepted => return Ok(()),
+            Verdict::Rejected(e) => {
+                format!("Python rejects it at line {}: {e}", e.line.unwrap_or(1))
             }
+            // docpipe's own checks, on the new text, as the extractor ran them on the old.
+            Verdict::Unavailable => match crate::python::rejections::check_text(self.rewritten) {
+                None => return Ok(()),
+                Some((line, _, message)) => {
+                    format!("it would have a syntax error at line {line}: {message}")
+                }
+            },
         };
-        match rejected {
-            None => Ok(()),
-            Some(why) => Err(Refused::Fail(format!(
-                "safety check failed: {why}; the file was left untouched (please report this with the file)"
-            ))),
+        if let Verdict::Rejected(e) = self.python.compile(path, &current) {
+            let mut finding = file_notice(
+                crate::python::codes::SYNTAX_ERROR,
+                format!("syntax error: {e}; the file was not rewritten"),
+            );
+            finding.line = e.line.unwrap_or(1);
+            finding.column = e.column.unwrap_or(1);
+            finding.severity = Severity::Error;
+            return Err(Refused::Skip(finding));
         }
+        Err(Refused::Fail(format!(
+            "safety check failed: {rejected}; the file was left untouched (please report this with the file)"
+        )))
     }
 }
 
