@@ -52,8 +52,16 @@ pub fn for_parsing(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// Parses `text` with this thread's tree-sitter-python parser (created on first use).
 pub fn parse_tree(text: &str) -> Option<Tree> {
-    let text = for_parsing(text);
-    let text = text.as_ref();
+    with_parser(|parser| parser.parse(for_parsing(text).as_ref(), None))
+}
+
+/// Parses `text` incrementally: `edited` is the tree of an earlier text,
+/// edited (`Tree::edit`) to describe how `text` differs from it.
+pub fn reparse_tree(text: &str, edited: &Tree) -> Option<Tree> {
+    with_parser(|parser| parser.parse(for_parsing(text).as_ref(), Some(edited)))
+}
+
+fn with_parser(parse: impl FnOnce(&mut Parser) -> Option<Tree>) -> Option<Tree> {
     PARSER.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
@@ -63,7 +71,7 @@ pub fn parse_tree(text: &str) -> Option<Tree> {
                 .ok()?;
             *slot = Some(parser);
         }
-        slot.as_mut()?.parse(text, None)
+        parse(slot.as_mut()?)
     })
 }
 

@@ -32,7 +32,7 @@ use docpipe_core::stage::{BuiltStage, RunFlag, StageContext, StageError, Transfo
 pub use alloc::use_mimalloc_for_tree_sitter;
 pub use decode::{DecodeError, decode_source, read_source, read_source_detailed};
 pub use discover::{Found, PythonSource, SourceOptions};
-pub use extract::{extract, extract_path, extract_shared, for_parsing, parse_tree};
+pub use extract::{extract, extract_path, extract_shared, for_parsing, parse_tree, reparse_tree};
 
 /// Stable codes of file-level findings: docpipe's own (`DP`), as pydoclint's
 /// `DOC0xx` mean other things.

@@ -46,6 +46,8 @@ pub struct Rewrite {
     pub replaced: Vec<Range<usize>>,
     /// Spans of the written literals in the new text, in the order of the edits given.
     pub written: Vec<Range<usize>>,
+    /// Every change from the original to the new text, in order.
+    pub changes: Vec<super::tokens::Change>,
 }
 
 /// Two edits would touch the same place, or an edit points outside the text.
@@ -368,11 +370,16 @@ pub fn apply(file: &SourceFile, edits: &[DocEdit<'_>]) -> Result<Rewrite, PlaceE
     );
     let mut written = vec![0..0; edits.len()];
     let mut replaced = Vec::new();
+    let mut changes = Vec::with_capacity(splices.len());
     let mut cursor = 0;
     for (splice, i) in &splices {
         out.push_str(&text[cursor..splice.range.start]);
         let base = out.len();
         out.push_str(&splice.replacement);
+        changes.push(super::tokens::Change {
+            old: splice.range.clone(),
+            new: base..out.len(),
+        });
         if let Some(slot) = written.get_mut(*i) {
             *slot = base + splice.literal.start..base + splice.literal.end;
         }
@@ -386,6 +393,7 @@ pub fn apply(file: &SourceFile, edits: &[DocEdit<'_>]) -> Result<Rewrite, PlaceE
         text: out,
         replaced,
         written,
+        changes,
     })
 }
 
