@@ -141,6 +141,14 @@ pub trait Model: Send + Sync {
     /// Name for logs and cache keys (`openai:gpt-4o-mini`, `template`).
     fn id(&self) -> String;
 
+    /// Whether the model reads [`ChatRequest::messages`]. One that answers
+    /// from [`ChatRequest::units`] alone (the offline `template` model) says
+    /// no, and is sent requests without messages: rendering and counting
+    /// the prompt of every unit would cost more than answering.
+    fn reads_prompt(&self) -> bool {
+        true
+    }
+
     /// One completion.
     async fn complete(&self, request: ChatRequest) -> Result<ChatResponse, ModelError>;
 }

@@ -36,9 +36,13 @@ impl TokenCounter {
             .unwrap_or_else(|_| tiktoken_rs::o200k_base_singleton())
     }
 
-    /// Tokens of `text`.
+    /// Tokens of `text`. Texts longer than [`WHOLE`] are counted in
+    /// pieces (see [`pieces`]), so that counting costs time linear in the
+    /// text whatever it holds.
     pub fn count(&self, text: &str) -> u64 {
-        self.bpe().encode_ordinary(text).len() as u64
+        pieces(text)
+            .map(|piece| self.bpe().encode_ordinary(piece).len() as u64)
+            .sum()
     }
 
     /// Tokens of a chat: the texts plus OpenAI's per-message overhead (3 per
@@ -47,18 +51,36 @@ impl TokenCounter {
         texts.into_iter().map(|t| self.count(t) + 3).sum::<u64>() + 3
     }
 
-    /// The first `max` tokens of `text`, cut at a character boundary.
+    /// The first `max` tokens of `text`, cut at a character boundary. Only
+    /// the pieces needed are encoded.
     pub fn head(&self, text: &str, max: u64) -> String {
-        let tokens = self.bpe().encode_ordinary(text);
-        let keep = (max as usize).min(tokens.len());
-        self.decode_lossy(&tokens[..keep])
+        let max = max as usize;
+        let mut tokens = Vec::new();
+        for piece in pieces(text) {
+            if tokens.len() >= max {
+                break;
+            }
+            tokens.extend(self.bpe().encode_ordinary(piece));
+        }
+        tokens.truncate(max);
+        self.decode_lossy(&tokens)
     }
 
-    /// The last `max` tokens of `text`.
+    /// The last `max` tokens of `text`. Only the pieces needed are encoded.
     pub fn tail(&self, text: &str, max: u64) -> String {
-        let tokens = self.bpe().encode_ordinary(text);
-        let keep = (max as usize).min(tokens.len());
-        self.decode_lossy(&tokens[tokens.len() - keep..])
+        let max = max as usize;
+        let all: Vec<&str> = pieces(text).collect();
+        let mut tokens: Vec<u32> = Vec::new();
+        for piece in all.iter().rev() {
+            if tokens.len() >= max {
+                break;
+            }
+            let mut before = self.bpe().encode_ordinary(piece);
+            before.extend(tokens);
+            tokens = before;
+        }
+        let skip = tokens.len().saturating_sub(max);
+        self.decode_lossy(&tokens[skip..])
     }
 
     fn decode_lossy(&self, tokens: &[u32]) -> String {
@@ -67,6 +89,66 @@ impl TokenCounter {
             Err(_) => String::new(),
         }
     }
+}
+
+/// Texts up to this many bytes are encoded whole, exactly as the model's
+/// tokenizer does: every unit of ordinary code.
+pub const WHOLE: usize = 16 * 1024;
+
+/// Longest piece a line is cut into when it is longer than this.
+const LINE_PIECE: usize = 1024;
+
+/// `text` in the pieces it is counted in: whole when it is at most
+/// [`WHOLE`] bytes; else runs of whole lines of up to [`WHOLE`] bytes, and a
+/// line longer than [`LINE_PIECE`] in pieces of at most that, cut after a
+/// space where there is one in the piece's second half, else at a character
+/// boundary.
+///
+/// tiktoken's byte-pair merge is quadratic in the length of one pre-token
+/// (a 4 MB line of one repeated character took 22 s), so an unbounded
+/// piece would make one hostile line cost minutes. Each cut can change the
+/// count by a token or so against encoding the whole text (at most one per
+/// [`LINE_PIECE`] bytes, well under a percent): a budget estimate, not the
+/// model's bill.
+pub fn pieces(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    let whole = text.len() <= WHOLE;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = if whole { rest.len() } else { piece_end(rest) };
+        let (piece, after) = rest.split_at(end);
+        rest = after;
+        Some(piece)
+    })
+}
+
+/// Where the first piece of `rest` (longer than [`WHOLE`]) ends.
+fn piece_end(rest: &str) -> usize {
+    let bytes = rest.as_bytes();
+    let first_line = memchr::memchr(b'\n', bytes).map_or(bytes.len(), |i| i + 1);
+    if first_line > LINE_PIECE {
+        // A long line: a piece of it.
+        let mut end = LINE_PIECE.min(rest.len());
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        return match memchr::memrchr(b' ', &bytes[end / 2..end]) {
+            Some(i) => end / 2 + i + 1,
+            None => end,
+        };
+    }
+    // Whole lines up to WHOLE bytes (a long line starts a piece of its own).
+    let mut end = first_line;
+    while end < bytes.len() {
+        let next = memchr::memchr(b'\n', &bytes[end..]).map_or(bytes.len(), |i| end + i + 1);
+        if next - end > LINE_PIECE || next > WHOLE {
+            break;
+        }
+        end = next;
+    }
+    end
 }
 
 /// Context window and most completion tokens of a model.
@@ -217,5 +299,52 @@ mod tests {
             shorten_source(&counter, "def f(): pass\n", "def f():", 200),
             "def f(): pass\n"
         );
+    }
+
+    #[test]
+    fn pieces_cover_the_text_and_are_bounded() {
+        let counter = TokenCounter::for_model("gpt-4o-mini");
+        let small = "def f(x):\n    return x\n";
+        assert_eq!(pieces(small).collect::<Vec<_>>(), vec![small]);
+        assert_eq!(
+            counter.count(small),
+            counter.bpe().encode_ordinary(small).len() as u64
+        );
+        let mut code = String::new();
+        for i in 0..3_000 {
+            code.push_str(&format!("    value_{i} = compute(value_{i}, 'text {i}')\n"));
+        }
+        code.push_str(&"é".repeat(5_000));
+        code.push_str(&"word ".repeat(2_000));
+        code.push('\n');
+        let cut: Vec<&str> = pieces(&code).collect();
+        assert_eq!(cut.concat(), code, "the pieces are the text");
+        assert!(cut.len() > 10, "{} pieces", cut.len());
+        for piece in &cut {
+            assert!(piece.len() <= WHOLE, "{}", piece.len());
+            let longest = piece.split_inclusive('\n').map(str::len).max().unwrap_or(0);
+            assert!(
+                longest <= LINE_PIECE,
+                "a line of {longest} bytes in one piece"
+            );
+        }
+        // Cut at lines and spaces, the count stays within a percent of the whole text's.
+        let exact = counter.bpe().encode_ordinary(&code).len() as f64;
+        let counted = counter.count(&code) as f64;
+        assert!(
+            (counted - exact).abs() / exact < 0.01,
+            "{counted} against {exact}"
+        );
+    }
+
+    #[test]
+    fn head_and_tail_of_a_long_text_come_from_its_ends() {
+        let counter = TokenCounter::for_model("gpt-4o-mini");
+        let text = format!("start here\n{}\nend here\n", "x = 1\n".repeat(20_000));
+        assert!(text.len() > WHOLE);
+        assert!(counter.head(&text, 3).starts_with("start"));
+        assert!(counter.tail(&text, 4).ends_with("end here\n"));
+        assert!(counter.count(&counter.head(&text, 100)) <= 101);
+        assert!(counter.count(&counter.tail(&text, 100)) <= 101);
     }
 }

@@ -456,6 +456,17 @@ impl Shared {
     }
 
     fn request(&self, todo: &[Todo], max_tokens: u64) -> ChatRequest {
+        if !self.model.reads_prompt() {
+            return ChatRequest {
+                messages: Vec::new(),
+                schema: Some(schema().clone()),
+                schema_name: SCHEMA_NAME.into(),
+                max_tokens: Some(u32::try_from(max_tokens).unwrap_or(u32::MAX)),
+                temperature: self.section.temperature,
+                estimated_prompt_tokens: 0,
+                units: todo.iter().map(|t| t.env.unit.clone()).collect(),
+            };
+        }
         let sources: Vec<String> = todo.iter().map(|t| self.prompt_source(&t.env)).collect();
         let units: Vec<PromptUnit<'_>> = todo
             .iter()

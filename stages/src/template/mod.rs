@@ -52,6 +52,10 @@ impl Model for TemplateModel {
         PROVIDER.to_string()
     }
 
+    fn reads_prompt(&self) -> bool {
+        false
+    }
+
     async fn complete(&self, request: ChatRequest) -> Result<ChatResponse, ModelError> {
         let docstrings: Vec<Value> = request
             .units
