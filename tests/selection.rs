@@ -271,6 +271,15 @@ fn two_shards_together_cover_every_file_exactly_once() {
         .collect();
     assert_eq!(files_checked(&stdout), expected);
 
+    // `docs` writes an index of every module: a narrowed run is refused.
+    let (status, _, stderr) = run_in(
+        &moved,
+        dir.path(),
+        &["run", "docs", "--shard", "1/2", "--diff"],
+    );
+    assert_eq!(status, 2, "{stderr}");
+    assert!(stderr.contains("index of every module"), "{stderr}");
+
     for bad in ["0/2", "3/2", "1/0", "half"] {
         let (status, _, stderr) = run_in(&moved, dir.path(), &["run", "check", "--shard", bad]);
         assert_eq!(status, 2, "{bad}: {stderr}");

@@ -125,6 +125,8 @@ pub struct Selection {
     units: Option<HashMap<PathBuf, HashSet<String>>>,
     /// What narrowed the run, for logs: `files changed since HEAD`.
     reasons: Vec<String>,
+    /// The flags that narrowed it, as typed: `--changed-since`.
+    flags: Vec<&'static str>,
 }
 
 impl Selection {
@@ -137,10 +139,11 @@ impl Selection {
     }
 
     /// Narrows to `files` (paths relative to the working directory, or
-    /// absolute); `reason` says where they come from, for logs.
+    /// absolute), as `flag` asks; `reason` says where they come from, for logs.
     pub fn only_files(
         mut self,
         files: impl IntoIterator<Item = PathBuf>,
+        flag: &'static str,
         reason: impl Into<String>,
     ) -> Selection {
         let keys: HashSet<PathBuf> = files.into_iter().map(|p| file_key(&p)).collect();
@@ -149,6 +152,7 @@ impl Selection {
             None => keys,
         });
         self.reasons.push(reason.into());
+        self.flags.push(flag);
         self
     }
 
@@ -156,13 +160,16 @@ impl Selection {
     pub fn only_shard(mut self, shard: Shard) -> Selection {
         self.shard = Some(shard);
         self.reasons.push(format!("shard {shard}"));
+        self.flags.push("--shard");
         self
     }
 
-    /// Narrows to `units`, (file, qualified name) pairs, and to their files.
+    /// Narrows to `units`, (file, qualified name) pairs, and to their
+    /// files, as `flag` asks.
     pub fn only_units(
         mut self,
         units: impl IntoIterator<Item = (PathBuf, String)>,
+        flag: &'static str,
         reason: impl Into<String>,
     ) -> Selection {
         let mut by_file: HashMap<PathBuf, HashSet<String>> = HashMap::new();
@@ -171,7 +178,7 @@ impl Selection {
         }
         let files: Vec<PathBuf> = by_file.keys().cloned().collect();
         self.units = Some(by_file);
-        self.only_files(files, reason)
+        self.only_files(files, flag, reason)
     }
 
     /// Whether the file at `path` is processed.
@@ -211,6 +218,11 @@ impl Selection {
     /// What narrowed the run, in words: `files changed since HEAD, shard 1/2`.
     pub fn describe(&self) -> String {
         self.reasons.join(", ")
+    }
+
+    /// The flags that narrowed the run, as typed (`--changed-since`, `--shard`).
+    pub fn flags(&self) -> &[&'static str] {
+        &self.flags
     }
 }
 
@@ -265,6 +277,7 @@ mod tests {
         std::fs::write(&file, "x = 1\n").expect("write");
         let selection = Selection::new(dir.path()).only_files(
             [dir.path().join("src/../src/./a.py")],
+            "--changed-since",
             "files changed since HEAD",
         );
         assert!(selection.admits_file(&file));
@@ -283,9 +296,10 @@ mod tests {
         let root = dir.path();
         let [a, b, c] = ["a.py", "b.py", "c.py"].map(|n| root.join(n));
         let selection = Selection::new(root)
-            .only_files([a.clone(), b.clone()], "changed")
+            .only_files([a.clone(), b.clone()], "--changed-since", "changed")
             .only_units(
                 [(b.clone(), "f".to_string()), (c.clone(), "g".into())],
+                "--only-failed",
                 "failed",
             );
         assert!(!selection.admits_file(&a));
@@ -295,6 +309,7 @@ mod tests {
         assert!(!selection.admits_unit(&b, "g"));
         assert!(selection.narrows_units());
         assert_eq!(selection.describe(), "changed, failed");
+        assert_eq!(selection.flags(), ["--changed-since", "--only-failed"]);
     }
 
     #[test]

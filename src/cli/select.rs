@@ -51,6 +51,7 @@ pub fn resolve(
         );
         selection = selection.only_files(
             changed,
+            "--changed-since",
             format!("files changed since {}", printable::text(rev)),
         );
     }
@@ -66,6 +67,7 @@ pub fn resolve(
         );
         selection = selection.only_units(
             units,
+            "--only-failed",
             format!("units failed in {}", printable::path(report)),
         );
     }
