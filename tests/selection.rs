@@ -364,6 +364,78 @@ fn only_failed_runs_exactly_the_failed_units_of_a_report() {
 }
 
 #[test]
+fn only_failed_takes_the_failures_of_a_real_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let project = dir.path();
+    std::fs::write(
+        project.join("a.py"),
+        "\"\"\"Module a.\"\"\"\n\n\ndef kept(x):\n    \"\"\"Return x.\n\n    Args:\n        x: The value.\n\n    Returns:\n        The value.\n    \"\"\"\n    return x\n\n\ndef failed(x):\n    return x\n",
+    )
+    .expect("write");
+    std::fs::write(project.join("b.py"), "\"\"\"Module b.\"\"\"\n").expect("write");
+    // A model server that is not there: the one unit that needs it fails.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let base_url = format!("model.base_url=http://127.0.0.1:{port}/v1");
+    let out = docpipe(project)
+        .env("OPENAI_API_KEY", "not-used")
+        .args([
+            "run",
+            "generate",
+            "--report",
+            "first.json",
+            "--set",
+            "model.provider=openai",
+        ])
+        .args([
+            "--set",
+            &base_url,
+            "--set",
+            "model.max_retries=0",
+            "--set",
+            "model.max_attempts=1",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = report(&project.join("first.json"));
+    assert_eq!(
+        (
+            first["units"].as_u64(),
+            first["by_state"]["failed"].as_u64()
+        ),
+        (Some(4), Some(1)),
+        "{first}"
+    );
+
+    let (status, _, stderr) = run_in(
+        project,
+        project,
+        &[
+            "run",
+            "generate",
+            "--only-failed",
+            "first.json",
+            "--report",
+            "second.json",
+        ],
+    );
+    assert_eq!(status, 0, "{stderr}");
+    let second = report(&project.join("second.json"));
+    assert_eq!(second["units"], 1, "{second}");
+    assert_eq!(second["by_state"]["generated"], 1, "{second}");
+    let text = std::fs::read_to_string(project.join("a.py")).expect("read");
+    assert!(text.contains("def failed(x):\n    \"\"\""), "{text}");
+}
+
+#[test]
 fn a_file_url_source_is_cloned_checked_and_removed() {
     let dir = tempfile::tempdir().expect("temp dir");
     let tmp = tempfile::tempdir().expect("tmp");
