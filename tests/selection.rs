@@ -498,6 +498,14 @@ fn a_file_url_source_is_cloned_checked_and_removed() {
     );
     assert_eq!(status, 2, "{stderr}");
 
+    // `--clone-timeout` without a URL source would go unheeded: refused.
+    let (status, _, stderr) = run_in(&repo, tmp.path(), &["run", "check", "--clone-timeout", "5"]);
+    assert_eq!(status, 2, "{stderr}");
+    assert!(
+        stderr.contains("`--clone-timeout` concerns a git URL source"),
+        "{stderr}"
+    );
+
     // Unknown revisions and repositories are usage errors naming them.
     let (status, _, stderr) = run_in(&work, tmp.path(), &["run", "check", &format!("{url}@nope")]);
     assert_eq!(status, 2, "{stderr}");
