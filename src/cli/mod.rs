@@ -323,20 +323,7 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
         }
     }
     operands.extend(positional);
-    let mut remote: Option<checkout::GitSource> = None;
-    let mut paths: Vec<PathBuf> = Vec::new();
-    for operand in operands {
-        if !Path::new(operand).exists() && checkout::is_url(operand) {
-            if let Some(first) = &remote {
-                return Err(Failure::Usage(format!(
-                    "two git URL sources ({first} and {operand}); a run reads one repository: run docpipe once per URL"
-                )));
-            }
-            remote = Some(checkout::GitSource::parse(operand).map_err(Failure::Usage)?);
-        } else {
-            paths.push(PathBuf::from(operand));
-        }
-    }
+    let (paths, remote) = split_operands(&operands).map_err(Failure::Usage)?;
     if remote.is_none() {
         preflight::check_paths(&paths).map_err(Failure::Usage)?;
     }
@@ -365,24 +352,10 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
         .as_ref()
         .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()));
     let mut clone = match &remote {
-        Some(source) => {
-            let timeout = std::time::Duration::from_secs(
-                a.clone_timeout.unwrap_or(checkout::DEFAULT_TIMEOUT_S),
-            );
-            match checkout::Checkout::clone(source, timeout, &cancel) {
-                Ok(clone) => Some(clone),
-                Err(checkout::CheckoutError::Interrupted) => {
-                    eprintln!("interrupted while cloning {source}; nothing was left behind");
-                    return Ok(exit::INTERRUPTED);
-                }
-                Err(checkout::CheckoutError::Failed(message)) => {
-                    return Err(Failure::Usage(message));
-                }
-                Err(checkout::CheckoutError::TimedOut(message)) => {
-                    return Err(Failure::Runtime(message));
-                }
-            }
-        }
+        Some(source) => match clone_source(source, a, &cancel)? {
+            Some(clone) => Some(clone),
+            None => return Ok(exit::INTERRUPTED),
+        },
         None => None,
     };
     if let Some(clone) = &mut clone {
@@ -464,4 +437,44 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
         return Ok(exit::PROBLEMS);
     }
     Ok(exit::OK)
+}
+
+/// Splits the operands of `docpipe run` into paths and at most one git URL source.
+fn split_operands(
+    operands: &[&String],
+) -> Result<(Vec<PathBuf>, Option<checkout::GitSource>), String> {
+    let mut remote: Option<checkout::GitSource> = None;
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for operand in operands {
+        if !Path::new(operand.as_str()).exists() && checkout::is_url(operand) {
+            if let Some(first) = &remote {
+                return Err(format!(
+                    "two git URL sources ({first} and {operand}); a run reads one repository: run docpipe once per URL"
+                ));
+            }
+            remote = Some(checkout::GitSource::parse(operand)?);
+        } else {
+            paths.push(PathBuf::from(operand.as_str()));
+        }
+    }
+    Ok((paths, remote))
+}
+
+/// Clones a git URL source (`None`: interrupted while cloning, nothing left behind).
+fn clone_source(
+    source: &checkout::GitSource,
+    a: &RunArgs,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<Option<checkout::Checkout>, Failure> {
+    let timeout =
+        std::time::Duration::from_secs(a.clone_timeout.unwrap_or(checkout::DEFAULT_TIMEOUT_S));
+    match checkout::Checkout::clone(source, timeout, cancel) {
+        Ok(clone) => Ok(Some(clone)),
+        Err(checkout::CheckoutError::Interrupted) => {
+            eprintln!("interrupted while cloning {source}; nothing was left behind");
+            Ok(None)
+        }
+        Err(checkout::CheckoutError::Failed(message)) => Err(Failure::Usage(message)),
+        Err(checkout::CheckoutError::TimedOut(message)) => Err(Failure::Runtime(message)),
+    }
 }
