@@ -14,6 +14,7 @@ pub mod plugin;
 pub mod printable;
 pub mod registry;
 pub mod report;
+pub mod selection;
 pub mod stage;
 pub mod style;
 

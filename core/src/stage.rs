@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use crate::executor::Emitter;
 use crate::model::{Envelope, Item};
 use crate::report::{Diagnostics, RunStats};
+use crate::selection::Selection;
 
 /// A stage failed in a way that stops the run (I/O on the output, a broken
 /// invariant). Per-unit problems are not errors: they end the unit failed.
@@ -70,6 +71,9 @@ pub struct RunOptions {
     /// whose project directory is the working directory). The disk cache
     /// lives in `.docpipe/cache` there.
     pub config_dir: Option<PathBuf>,
+    /// The files and units the command line narrowed the run to
+    /// (`--changed-since`, `--shard`, `--only-failed`); `None`: all of them.
+    pub selection: Option<Arc<Selection>>,
 }
 
 impl RunOptions {
@@ -109,6 +113,15 @@ pub enum RunFlag {
     /// `--no-cache`: read and write no cache.
     #[serde(rename = "--no-cache")]
     NoCache,
+    /// `--changed-since REV`: only files changed since a git revision.
+    #[serde(rename = "--changed-since")]
+    ChangedSince,
+    /// `--shard I/N`: only one part of a split of the files.
+    #[serde(rename = "--shard")]
+    Shard,
+    /// `--only-failed REPORT`: only the units a report lists as failed.
+    #[serde(rename = "--only-failed")]
+    OnlyFailed,
 }
 
 impl RunFlag {
@@ -122,6 +135,9 @@ impl RunFlag {
             RunFlag::Force => "--force",
             RunFlag::ForceExclude => "--force-exclude",
             RunFlag::NoCache => "--no-cache",
+            RunFlag::ChangedSince => "--changed-since",
+            RunFlag::Shard => "--shard",
+            RunFlag::OnlyFailed => "--only-failed",
         }
     }
 }

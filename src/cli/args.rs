@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use docpipe_core::config::MAX_WORKERS;
+use docpipe_core::selection::Shard;
 
 /// Keeps Python docstrings complete and correct.
 #[derive(Debug, Parser)]
@@ -187,6 +188,20 @@ pub struct RunArgs {
     /// Read and write no cache in this run (no cached docstrings, no check results).
     #[arg(long)]
     pub no_cache: bool,
+    /// Only files changed since the git revision REV (committed, staged or
+    /// not), and untracked files git does not ignore.
+    #[arg(long, value_name = "REV")]
+    pub changed_since: Option<String>,
+    /// Only part I of N of the files, split by a hash of their path relative
+    /// to the project directory (`--shard 1/2`, `--shard 2/2`).
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+    /// Only the units that the run report REPORT (from `--report`) lists as failed.
+    #[arg(long, value_name = "REPORT")]
+    pub only_failed: Option<PathBuf>,
+    /// Seconds a git URL source may take to clone before the run gives up (default 300).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub clone_timeout: Option<u64>,
 }
 
 impl RunArgs {
@@ -201,6 +216,9 @@ impl RunArgs {
             (self.force, RunFlag::Force),
             (self.force_exclude, RunFlag::ForceExclude),
             (self.no_cache, RunFlag::NoCache),
+            (self.changed_since.is_some(), RunFlag::ChangedSince),
+            (self.shard.is_some(), RunFlag::Shard),
+            (self.only_failed.is_some(), RunFlag::OnlyFailed),
         ]
         .into_iter()
         .filter_map(|(given, flag)| given.then_some(flag))
@@ -253,6 +271,11 @@ fn parse_jobs(text: &str) -> Result<usize, String> {
         Ok(_) => Err(format!("more than {MAX_WORKERS} workers; {range}")),
         Err(_) => Err(format!("not a whole number; {range}")),
     }
+}
+
+/// `--shard I/N`.
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    Shard::parse(text)
 }
 
 #[cfg(test)]

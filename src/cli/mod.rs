@@ -2,11 +2,14 @@
 
 mod args;
 mod cache;
+mod checkout;
 mod external;
+mod git;
 mod output;
 mod preflight;
 mod progress;
 mod scaffold;
+mod select;
 mod signals;
 
 use std::io::IsTerminal;
@@ -20,7 +23,7 @@ use docpipe_core::config::{ConfigError, LoadOptions, load};
 use docpipe_core::executor::{ExecOptions, RunHandles, build_stages, execute};
 use docpipe_core::printable;
 use docpipe_core::registry::Registry;
-use docpipe_core::stage::{RunOptions, WriteMode};
+use docpipe_core::stage::RunOptions;
 
 use args::{Cli, ColorChoice, Command, GraphFormat, RunArgs};
 
@@ -273,13 +276,7 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
         .max(1);
     let mut run_options = RunOptions {
-        write_mode: if a.diff {
-            WriteMode::Diff
-        } else if a.check {
-            WriteMode::Check
-        } else {
-            WriteMode::InPlace
-        },
+        write_mode: preflight::write_mode(a),
         estimate: a.estimate,
         format: a.format.clone(),
         jobs,
@@ -303,16 +300,18 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
     }
     let (validated, location) = load_and_validate(cli, &mut registry, run_options.clone())?;
 
-    // The first argument is the pipeline unless it names none and is a path.
+    // The first argument is the pipeline unless it names none and is a path
+    // (or a git URL).
+    let is_path = |arg: &str| Path::new(arg).exists() || checkout::is_url(arg);
     let mut positional = a.args.iter();
     let mut pipeline: Option<String> = None;
-    let mut paths: Vec<PathBuf> = Vec::new();
+    let mut operands: Vec<&String> = Vec::new();
     if let Some(first) = positional.next() {
         let declared = &validated.config.pipelines;
         if declared.contains_key(first) {
             pipeline = Some(first.clone());
-        } else if Path::new(first).exists() {
-            paths.push(PathBuf::from(first));
+        } else if is_path(first) {
+            operands.push(first);
         } else if declared.is_empty() {
             return Err(Failure::Usage(format!(
                 "`{first}` is neither a pipeline nor a path: {location} declares no [pipelines] \
@@ -323,19 +322,63 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
             pipeline = Some(first.clone());
         }
     }
-    paths.extend(positional.map(PathBuf::from));
-    preflight::check_paths(&paths).map_err(Failure::Usage)?;
+    operands.extend(positional);
+    let (paths, remote) = split_operands(&operands).map_err(Failure::Usage)?;
+    if remote.is_none() {
+        preflight::check_paths(&paths).map_err(Failure::Usage)?;
+    }
     let plan = validated
         .plan(pipeline.as_deref())
         .map_err(Failure::Usage)?
         .clone();
     preflight::check_flags(&a.flags(), &plan).map_err(Failure::Usage)?;
-    if let Some(report) = &cli.global.report {
-        preflight::check_output_file("--report", report).map_err(Failure::Usage)?;
+    if let Some(source) = &remote {
+        preflight::check_remote(source, &paths, a, &plan).map_err(Failure::Usage)?;
+    } else if a.clone_timeout.is_some() {
+        return Err(Failure::Usage(
+            "`--clone-timeout` concerns a git URL source (`docpipe run check https://host/org/repo.git`), and none is given; leave it out".into(),
+        ));
+    }
+    // The run may work in a clone: paths of this working directory are made absolute first.
+    let report_path = match &cli.global.report {
+        Some(report) => {
+            preflight::check_output_file("--report", report).map_err(Failure::Usage)?;
+            Some(std::path::absolute(report).unwrap_or_else(|_| report.clone()))
+        }
+        None => None,
+    };
+    let only_failed = a
+        .only_failed
+        .as_ref()
+        .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()));
+    let mut clone = match &remote {
+        Some(source) => match clone_source(source, a, &cancel)? {
+            Some(clone) => Some(clone),
+            None => return Ok(exit::INTERRUPTED),
+        },
+        None => None,
+    };
+    if let Some(clone) = &mut clone {
+        clone.enter().map_err(Failure::Runtime)?;
+        preflight::check_paths(&paths).map_err(Failure::Usage)?;
     }
     run_options.paths = paths;
     run_options.base_dir = std::env::current_dir().unwrap_or_default();
     run_options.config_dir = location.dir();
+    // Shards split paths relative to the project (for a clone, the
+    // repository's root), the same on every runner.
+    let shard_root = match &clone {
+        Some(clone) => clone.root().to_path_buf(),
+        None => run_options.project_dir(),
+    };
+    let wanted = select::Wanted {
+        changed_since: a.changed_since.as_deref(),
+        shard: a.shard,
+        only_failed: only_failed.as_deref(),
+    };
+    run_options.selection = select::resolve(&wanted, &run_options.paths, &shard_root)
+        .map_err(Failure::Usage)?
+        .map(Arc::new);
     let write_mode = run_options.write_mode;
     let run_options = Arc::new(run_options);
     let stages = build_stages(&validated, &plan, &registry, run_options.clone())?;
@@ -365,7 +408,7 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
     // Stages may still hold blocking work; do not wait for it after an interrupt.
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
 
-    if let Some(path) = &cli.global.report {
+    if let Some(path) = &report_path {
         let json = serde_json::to_string_pretty(&outcome.report)
             .map_err(|e| Failure::Runtime(format!("cannot serialize the report: {e}")))?;
         std::fs::write(path, json + "\n").map_err(|e| {
@@ -394,4 +437,44 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
         return Ok(exit::PROBLEMS);
     }
     Ok(exit::OK)
+}
+
+/// Splits the operands of `docpipe run` into paths and at most one git URL source.
+fn split_operands(
+    operands: &[&String],
+) -> Result<(Vec<PathBuf>, Option<checkout::GitSource>), String> {
+    let mut remote: Option<checkout::GitSource> = None;
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for operand in operands {
+        if !Path::new(operand.as_str()).exists() && checkout::is_url(operand) {
+            if let Some(first) = &remote {
+                return Err(format!(
+                    "two git URL sources ({first} and {operand}); a run reads one repository: run docpipe once per URL"
+                ));
+            }
+            remote = Some(checkout::GitSource::parse(operand)?);
+        } else {
+            paths.push(PathBuf::from(operand.as_str()));
+        }
+    }
+    Ok((paths, remote))
+}
+
+/// Clones a git URL source (`None`: interrupted while cloning, nothing left behind).
+fn clone_source(
+    source: &checkout::GitSource,
+    a: &RunArgs,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<Option<checkout::Checkout>, Failure> {
+    let timeout =
+        std::time::Duration::from_secs(a.clone_timeout.unwrap_or(checkout::DEFAULT_TIMEOUT_S));
+    match checkout::Checkout::clone(source, timeout, cancel) {
+        Ok(clone) => Ok(Some(clone)),
+        Err(checkout::CheckoutError::Interrupted) => {
+            eprintln!("interrupted while cloning {source}; nothing was left behind");
+            Ok(None)
+        }
+        Err(checkout::CheckoutError::Failed(message)) => Err(Failure::Usage(message)),
+        Err(checkout::CheckoutError::TimedOut(message)) => Err(Failure::Runtime(message)),
+    }
 }

@@ -5,7 +5,11 @@
 use std::path::Path;
 
 use docpipe_core::config::validate::Plan;
-use docpipe_core::stage::RunFlag;
+use docpipe_core::printable;
+use docpipe_core::stage::{RunFlag, WriteMode};
+
+use super::args::RunArgs;
+use super::checkout::GitSource;
 
 /// Every path must be a regular file or a directory (reading a FIFO or a
 /// device would block or never end).
@@ -83,10 +87,61 @@ pub fn check_flags(given: &[RunFlag], plan: &Plan) -> Result<(), String> {
                 RunFlag::NoCache => {
                     "it concerns pipelines with a cache stage, such as `generate` and `check`"
                 }
+                RunFlag::ChangedSince | RunFlag::Shard => {
+                    "it concerns pipelines whose source is `python-source`"
+                }
+                RunFlag::OnlyFailed => {
+                    "it concerns pipelines with `python-source` and `python-extract` stages"
+                }
             }
         ));
     }
     Ok(())
+}
+
+/// A git URL source is cloned into a temporary directory that is removed
+/// afterwards: a pipeline that writes files may only show (`--diff`) or
+/// judge (`--check`) what it would write; other paths name files inside the
+/// repository; there is no history to compare with `--changed-since`.
+pub fn check_remote(
+    source: &GitSource,
+    paths: &[std::path::PathBuf],
+    args: &RunArgs,
+    plan: &Plan,
+) -> Result<(), String> {
+    if let Some(path) = paths.iter().find(|p| p.is_absolute()) {
+        return Err(format!(
+            "{} is absolute, but paths given with the git URL {source} name files inside the repository; give them relative to its root",
+            printable::path(path)
+        ));
+    }
+    if args.changed_since.is_some() {
+        return Err(format!(
+            "`--changed-since` cannot be used with the git URL {source}: the clone is one commit deep and has no history to compare with; run it in a checkout instead"
+        ));
+    }
+    let writes = plan
+        .stages
+        .iter()
+        .any(|s| s.descriptor.flags.contains(&RunFlag::Diff));
+    if writes && write_mode(args) == WriteMode::InPlace {
+        let pipeline = plan.pipeline.as_deref().unwrap_or("run");
+        return Err(format!(
+            "`{pipeline}` writes files, and {source} is cloned into a temporary directory that is removed afterwards: add `--diff` to see what it would change, or `--check` to fail when it would change anything"
+        ));
+    }
+    Ok(())
+}
+
+/// How the flags ask writers to treat files.
+pub fn write_mode(args: &RunArgs) -> WriteMode {
+    if args.diff {
+        WriteMode::Diff
+    } else if args.check {
+        WriteMode::Check
+    } else {
+        WriteMode::InPlace
+    }
 }
 
 /// An output file (`--report`) must be writable before the run starts, so

@@ -161,8 +161,17 @@ impl Results {
         format!("check:{}", h.finalize().to_hex())
     }
 
+    /// Whether results are looked up and stored in this run: not with
+    /// `--no-cache`, and not when the run looks at only some units of a
+    /// file (a file's findings would then stand for units nobody checked).
     fn active(&self, ctx: &StageContext) -> bool {
-        !ctx.run.no_cache && !self.stack.is_empty()
+        !ctx.run.no_cache
+            && !self.stack.is_empty()
+            && !ctx
+                .run
+                .selection
+                .as_ref()
+                .is_some_and(|s| s.narrows_units())
     }
 }
 

@@ -82,6 +82,17 @@ fn build(options: DocsOptions, ctx: &BuildContext<'_>) -> Result<BuiltStage, Bui
         return Err(BuildError::option("out_dir", "`out_dir` is empty")
             .with_help("name the directory the pages go to, such as `out_dir = \"docs/api\"`"));
     }
+    // The pages' paths and the index are made from every module of the run:
+    // a run narrowed to some files would drop the others from the index.
+    if let Some(flag) = ctx.run.selection.as_ref().and_then(|s| s.flags().first()) {
+        return Err(BuildError::flag(
+            *flag,
+            format!(
+                "`{STAGE_TYPE}` writes an index of every module, and `{flag}` would leave the modules it does not select out of it"
+            ),
+        )
+        .with_help("run the docs pipeline over the whole project, without --changed-since, --shard or --only-failed"));
+    }
     let (style, _) = crate::writer::style_from_context(ctx)?;
     Ok(BuiltStage::Sink(Box::new(
         MarkdownDocs::new(options, style).with_mode(ctx.run.write_mode),

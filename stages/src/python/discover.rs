@@ -18,6 +18,7 @@ use async_trait::async_trait;
 use docpipe_core::executor::Emitter;
 use docpipe_core::model::{Item, SourceFile};
 use docpipe_core::registry::{BuildError, OptionDoc, StageOptions};
+use docpipe_core::selection::Selection;
 use docpipe_core::stage::{RunOptions, Source, StageContext, StageError};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
@@ -124,6 +125,9 @@ pub struct PythonSource {
     force_exclude: bool,
     /// The working directory: the tree of a path named on the command line.
     base_dir: PathBuf,
+    /// What the command line narrowed the run to, applied to what the walk
+    /// found (so that excludes and ignore files still apply): never widens.
+    selection: Option<Arc<Selection>>,
 }
 
 fn globset(key: &str, globs: &[String]) -> Result<GlobSet, BuildError> {
@@ -169,6 +173,7 @@ impl PythonSource {
             follow_gitignore: options.follow_gitignore,
             force_exclude: run.force_exclude,
             base_dir,
+            selection: run.selection.clone(),
         })
     }
 
@@ -479,8 +484,20 @@ impl Source for PythonSource {
                 listed.push(found);
                 true
             });
+            let walked = listed.len();
+            if let Some(selection) = &walker.selection {
+                listed.retain(|found| match found {
+                    Found::File(path) | Found::Problem(path, _) => selection.admits_file(path),
+                });
+                tracing::info!(
+                    "{} of {} files selected ({})",
+                    listed.len(),
+                    walked,
+                    selection.describe()
+                );
+            }
             stats.files_listed(&stage, listed.len() as u64);
-            if listed.is_empty() && !cancel.is_cancelled() {
+            if walked == 0 && !cancel.is_cancelled() {
                 let roots: Vec<String> = walker
                     .paths
                     .iter()

@@ -79,7 +79,12 @@ pub(crate) fn register(registry: &mut Registry) {
         },
         |options, ctx| Ok(BuiltStage::Source(Box::new(PythonSource::new(options, &ctx.run)?))),
     )
-    .reads(&[RunFlag::ForceExclude]);
+    .reads(&[
+        RunFlag::ForceExclude,
+        RunFlag::ChangedSince,
+        RunFlag::Shard,
+        RunFlag::OnlyFailed,
+    ]);
     registry.add_stage::<NoOptions, _>(
         StageSpec {
             type_name: "python-extract",
@@ -95,11 +100,13 @@ pub(crate) fn register(registry: &mut Registry) {
             sections: Vec::new(),
         },
         |_, _| Ok(BuiltStage::Transform(Arc::new(PythonExtract))),
-    );
+    )
+    .reads(&[RunFlag::OnlyFailed]);
 }
 
 /// The `python-extract` stage: a file in, its units out. A file with a syntax
-/// error yields a `DP003` diagnostic and no units.
+/// error yields a `DP003` diagnostic and no units. When the run is narrowed
+/// to some units (`--only-failed`), only those of the file go out.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PythonExtract;
 
@@ -127,7 +134,11 @@ impl Transform for PythonExtract {
         // arenas raised peak memory by half (BENCHMARKS.md, check).
         let parsed = extract_shared(&file);
         match parsed {
-            Ok(units) => {
+            Ok(mut units) => {
+                // `--only-failed`: the other units of the file never enter the graph.
+                if let Some(selection) = ctx.run.selection.as_ref().filter(|s| s.narrows_units()) {
+                    units.retain(|u| selection.admits_unit(&file.path, &u.display_name()));
+                }
                 let n = units.len();
                 for unit in units {
                     out.send(Item::Unit(Box::new(Envelope::new(file.clone(), n, unit))))
