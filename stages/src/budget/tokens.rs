@@ -127,7 +127,10 @@ pub fn pieces(text: &str) -> impl Iterator<Item = &str> {
 /// Where the first piece of `rest` (longer than [`WHOLE`]) ends.
 fn piece_end(rest: &str) -> usize {
     let bytes = rest.as_bytes();
-    let first_line = memchr::memchr(b'\n', bytes).map_or(bytes.len(), |i| i + 1);
+    // Never look further than one piece can reach: a line of megabytes
+    // must not be searched again for every piece of it.
+    let reach = &bytes[..bytes.len().min(WHOLE + 1)];
+    let first_line = memchr::memchr(b'\n', reach).map_or(bytes.len(), |i| i + 1);
     if first_line > LINE_PIECE {
         // A long line: a piece of it.
         let mut end = LINE_PIECE.min(rest.len());
@@ -142,7 +145,8 @@ fn piece_end(rest: &str) -> usize {
     // Whole lines up to WHOLE bytes (a long line starts a piece of its own).
     let mut end = first_line;
     while end < bytes.len() {
-        let next = memchr::memchr(b'\n', &bytes[end..]).map_or(bytes.len(), |i| end + i + 1);
+        let reach = &bytes[end..bytes.len().min(end + LINE_PIECE + 1)];
+        let next = memchr::memchr(b'\n', reach).map_or(bytes.len(), |i| end + i + 1);
         if next - end > LINE_PIECE || next > WHOLE {
             break;
         }
