@@ -227,3 +227,84 @@ fn an_unknown_order_is_a_configuration_error() {
     assert_eq!(ran.status, 2, "{}", ran.stderr);
     assert!(ran.stderr.contains("callees-first"), "{}", ran.stderr);
 }
+
+/// `n` modules, each with a chain `top -> mid -> leaf`, `top` also calling
+/// `app.util.shared`, and an unrelated `free`; the server answers after `latency`.
+fn many_files(n: usize, latency: Duration) -> Fixture {
+    let f = fixture(Duration::from_millis(40));
+    let app = f.dir.path().join("app");
+    std::fs::write(
+        app.join("util.py"),
+        "\"\"\"Utilities.\"\"\"\n\n\ndef helper(x):\n    return x\n\n\ndef shared(x):\n    return x\n",
+    )
+    .expect("write util.py");
+    for i in 0..n {
+        let text = format!(
+            "\"\"\"Module {i}.\"\"\"\nfrom app.util import shared\n\n\ndef top_{i}(x):\n    return mid_{i}(x) + shared(x)\n\n\ndef mid_{i}(x):\n    return leaf_{i}(x)\n\n\ndef leaf_{i}(x):\n    return x\n\n\ndef free_{i}(x):\n    return x\n"
+        );
+        std::fs::write(app.join(format!("m{i:03}.py")), text).expect("write a module");
+    }
+    f.server.set_script(Arc::new(move |request: &Request| {
+        let units = prompted_units(request);
+        let name = units
+            .first()
+            .map(|u| u.qualname.clone())
+            .unwrap_or_default();
+        let body = reply_for(&units, &summary_of(&name)).to_string();
+        Reply::json(completion(&body, "stop")).after(latency)
+    }));
+    f
+}
+
+#[test]
+fn many_files_keep_the_slots_busy_while_callers_wait() {
+    let n = 40;
+    let latency = Duration::from_millis(50);
+    let ordered = many_files(n, latency);
+    let started = std::time::Instant::now();
+    let ran = ordered.generate(&["model.concurrency=8"]);
+    let ordered_wall = started.elapsed();
+    assert_eq!(ran.status, 0, "{}", ran.stderr);
+    let requests = ordered.server.requests();
+    let index_of = |q: &str| {
+        requests
+            .iter()
+            .find(|r| prompted_units(r).iter().any(|u| u.qualname == q))
+            .map(|r| (r.index, r.prompt()))
+            .unwrap_or_else(|| panic!("no request about `{q}`"))
+    };
+    for i in 0..n {
+        let (leaf, _) = index_of(&format!("leaf_{i}"));
+        let (mid, mid_prompt) = index_of(&format!("mid_{i}"));
+        let (top, top_prompt) = index_of(&format!("top_{i}"));
+        assert!(leaf < mid && mid < top, "module {i}: {leaf} {mid} {top}");
+        assert!(mid_prompt.contains(&callee_line(&format!("leaf_{i}"), &format!("leaf_{i}"))));
+        assert!(top_prompt.contains(&callee_line(&format!("mid_{i}"), &format!("mid_{i}"))));
+        assert!(
+            top_prompt.contains(&callee_line("app.util.shared", "shared")),
+            "{top_prompt}"
+        );
+    }
+    let waited = ran
+        .stderr
+        .lines()
+        .find(|l| l.contains("waited for callees"))
+        .unwrap_or_default()
+        .to_string();
+
+    let source = many_files(n, latency);
+    let started = std::time::Instant::now();
+    let ran = source.generate(&["model.concurrency=8", "stages.generate.order=source"]);
+    let source_wall = started.elapsed();
+    assert_eq!(ran.status, 0, "{}", ran.stderr);
+    eprintln!(
+        "{} requests; callees-first {ordered_wall:?}, source {source_wall:?}; {waited}",
+        requests.len()
+    );
+    // Waiting units hold no slot: ordering costs little more than the
+    // chains' depth (three answers), not a request per waiting unit.
+    assert!(
+        ordered_wall <= source_wall * 2 + Duration::from_secs(1),
+        "callees-first {ordered_wall:?}, source {source_wall:?}"
+    );
+}

@@ -138,13 +138,17 @@ pub fn callees_fingerprint(callees: &[Callee]) -> String {
     out
 }
 
+/// The file a module was found in, or `None` outside the project.
+type ModuleFile = Option<Arc<Path>>;
+
 /// Resolves calls into definitions of the repository, reading (once) the
 /// other files it needs.
 pub struct Resolver {
     base: PathBuf,
     project: PathBuf,
     indexes: Mutex<HashMap<Arc<Path>, Option<Arc<ModuleIndex>>>>,
-    modules: Mutex<HashMap<(PathBuf, String), Option<Arc<Path>>>>,
+    /// The file of each module, by importing directory and module name.
+    modules: Mutex<HashMap<(PathBuf, String), ModuleFile>>,
 }
 
 impl Resolver {
