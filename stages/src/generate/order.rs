@@ -428,6 +428,8 @@ pub struct Board {
     /// Summaries generated in this run (`None`: the unit failed or was skipped).
     done: HashMap<UnitKey, Option<String>>,
     waiters: HashMap<UnitId, Waiter>,
+    /// Waiting units by their own key.
+    waiting_keys: HashMap<UnitKey, UnitId>,
     /// Waiting units by the key they wait for.
     dependents: HashMap<UnitKey, Vec<UnitId>>,
     /// Files whose pending units all reached the generator.
@@ -530,6 +532,7 @@ impl Board {
             for d in &deps {
                 self.dependents.entry(d.clone()).or_default().push(o.env.id);
             }
+            self.waiting_keys.insert(o.key.clone(), o.env.id);
             self.waiters.insert(
                 o.env.id,
                 Waiter {
@@ -558,8 +561,6 @@ impl Board {
 
     /// Whether `from` waits, directly or through other waiting units, for `to`.
     fn reaches(&self, from: &UnitKey, to: &UnitKey) -> bool {
-        let by_key: HashMap<&UnitKey, &Waiter> =
-            self.waiters.values().map(|w| (&w.key, w)).collect();
         let mut seen = HashSet::new();
         let mut stack = vec![from];
         while let Some(k) = stack.pop() {
@@ -569,7 +570,7 @@ impl Board {
             if !seen.insert(k) {
                 continue;
             }
-            if let Some(w) = by_key.get(k) {
+            if let Some(w) = self.waiting_keys.get(k).and_then(|id| self.waiters.get(id)) {
                 stack.extend(w.deps.iter());
             }
         }
@@ -611,6 +612,7 @@ impl Board {
 
     fn release(&mut self, id: UnitId, now: Instant) -> Option<Envelope> {
         let w = self.waiters.remove(&id)?;
+        self.waiting_keys.remove(&w.key);
         for d in &w.deps {
             if let Some(ids) = self.dependents.get_mut(d) {
                 ids.retain(|&i| i != id);
