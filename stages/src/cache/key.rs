@@ -4,7 +4,12 @@
 //! unit's code (its source text, kind and qualified name, the constructor it
 //! shares with its class), its context (the enclosing class or module), the
 //! style, the model (provider and name), the prompt templates' version and
-//! the reply schema's version. A change to any of them is a miss. The path
+//! the reply schema's version, and the callees the prompt shows: each
+//! function of the repository the unit calls, with the summary of its
+//! existing docstring ([`callees_fingerprint`](crate::generate::order::callees_fingerprint)).
+//! A summary the model writes for a callee in the same run is not part of
+//! it: it is not known when the cache is asked, before the model runs. A
+//! change to any of them is a miss. The path
 //! is not part of it: two checkouts in different directories share entries,
 //! and so do identical definitions in two files.
 
@@ -15,7 +20,7 @@ use docpipe_core::model::CodeUnit;
 use crate::reply::SCHEMA_VERSION;
 
 /// Version of the key layout and of what is stored under it.
-pub const KEY_VERSION: &str = "docpipe-unit-1";
+pub const KEY_VERSION: &str = "docpipe-unit-2";
 
 /// What, besides the unit, a docstring depends on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,8 +34,9 @@ pub struct KeyContext {
 }
 
 impl KeyContext {
-    /// The key of `unit`'s docstring.
-    pub fn unit_key(&self, unit: &CodeUnit) -> String {
+    /// The key of `unit`'s docstring; `callees` is the unit's
+    /// [`callees_fingerprint`](crate::generate::order::callees_fingerprint).
+    pub fn unit_key(&self, unit: &CodeUnit, callees: &str) -> String {
         let mut h = blake3::Hasher::new();
         let constructor = unit
             .constructor
@@ -49,6 +55,7 @@ impl KeyContext {
             &unit.source,
             &unit.context,
             &constructor,
+            callees,
         ] {
             h.update(&(part.len() as u64).to_le_bytes());
             h.update(part.as_bytes());
@@ -129,11 +136,11 @@ mod tests {
     #[test]
     fn a_change_to_code_style_model_or_prompt_is_another_key() {
         let f = unit("def f(a):\n    return a\n");
-        let key = context().unit_key(&f);
-        assert_eq!(key, context().unit_key(&f.clone()));
+        let key = context().unit_key(&f, "");
+        assert_eq!(key, context().unit_key(&f.clone(), ""));
         assert_ne!(
             key,
-            context().unit_key(&unit("def f(a):\n    return a + 1\n"))
+            context().unit_key(&unit("def f(a):\n    return a + 1\n"), "")
         );
         for changed in [
             KeyContext {
@@ -149,8 +156,9 @@ mod tests {
                 ..context()
             },
         ] {
-            assert_ne!(key, changed.unit_key(&f));
+            assert_ne!(key, changed.unit_key(&f, ""));
         }
+        assert_ne!(key, context().unit_key(&f, "helper\u{1f}Add one.\n"));
     }
 
     #[test]

@@ -10,6 +10,10 @@
 //! one that fails is evicted from every tier, counted, and the unit goes to
 //! the model.
 //!
+//! Each miss carries the number of its file's misses
+//! ([`FILE_MISSES_KEY`]), so that `llm-generate` knows when a file's units
+//! for the model are all there and can order them callees first.
+//!
 //! Given only some of a file's units (only `analyze.incomplete`), it cannot
 //! know when a file is whole and holds the units to the end of its input:
 //! correct, but nothing reaches the writer before then.
@@ -30,6 +34,7 @@ use docpipe_core::stage::{BuiltStage, RunFlag, StageContext, StageError, Transfo
 
 use super::key::KeyContext;
 use super::stack::{TierStack, Wanted};
+use crate::generate::order::{FILE_MISSES_KEY, Resolver, callees_fingerprint};
 use crate::generate::parse::{entry_doc, validate_reply};
 use crate::llm::section::ModelSection;
 
@@ -101,6 +106,8 @@ pub struct CacheLookup {
     stack: Arc<TierStack>,
     keys: KeyContext,
     held: Mutex<HashMap<PathBuf, Held>>,
+    /// Finds each unit's callees, whose summaries are part of its key.
+    resolver: Resolver,
 }
 
 impl CacheLookup {
@@ -110,6 +117,7 @@ impl CacheLookup {
             stack: super::shared_stack(ctx)?,
             keys: key_context(ctx)?,
             held: Mutex::new(HashMap::new()),
+            resolver: Resolver::new(&ctx.run.base_dir, &ctx.run.project_dir()),
         })
     }
 
@@ -124,17 +132,17 @@ impl CacheLookup {
             return Ok(());
         }
         if ctx.run.no_cache || self.stack.is_empty() {
-            for env in batch {
-                out.emit("miss", Item::Unit(Box::new(env))).await?;
-            }
-            return Ok(());
+            return emit_misses(batch, out).await;
         }
         let base = &ctx.run.base_dir;
         let project = ctx.run.project_dir();
         let wanted: Vec<Wanted> = batch
             .iter_mut()
             .map(|env| {
-                let key = self.keys.unit_key(&env.unit);
+                let callees = self.resolver.callees(&env.unit, &env.file);
+                let key = self
+                    .keys
+                    .unit_key(&env.unit, &callees_fingerprint(&callees));
                 env.cache_key = Some(key.clone());
                 Wanted {
                     key,
@@ -143,10 +151,11 @@ impl CacheLookup {
             })
             .collect();
         let found = self.stack.get_many(&wanted, &ctx.stats).await;
+        let mut misses = Vec::new();
         for ((mut env, found), w) in batch.into_iter().zip(found).zip(&wanted) {
             let Some(found) = found else {
                 RunStats::add(&ctx.stats.cache_misses, 1);
-                out.emit("miss", Item::Unit(Box::new(env))).await?;
+                misses.push(env);
                 continue;
             };
             match cached_doc(&env, &found.value) {
@@ -168,12 +177,23 @@ impl CacheLookup {
                     );
                     self.stack.evict(&w.key, found.tier, &ctx.stats).await;
                     RunStats::add(&ctx.stats.cache_misses, 1);
-                    out.emit("miss", Item::Unit(Box::new(env))).await?;
+                    misses.push(env);
                 }
             }
         }
-        Ok(())
+        emit_misses(misses, out).await
     }
+}
+
+/// Sends a file's misses on `miss`, each stamped with their number.
+async fn emit_misses(misses: Vec<Envelope>, out: &Emitter) -> Result<(), StageError> {
+    let count = misses.len() as u64;
+    for mut env in misses {
+        env.extra
+            .insert(FILE_MISSES_KEY.into(), serde_json::Value::from(count));
+        out.emit("miss", Item::Unit(Box::new(env))).await?;
+    }
+    Ok(())
 }
 
 /// The docstring of `env`'s unit in a cached value, checked as a model's

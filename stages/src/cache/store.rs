@@ -22,6 +22,7 @@ use docpipe_core::stage::{BuiltStage, RunFlag, StageContext, StageError, Transfo
 
 use super::key::KeyContext;
 use super::stack::TierStack;
+use crate::generate::order::{Resolver, callees_fingerprint};
 use crate::reply::entry_value;
 
 /// Entries per store request.
@@ -53,6 +54,8 @@ pub struct CacheStoreStage {
     stack: Arc<TierStack>,
     keys: KeyContext,
     pending: Mutex<Vec<CacheEntry>>,
+    /// Keys units that `cache-lookup` did not key, as it would have.
+    resolver: Resolver,
 }
 
 impl CacheStoreStage {
@@ -62,6 +65,7 @@ impl CacheStoreStage {
             stack: super::shared_stack(ctx)?,
             keys: super::lookup::key_context(ctx)?,
             pending: Mutex::new(Vec::new()),
+            resolver: Resolver::new(&ctx.run.base_dir, &ctx.run.project_dir()),
         })
     }
 
@@ -72,10 +76,11 @@ impl CacheStoreStage {
         }
         let doc = env.draft.as_ref()?;
         let value = serde_json::to_vec(&entry_value(env.unit.display_str(), doc)).ok()?;
-        let key = env
-            .cache_key
-            .clone()
-            .unwrap_or_else(|| self.keys.unit_key(&env.unit));
+        let key = env.cache_key.clone().unwrap_or_else(|| {
+            let callees = self.resolver.callees(&env.unit, &env.file);
+            self.keys
+                .unit_key(&env.unit, &callees_fingerprint(&callees))
+        });
         Some(CacheEntry {
             key,
             value,

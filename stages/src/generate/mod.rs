@@ -22,7 +22,17 @@
 //! the batch is full, the file's units have all arrived, or the input ends.
 //! Model errors after the backend's transport retries end the units of the
 //! request `Failed`; the run goes on. A 401/403 stops every later request.
+//!
+//! ## Order
+//!
+//! With `order = "callees-first"` (the default), a unit whose callees in the
+//! repository are being generated in this run waits for them, bounded by
+//! `max_wait_ms`, and its prompt shows their summaries ([`order`]). A unit
+//! that waits holds no slot; the units that are ready are sent meanwhile,
+//! and with `batch_size > 1` the units of a file that become ready together
+//! share a request.
 
+pub mod order;
 pub mod parse;
 pub mod prompt;
 
@@ -30,6 +40,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use docpipe_core::chat::{ChatRequest, FinishReason, Model, ModelError};
@@ -43,12 +54,13 @@ use docpipe_core::report::RunStats;
 use docpipe_core::stage::{BuiltStage, StageContext, StageError, Transform};
 use serde_json::Value;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio::task::JoinSet;
+use tokio::task::{AbortHandle, JoinSet};
 
 use crate::budget::prices::{Price, PriceTable};
 use crate::budget::tokens::{ModelLimits, TokenCounter, shorten_source};
 use crate::llm::section::{BudgetSection, ModelSection};
 use crate::reply::{SCHEMA_NAME, schema};
+use order::{Board, FILE_MISSES_KEY, GenerateOptions, Offer, Order, Resolver};
 use parse::{AttachedReply, REPLY_KEY};
 use prompt::{PromptTemplates, PromptUnit};
 
@@ -61,7 +73,7 @@ pub const PROMPT_SOURCE_KEY: &str = "prompt_source";
 pub const COMPLETION_TOKENS_PER_UNIT: u64 = 1024;
 
 pub(crate) fn register(registry: &mut Registry) {
-    registry.add_stage::<NoOptions, _>(
+    registry.add_stage::<GenerateOptions, _>(
         StageSpec {
             type_name: "llm-generate",
             role: StageRole::Transform,
@@ -75,7 +87,11 @@ pub(crate) fn register(registry: &mut Registry) {
             default_concurrency: DefaultConcurrency::One,
             sections: vec!["model", "budget", "style"],
         },
-        |_options, ctx| Ok(BuiltStage::Transform(Arc::new(GenerateStage::build(ctx)?))),
+        |options, ctx| {
+            Ok(BuiltStage::Transform(Arc::new(GenerateStage::build(
+                &options, ctx,
+            )?)))
+        },
     )
     .reads(&[docpipe_core::stage::RunFlag::Estimate]);
     registry.add_stage::<NoOptions, _>(
@@ -150,6 +166,42 @@ struct Shared {
     requests: AtomicU64,
     cost_micro_usd: AtomicU64,
     auth_failure: OnceLock<String>,
+    tasks: Mutex<JoinSet<Result<(), StageError>>>,
+    /// With `order = "callees-first"`.
+    ordering: Option<CallOrder>,
+}
+
+/// The state of dependency-ordered generation.
+struct CallOrder {
+    board: Mutex<Board>,
+    resolver: Resolver,
+    max_wait: Duration,
+    /// The run's paths, absolute: a callee's file outside them never comes.
+    run_paths: Vec<PathBuf>,
+    /// The timer of each waiting unit.
+    timers: Mutex<HashMap<docpipe_core::model::UnitId, AbortHandle>>,
+    /// The summary generated for each unit, until its request ends.
+    generated: Mutex<HashMap<docpipe_core::model::UnitId, String>>,
+}
+
+impl CallOrder {
+    fn in_run(&self, path: &std::path::Path) -> bool {
+        self.run_paths.iter().any(|p| path.starts_with(p))
+    }
+
+    fn board(&self) -> std::sync::MutexGuard<'_, Board> {
+        self.board.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Stops the timers of units that no longer wait.
+    fn stop_timers(&self, released: &[Envelope]) {
+        let mut timers = self.timers.lock().unwrap_or_else(|p| p.into_inner());
+        for env in released {
+            if let Some(t) = timers.remove(&env.id) {
+                t.abort();
+            }
+        }
+    }
 }
 
 #[derive(Default)]
@@ -162,12 +214,14 @@ struct Held {
 pub struct GenerateStage {
     shared: Arc<Shared>,
     held: Mutex<HashMap<PathBuf, Held>>,
-    tasks: Mutex<JoinSet<Result<(), StageError>>>,
 }
 
 impl GenerateStage {
-    /// Builds the stage from `[model]`, `[budget]` and `[style]`.
-    pub fn build(ctx: &BuildContext<'_>) -> Result<GenerateStage, BuildError> {
+    /// Builds the stage from its options, `[model]`, `[budget]` and `[style]`.
+    pub fn build(
+        options: &GenerateOptions,
+        ctx: &BuildContext<'_>,
+    ) -> Result<GenerateStage, BuildError> {
         let section: ModelSection = ctx.section("model")?;
         let budget: BudgetSection = ctx.section("budget")?;
         // With --estimate no request goes out: build the model as validation
@@ -182,6 +236,22 @@ impl GenerateStage {
         let model = ctx.registry.model(&section.provider, &estimate_ctx)?;
         let prompts = prompt_templates(&section, ctx)?;
         let prices = PriceTable::new(&section.prices);
+        let ordering = (options.order == Order::CalleesFirst).then(|| {
+            let resolver = Resolver::new(&ctx.run.base_dir, &ctx.run.project_dir());
+            let run_paths = if ctx.run.paths.is_empty() {
+                vec![resolver.absolute(std::path::Path::new("."))]
+            } else {
+                ctx.run.paths.iter().map(|p| resolver.absolute(p)).collect()
+            };
+            CallOrder {
+                board: Mutex::new(Board::default()),
+                resolver,
+                max_wait: Duration::from_millis(options.max_wait_ms),
+                run_paths,
+                timers: Mutex::new(HashMap::new()),
+                generated: Mutex::new(HashMap::new()),
+            }
+        });
         Ok(GenerateStage {
             shared: Arc::new(Shared {
                 model_id: model.id(),
@@ -197,13 +267,15 @@ impl GenerateStage {
                 requests: AtomicU64::new(0),
                 cost_micro_usd: AtomicU64::new(0),
                 auth_failure: OnceLock::new(),
+                tasks: Mutex::new(JoinSet::new()),
+                ordering,
             }),
             held: Mutex::new(HashMap::new()),
-            tasks: Mutex::new(JoinSet::new()),
         })
     }
 
-    /// Starts a request for `batch` once a slot is free.
+    /// Starts a request for `batch` once a slot is free (waiting here, so
+    /// that the input is not read further while every slot is busy).
     async fn dispatch(
         &self,
         batch: Vec<Envelope>,
@@ -217,20 +289,145 @@ impl GenerateStage {
             p = self.shared.slots.clone().acquire_owned() => p.map_err(|_| StageError::Closed)?,
             _ = ctx.cancel.cancelled() => return Err(StageError::Closed),
         };
-        let shared = self.shared.clone();
-        let ctx = ctx.clone();
-        let out = out.clone();
-        let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
-        // Collect finished tasks so the set does not grow with the run.
-        let mut first_error = None;
-        while let Some(done) = tasks.try_join_next() {
-            if let Err(e) = flatten(done) {
-                first_error.get_or_insert(e);
-            }
-        }
-        tasks.spawn(async move { shared.run_batch(batch, permit, &ctx, &out).await });
-        first_error.map_or(Ok(()), Err)
+        Shared::spawn_batch(&self.shared, batch, Some(permit), ctx, out)
     }
+
+    /// Sends `ready` (units of any files) in requests of at most
+    /// `batch_size` units of one file each.
+    async fn dispatch_ready(
+        &self,
+        ready: Vec<Envelope>,
+        ctx: &StageContext,
+        out: &Emitter,
+    ) -> Result<(), StageError> {
+        for batch in by_file(ready, self.shared.section.batch_size()) {
+            self.dispatch(batch, ctx, out).await?;
+        }
+        Ok(())
+    }
+
+    /// The callees-first path of [`Transform::process`].
+    async fn process_ordered(
+        &self,
+        ordering: &CallOrder,
+        mut env: Envelope,
+        ctx: &StageContext,
+        out: &Emitter,
+    ) -> Result<(), StageError> {
+        let stamp = env
+            .extra
+            .get(FILE_MISSES_KEY)
+            .and_then(Value::as_u64)
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+        if env.state != UnitState::Pending || ctx.run.estimate {
+            if env.state == UnitState::Pending {
+                env.skip("estimate only");
+            }
+            // It still counts among its file's units for the generator.
+            let whole = stamp.and_then(|n| self.hold(None, &env.file.path, n));
+            out.send(Item::Unit(Box::new(env))).await?;
+            if let Some(group) = whole {
+                self.admit(ordering, group, true, ctx, out).await?;
+            }
+            return Ok(());
+        }
+        let batch_size = self.shared.section.batch_size();
+        let path = env.file.path.clone();
+        let (group, whole) = match stamp {
+            Some(n) => match self.hold(Some(env), &path, n) {
+                Some(group) => (group, true),
+                None => return Ok(()),
+            },
+            None if batch_size == 1 => (vec![env], false),
+            None => {
+                let file_units = env.file_units;
+                match self.hold(Some(env), &path, file_units) {
+                    Some(group) => (group, true),
+                    None => {
+                        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+                        match held.get_mut(&path) {
+                            Some(h) if h.envs.len() >= batch_size => {
+                                (std::mem::take(&mut h.envs), false)
+                            }
+                            _ => return Ok(()),
+                        }
+                    }
+                }
+            }
+        };
+        self.admit(ordering, group, whole, ctx, out).await
+    }
+
+    /// Counts one more unit of `path` (holding `env` when given) and returns
+    /// the file's held units once `expected` have been counted.
+    fn hold(
+        &self,
+        env: Option<Envelope>,
+        path: &std::path::Path,
+        expected: usize,
+    ) -> Option<Vec<Envelope>> {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = held.entry(path.to_path_buf()).or_default();
+        entry.seen += 1;
+        entry.envs.extend(env);
+        if entry.seen >= expected {
+            held.remove(path).map(|h| h.envs)
+        } else {
+            None
+        }
+    }
+
+    /// Offers the units of one file to the board, sends those that are
+    /// ready and starts the timers of those that wait.
+    async fn admit(
+        &self,
+        ordering: &CallOrder,
+        group: Vec<Envelope>,
+        whole: bool,
+        ctx: &StageContext,
+        out: &Emitter,
+    ) -> Result<(), StageError> {
+        if group.is_empty() {
+            return Ok(());
+        }
+        let offers: Vec<Offer> = group
+            .into_iter()
+            .map(|env| Offer {
+                key: ordering.resolver.key(&env.unit),
+                callees: ordering.resolver.callees(&env.unit, &env.file),
+                env,
+            })
+            .collect();
+        let ids: Vec<docpipe_core::model::UnitId> = offers.iter().map(|o| o.env.id).collect();
+        let ready = ordering
+            .board()
+            .admit(offers, whole, |p| ordering.in_run(p), Instant::now());
+        ordering.stop_timers(&ready);
+        let waiting: Vec<_> = ids
+            .into_iter()
+            .filter(|id| !ready.iter().any(|e| e.id == *id))
+            .collect();
+        for id in waiting {
+            Shared::start_timer(&self.shared, id, ctx, out);
+        }
+        self.dispatch_ready(ready, ctx, out).await
+    }
+}
+
+/// `envs` in batches of at most `size` units of one file each, files in
+/// order of first appearance.
+fn by_file(envs: Vec<Envelope>, size: usize) -> Vec<Vec<Envelope>> {
+    let mut files: Vec<(PathBuf, Vec<Envelope>)> = Vec::new();
+    for env in envs {
+        match files.iter_mut().find(|(p, _)| *p == env.file.path) {
+            Some((_, v)) => v.push(env),
+            None => files.push((env.file.path.clone(), vec![env])),
+        }
+    }
+    files
+        .into_iter()
+        .flat_map(|(_, v)| chunks(v, size))
+        .collect()
 }
 
 fn flatten(
@@ -259,6 +456,9 @@ impl Transform for GenerateStage {
             ));
         };
         let mut env = *env;
+        if let Some(ordering) = &self.shared.ordering {
+            return self.process_ordered(ordering, env, ctx, out).await;
+        }
         if env.state != UnitState::Pending {
             return out.send(Item::Unit(Box::new(env))).await;
         }
@@ -299,15 +499,59 @@ impl Transform for GenerateStage {
         };
         let batch_size = self.shared.section.batch_size();
         for h in held {
-            for chunk in chunks(h.envs, batch_size) {
-                self.dispatch(chunk, ctx, out).await?;
+            match &self.shared.ordering {
+                Some(ordering) => self.admit(ordering, h.envs, false, ctx, out).await?,
+                None => {
+                    for chunk in chunks(h.envs, batch_size) {
+                        self.dispatch(chunk, ctx, out).await?;
+                    }
+                }
             }
         }
-        let mut tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
+        if let Some(ordering) = &self.shared.ordering {
+            let released = ordering.board().input_ended(Instant::now());
+            ordering.stop_timers(&released);
+            self.dispatch_ready(released, ctx, out).await?;
+        }
         let mut first_error = None;
-        while let Some(done) = tasks.join_next().await {
-            if let Err(e) = flatten(done) {
-                first_error.get_or_insert(e);
+        loop {
+            let mut tasks =
+                std::mem::take(&mut *self.shared.tasks.lock().unwrap_or_else(|p| p.into_inner()));
+            if tasks.is_empty() {
+                // Nothing runs that a waiting unit could wait for: send it.
+                let stuck = self
+                    .shared
+                    .ordering
+                    .as_ref()
+                    .map(|o| {
+                        let released = o.board().release_all(Instant::now());
+                        o.stop_timers(&released);
+                        released
+                    })
+                    .unwrap_or_default();
+                if stuck.is_empty() {
+                    break;
+                }
+                self.dispatch_ready(stuck, ctx, out).await?;
+                continue;
+            }
+            while let Some(done) = tasks.join_next().await {
+                if let Err(e) = flatten(done) {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        if let Some(ordering) = &self.shared.ordering {
+            let stats = ordering.board().stats();
+            if stats.waited > 0 || stats.cycles > 0 {
+                tracing::info!(
+                    "llm-generate: {} waited for callees (longest {} ms, {} at the bound of {} ms); {} wait(s) not taken to break a cycle",
+                    docpipe_core::printable::count(stats.waited, "unit", "units"),
+                    stats.longest.as_millis(),
+                    stats.timed_out,
+                    ordering.max_wait.as_millis(),
+                    stats.cycles
+                );
             }
         }
         first_error.map_or(Ok(()), Err)
@@ -336,6 +580,132 @@ struct Todo {
 }
 
 impl Shared {
+    /// Runs a request for `batch` in a task: with `permit`, or once a slot
+    /// is free. With callees-first order, the units' dependents are released
+    /// when it ends.
+    fn spawn_batch(
+        this: &Arc<Shared>,
+        batch: Vec<Envelope>,
+        permit: Option<OwnedSemaphorePermit>,
+        ctx: &StageContext,
+        out: &Emitter,
+    ) -> Result<(), StageError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let shared = this.clone();
+        let ctx = ctx.clone();
+        let out = out.clone();
+        let mut tasks = this.tasks.lock().unwrap_or_else(|p| p.into_inner());
+        // Collect finished tasks so the set does not grow with the run.
+        let mut first_error = None;
+        while let Some(done) = tasks.try_join_next() {
+            if let Err(e) = flatten(done) {
+                first_error.get_or_insert(e);
+            }
+        }
+        tasks.spawn(async move {
+            let permit = match permit {
+                Some(p) => p,
+                None => tokio::select! {
+                    p = shared.slots.clone().acquire_owned() => p.map_err(|_| StageError::Closed)?,
+                    _ = ctx.cancel.cancelled() => return Ok(()),
+                },
+            };
+            let keys: Vec<_> = match &shared.ordering {
+                Some(o) => batch
+                    .iter()
+                    .map(|e| (e.id, o.resolver.key(&e.unit)))
+                    .collect(),
+                None => Vec::new(),
+            };
+            let result = shared.run_batch(batch, permit, &ctx, &out).await;
+            Shared::settle(&shared, keys, &ctx, &out);
+            result
+        });
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// The units of a finished request are done: releases their dependents.
+    fn settle(
+        this: &Arc<Shared>,
+        keys: Vec<(docpipe_core::model::UnitId, order::UnitKey)>,
+        ctx: &StageContext,
+        out: &Emitter,
+    ) {
+        let Some(ordering) = &this.ordering else {
+            return;
+        };
+        let mut released = Vec::new();
+        for (id, key) in keys {
+            let summary = ordering
+                .generated
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&id);
+            released.extend(ordering.board().finished(&key, id, summary, Instant::now()));
+        }
+        ordering.stop_timers(&released);
+        for batch in by_file(released, this.section.batch_size()) {
+            // An error here is a closed output: the run is ending anyway.
+            let _ = Shared::spawn_batch(this, batch, None, ctx, out);
+        }
+    }
+
+    /// After `max_wait`, sends unit `id` if it still waits.
+    fn start_timer(
+        this: &Arc<Shared>,
+        id: docpipe_core::model::UnitId,
+        ctx: &StageContext,
+        out: &Emitter,
+    ) {
+        let Some(ordering) = &this.ordering else {
+            return;
+        };
+        let shared = this.clone();
+        let ctx = ctx.clone();
+        let out = out.clone();
+        let wait = ordering.max_wait;
+        let handle = this
+            .tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .spawn(async move {
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = ctx.cancel.cancelled() => return Ok(()),
+                }
+                let Some(ordering) = &shared.ordering else {
+                    return Ok(());
+                };
+                let expired = ordering.board().expire(id, Instant::now());
+                ordering
+                    .timers
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&id);
+                if let Some(env) = expired {
+                    Shared::spawn_batch(&shared, vec![env], None, &ctx, &out)?;
+                }
+                Ok(())
+            });
+        ordering
+            .timers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, handle);
+        // Released before its timer was recorded: nothing stopped it.
+        if !ordering.board().waits(id)
+            && let Some(t) = ordering
+                .timers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&id)
+        {
+            t.abort();
+        }
+    }
+
     /// Asks for the docstrings of `batch` until each is valid or out of attempts.
     async fn run_batch(
         &self,
@@ -411,7 +781,13 @@ impl Shared {
                 t.env.usage.prompt += share.prompt;
                 t.env.usage.completion += share.completion;
                 match result {
-                    Ok((entry, _doc)) => {
+                    Ok((entry, doc)) => {
+                        if let Some(o) = &self.ordering {
+                            o.generated
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .insert(t.env.id, doc.summary.clone());
+                        }
                         let reply = serde_json::to_value(AttachedReply {
                             response: response.clone(),
                             entry: Some(entry),
@@ -480,7 +856,18 @@ impl Shared {
             .first()
             .and_then(|t| t.env.extra.get("llm_feedback"))
             .and_then(Value::as_str);
-        let messages = self.prompts.render(&units, &self.style, feedback);
+        let callees: Vec<Vec<(String, String)>> = match &self.ordering {
+            Some(o) => {
+                let board = o.board();
+                todo.iter()
+                    .map(|t| board.prompt_callees(t.env.id))
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        let messages = self
+            .prompts
+            .render_with_callees(&units, &callees, &self.style, feedback);
         let estimated = self
             .counter
             .count_chat(messages.iter().map(|m| m.content.as_str()));

@@ -9,7 +9,12 @@
 //! Placeholders: `system`: `{style}`. `user`: `{style}`, `{count}`, `{path}`,
 //! `{units}` (every unit rendered with `unit`), `{feedback}`. `unit`:
 //! `{index}`, `{qualname}`, `{kind}`, `{signature}`, `{params}`, `{returns}`,
-//! `{yields}`, `{raises}`, `{context}`, `{existing}`, `{source}`.
+//! `{yields}`, `{raises}`, `{context}`, `{existing}`, `{callees}`, `{source}`.
+//!
+//! `{callees}` lists the functions of the repository the unit calls, as
+//! `name: summary` lines (see [`super::order`]): at most
+//! [`CALLEES_CHARS`] characters, so the section stays a bounded part of the
+//! prompt whatever the unit calls.
 
 use std::path::Path;
 
@@ -43,7 +48,10 @@ Parameters to document: {params}\n\
 Returns: {returns}\n\
 Yields: {yields}\n\
 Raises: {raises}\n\
-{context}{existing}Source:\n```python\n{source}\n```\n\n";
+{context}{existing}{callees}Source:\n```python\n{source}\n```\n\n";
+
+/// The most characters of callee lines one unit's prompt shows.
+pub const CALLEES_CHARS: usize = 1600;
 
 /// One unit as the prompt shows it.
 #[derive(Debug, Clone, Copy)]
@@ -142,9 +150,26 @@ impl PromptTemplates {
         style: &str,
         feedback: Option<&str>,
     ) -> Vec<ChatMessage> {
+        self.render_with_callees(units, &[], style, feedback)
+    }
+
+    /// [`render`](Self::render), with the callees of each unit (`callees[i]`
+    /// for `units[i]`, `(name, summary)` pairs; missing entries: none).
+    pub fn render_with_callees(
+        &self,
+        units: &[PromptUnit<'_>],
+        callees: &[Vec<(String, String)>],
+        style: &str,
+        feedback: Option<&str>,
+    ) -> Vec<ChatMessage> {
         let mut body = String::new();
         for (i, u) in units.iter().enumerate() {
-            body.push_str(&fill(&self.unit, &unit_values(i + 1, u)));
+            let mut values = unit_values(i + 1, u);
+            values.push((
+                "callees",
+                callees_section(callees.get(i).map_or(&[][..], Vec::as_slice)),
+            ));
+            body.push_str(&fill(&self.unit, &values));
         }
         let path = units
             .first()
@@ -241,6 +266,25 @@ fn unit_values(index: usize, u: &PromptUnit<'_>) -> Vec<(&'static str, String)> 
         ("existing", existing),
         ("source", u.source.trim_end().to_string()),
     ]
+}
+
+/// The `{callees}` section: a heading and one `name: summary` line per
+/// callee, cut at [`CALLEES_CHARS`]; empty without callees.
+fn callees_section(callees: &[(String, String)]) -> String {
+    if callees.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("Functions it calls (from this repository):\n");
+    let mut used = 0;
+    for (name, summary) in callees {
+        let line = format!("- `{name}`: {}\n", summary.trim());
+        used += line.chars().count();
+        if used > CALLEES_CHARS {
+            break;
+        }
+        out.push_str(&line);
+    }
+    out
 }
 
 /// Whether the docstring of `unit` gets a `Returns` section: one it needs

@@ -11,6 +11,7 @@
 
 mod alloc;
 pub(crate) mod brackets;
+pub mod calls;
 pub(crate) mod decode;
 mod discover;
 mod extract;
