@@ -103,34 +103,34 @@ fn noqa_on_the_header_or_after_the_docstring_suppresses_findings() {
 #[test]
 fn docpipe_ignore_comments_silence_exactly_what_they_name() {
     snapshot_text_and_json("ignore", "ignore", &[]);
-    let (status, stdout) = check_in(
-        &fixtures(),
-        "ignore",
-        "text",
-        &[],
-    );
+    let (status, stdout) = check_in(&fixtures(), "ignore", "text", &[]);
     assert_eq!(status, 1);
     assert!(!stdout.contains("skipped.py"), "{stdout}");
-    assert!(!stdout.contains("DP130"), "unused ignores are opt-in: {stdout}");
+    assert!(
+        !stdout.contains("DP130"),
+        "unused ignores are opt-in: {stdout}"
+    );
     let mut cmd = cargo_bin_cmd!("docpipe");
     let out = cmd
         .current_dir(fixtures())
         .env("NO_COLOR", "1")
-        .args(["run", "check", "ignore", "--warn-unused-ignores", "--no-cache"])
+        .args([
+            "run",
+            "check",
+            "ignore",
+            "--warn-unused-ignores",
+            "--no-cache",
+        ])
         .output()
         .expect("docpipe runs");
-    insta::assert_snapshot!(
-        "ignore_warn_unused",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    insta::assert_snapshot!("ignore_warn_unused", String::from_utf8_lossy(&out.stdout));
 }
 
 #[test]
 fn generate_leaves_alone_what_docpipe_ignore_silences() {
     let dir = tempfile::tempdir().expect("temp dir");
     for name in ["comments.py", "skipped.py"] {
-        std::fs::copy(fixtures().join("ignore").join(name), dir.path().join(name))
-            .expect("copy");
+        std::fs::copy(fixtures().join("ignore").join(name), dir.path().join(name)).expect("copy");
     }
     let out = cargo_bin_cmd!("docpipe")
         .current_dir(dir.path())

@@ -118,11 +118,7 @@ fn discovery_takes_the_nearest_directory_and_pipeline_toml_first() {
     );
     // --config takes either kind.
     let ran = run(root, &["--config", "sub/pyproject.toml", "validate"]);
-    assert!(
-        ran.stderr.contains("[tool.docpipe] over"),
-        "{}",
-        ran.stderr
-    );
+    assert!(ran.stderr.contains("[tool.docpipe] over"), "{}", ran.stderr);
     let ran = run(root, &["--config", "other/pyproject.toml", "validate"]);
     assert_eq!(ran.status, 2);
     assert!(
@@ -184,7 +180,8 @@ fn a_replaced_stage_that_breaks_a_built_in_pipeline_is_shown_in_the_default() {
     let ran = run(dir.path(), &["validate"]);
     assert_eq!(ran.status, 2, "{}", ran.stderr);
     assert!(
-        ran.stderr.contains("no sink can be reached from stage `source`")
+        ran.stderr
+            .contains("no sink can be reached from stage `source`")
             && !ran.stderr.contains("built-in"),
         "{}",
         ran.stderr

@@ -281,8 +281,7 @@ fn matched(line: &str) -> Option<(String, u64, u64, String)> {
 fn text_findings_keep_the_form_problem_matchers_parse_and_nothing_else_does() {
     let dir = odd_project();
     let text = check(dir.path(), &["--format", "text"]);
-    let mut from_text: Vec<(String, u64, u64, String)> =
-        text.lines().filter_map(matched).collect();
+    let mut from_text: Vec<(String, u64, u64, String)> = text.lines().filter_map(matched).collect();
     let mut from_json = json_findings(dir.path());
     // The text shows control characters escaped, JSON as they are: compare the rest.
     let key = |f: &(String, u64, u64, String)| (f.1, f.2, f.3.clone());
@@ -366,7 +365,10 @@ fn gitlab_code_quality_issues_have_the_fields_gitlab_requires() {
         assert!(issue["location"]["path"].is_string(), "{issue}");
         assert!(issue["location"]["lines"]["begin"].as_u64().unwrap_or(0) >= 1);
         let fingerprint = issue["fingerprint"].as_str().expect("fingerprint");
-        assert!(fingerprints.insert(fingerprint.to_string()), "{fingerprint} twice");
+        assert!(
+            fingerprints.insert(fingerprint.to_string()),
+            "{fingerprint} twice"
+        );
     }
 }
 
@@ -378,11 +380,9 @@ fn statistics_count_findings_per_code() {
     for f in &findings {
         *expected.entry(f.3.clone()).or_default() += 1;
     }
-    let json: serde_json::Value = serde_json::from_str(&check(
-        dir.path(),
-        &["--statistics", "--format", "json"],
-    ))
-    .expect("json");
+    let json: serde_json::Value =
+        serde_json::from_str(&check(dir.path(), &["--statistics", "--format", "json"]))
+            .expect("json");
     let counted: std::collections::BTreeMap<String, u64> = json
         .as_array()
         .expect("array")
@@ -405,9 +405,16 @@ fn statistics_count_findings_per_code() {
             "{code} {n}: {text}"
         );
     }
-    let refused = support::run(dir.path(), &["run", "check", ".", "--statistics", "--format", "sarif"]);
+    let refused = support::run(
+        dir.path(),
+        &["run", "check", ".", "--statistics", "--format", "sarif"],
+    );
     assert_eq!(refused.status, 2, "{}", refused.stderr);
-    assert!(refused.stderr.contains("--statistics"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("--statistics"),
+        "{}",
+        refused.stderr
+    );
 }
 
 #[test]
@@ -415,7 +422,15 @@ fn output_file_receives_the_report_and_stdout_stays_empty() {
     let dir = odd_project();
     let on_stdout = check(dir.path(), &["--format", "junit"]);
     let out = support::docpipe(dir.path())
-        .args(["run", "check", ".", "--format", "junit", "--output-file", "report.xml"])
+        .args([
+            "run",
+            "check",
+            ".",
+            "--format",
+            "junit",
+            "--output-file",
+            "report.xml",
+        ])
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(1));

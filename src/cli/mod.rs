@@ -253,7 +253,11 @@ fn init_pyproject(path: &Path) -> Result<u8, Failure> {
         .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", printable::path(path))))?;
     eprintln!(
         "{} {}: a [tool.docpipe] table; check it with `docpipe validate`, run it with `docpipe run`",
-        if existing.is_some() { "appended to" } else { "wrote" },
+        if existing.is_some() {
+            "appended to"
+        } else {
+            "wrote"
+        },
         printable::path(path)
     );
     Ok(exit::OK)

@@ -149,7 +149,10 @@ impl Document {
                 let at = self.value_origin(&[EXTENDS_KEY]);
                 self.add_problem(
                     Diagnostic::new(
-                        format!("`extends` must be true or false; found {}", shown_value(&other)),
+                        format!(
+                            "`extends` must be true or false; found {}",
+                            shown_value(&other)
+                        ),
                         at,
                     )
                     .with_label("expected true or false")
@@ -185,7 +188,10 @@ impl Document {
                 continue;
             };
             match sh.target {
-                ShorthandTarget::Section { section, key: field } => match value {
+                ShorthandTarget::Section {
+                    section,
+                    key: field,
+                } => match value {
                     Value::String(s) => {
                         self.set_shorthand(&[section, field], Value::String(s), &place)
                     }
@@ -240,10 +246,8 @@ impl Document {
             table = t;
         }
         table.insert(last.to_string(), value);
-        self.places.insert(
-            path.iter().map(|s| s.to_string()).collect(),
-            place.clone(),
-        );
+        self.places
+            .insert(path.iter().map(|s| s.to_string()).collect(), place.clone());
     }
 
     fn wrong_shorthand(&mut self, sh: &Shorthand, value: &Value, place: &Place, want: &str) {
@@ -268,9 +272,7 @@ impl Document {
             let names: Vec<String> = match self.root.get("stages") {
                 Some(Value::Table(stages)) => stages
                     .iter()
-                    .filter(|(_, s)| {
-                        s.get("type").and_then(Value::as_str) == Some(stage_type)
-                    })
+                    .filter(|(_, s)| s.get("type").and_then(Value::as_str) == Some(stage_type))
                     .map(|(name, _)| name.clone())
                     .collect(),
                 _ => Vec::new(),

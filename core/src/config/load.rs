@@ -163,14 +163,11 @@ fn read_user_document(
         Some(doc) => Ok(doc),
         None => Err(ConfigError::one(
             &source,
-            Diagnostic::new(
-                format!("{} has no [tool.docpipe] table", source.name),
-                None,
-            )
-            .with_help(
-                "add one (`docpipe init --pyproject` appends a starter table), \
+            Diagnostic::new(format!("{} has no [tool.docpipe] table", source.name), None)
+                .with_help(
+                    "add one (`docpipe init --pyproject` appends a starter table), \
                  or give a pipeline.toml to --config",
-            ),
+                ),
         )),
     }
 }
@@ -181,10 +178,7 @@ fn layered(mut user: Document, embedded: &str, env: &EnvVars) -> Result<Document
     let extends = user.take_extends();
     let pending = user.take_shorthands();
     let mut doc = if extends {
-        let base = Document::parse(
-            ConfigSource::new(BUILT_IN_NAME, embedded.to_string()),
-            env,
-        )?;
+        let base = Document::parse(ConfigSource::new(BUILT_IN_NAME, embedded.to_string()), env)?;
         user.layer_over(base)
     } else {
         user

@@ -149,7 +149,11 @@ impl Transform for DocstringAnalyze {
             return out.emit("complete", Item::Unit(env)).await;
         }
         // An unused ignore is reported, but the docstring needs no change for it.
-        if analysis.findings.iter().all(|f| f.code == UnusedIgnore::CODE) {
+        if analysis
+            .findings
+            .iter()
+            .all(|f| f.code == UnusedIgnore::CODE)
+        {
             env.findings.extend(analysis.findings);
             keep(&mut env.state);
             out.emit("complete", Item::Unit(env)).await

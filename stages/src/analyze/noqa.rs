@@ -244,7 +244,8 @@ mod tests {
 
     #[test]
     fn docpipe_ignore_names_codes_or_everything() {
-        let src = "def f(x):  # docpipe: ignore[DOC101, DOC201]\n    \"\"\"Doc.\"\"\"\n    return x\n";
+        let src =
+            "def f(x):  # docpipe: ignore[DOC101, DOC201]\n    \"\"\"Doc.\"\"\"\n    return x\n";
         let noqa = noqa_of(src, "f");
         assert!(noqa.suppresses(&finding("DOC101")));
         assert!(noqa.suppresses(&finding("DOC201")));
@@ -283,18 +284,27 @@ mod tests {
             noqa.unused(&[finding("DOC101")]),
             ["# docpipe: ignore[DOC201]"]
         );
-        assert!(noqa.unused(&[finding("DOC101"), finding("DOC201")]).is_empty());
+        assert!(
+            noqa.unused(&[finding("DOC101"), finding("DOC201")])
+                .is_empty()
+        );
         let bare = noqa_of("def f(x):  # docpipe: ignore\n    pass\n", "f");
         assert_eq!(bare.unused(&[]), ["# docpipe: ignore"]);
         assert!(bare.unused(&[finding("DP102")]).is_empty());
         // A `# noqa` is other tools' too: never reported here.
-        assert!(noqa_of("def f(x):  # noqa: DOC101\n    pass\n", "f").unused(&[]).is_empty());
+        assert!(
+            noqa_of("def f(x):  # noqa: DOC101\n    pass\n", "f")
+                .unused(&[])
+                .is_empty()
+        );
     }
 
     #[test]
     fn ignore_file_stands_on_a_line_of_its_own() {
         assert!(ignores_file("import os\n# docpipe: ignore-file\n"));
-        assert!(ignores_file("  #docpipe:ignore-file  # generated\r\nx = 1\n"));
+        assert!(ignores_file(
+            "  #docpipe:ignore-file  # generated\r\nx = 1\n"
+        ));
         assert!(!ignores_file("x = 1  # docpipe: ignore-file\n"));
         assert!(!ignores_file("s = \"# docpipe: ignore-file\"\n"));
         assert!(!ignores_file("# docpipe: ignore-files\n"));

@@ -487,11 +487,7 @@ impl Report<'_> {
                 let base = h.finalize().to_hex()[..32].to_string();
                 let n = seen.entry(base.clone()).or_insert(0);
                 *n += 1;
-                let fingerprint = if *n == 1 {
-                    base
-                } else {
-                    format!("{base}-{n}")
-                };
+                let fingerprint = if *n == 1 { base } else { format!("{base}-{n}") };
                 json!({
                     "description": format!("{}: {}", f.code, f.message),
                     "check_name": f.code,
