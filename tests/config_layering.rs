@@ -239,3 +239,48 @@ fn init_pyproject_appends_a_table_that_validates_and_never_overwrites() {
     );
     assert_eq!(std::fs::read_to_string(&path).expect("read"), text);
 }
+
+#[test]
+fn init_translates_interrogate_and_pydoclint_settings_and_names_the_rest() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("pyproject.toml");
+    write(
+        &path,
+        "[project]\nname = \"x\"\n\n[tool.interrogate]\nfail-under = 95\nignore-init-method = true\nignore-magic = false\nignore-regex = [\"^get_\"]\nexclude = [\"docs\"]\n\n[tool.pydoclint]\nstyle = \"numpy\"\ncheck-return-types = false\nallow-init-docstring = true\n",
+    );
+    let ran = run(
+        dir.path(),
+        &["init", "--from-interrogate", "--from-pydoclint"],
+    );
+    assert_eq!(ran.status, 0, "{}", ran.stderr);
+    for untranslated in ["ignore-regex", "allow-init-docstring"] {
+        assert!(
+            ran.stderr.contains(&format!("not translated: ")) && ran.stderr.contains(untranslated),
+            "{}",
+            ran.stderr
+        );
+    }
+    let text = std::fs::read_to_string(&path).expect("read");
+    for expected in [
+        "fail_under = 95",
+        "extend_exclude = [\"docs\"]",
+        "style = \"numpy\"",
+        "ignore = [\"DOC203\"]",
+        "ignore_init = true",
+    ] {
+        assert!(text.contains(expected), "{expected}: {text}");
+    }
+    assert!(!text.contains("ignore_magic"), "{text}");
+    let valid = run(dir.path(), &["validate"]);
+    assert_eq!(valid.status, 0, "{}", valid.stderr);
+    // Nothing to translate: exit 2, the file unchanged.
+    let other = dir.path().join("other");
+    write(&other.join("pyproject.toml"), "[project]\nname = \"y\"\n");
+    let ran = run(&other, &["init", "--from-pydoclint"]);
+    assert_eq!(ran.status, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("has no [tool.pydoclint] table"),
+        "{}",
+        ran.stderr
+    );
+}

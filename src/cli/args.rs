@@ -256,6 +256,14 @@ pub struct InitArgs {
     /// (created when missing) instead of writing a pipeline.toml.
     #[arg(long)]
     pub pyproject: bool,
+    /// Translate the pyproject.toml's `[tool.interrogate]` table into the
+    /// `[tool.docpipe]` table appended (implies --pyproject).
+    #[arg(long)]
+    pub from_interrogate: bool,
+    /// Translate the pyproject.toml's `[tool.pydoclint]` table into the
+    /// `[tool.docpipe]` table appended (implies --pyproject).
+    #[arg(long)]
+    pub from_pydoclint: bool,
 }
 
 /// `-j N`: a whole number from 1 to [`MAX_WORKERS`]. More threads than that

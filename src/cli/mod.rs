@@ -8,6 +8,7 @@ mod preflight;
 mod progress;
 mod scaffold;
 mod signals;
+mod translate;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -83,11 +84,21 @@ impl From<ConfigError> for Failure {
 
 fn dispatch(cli: &Cli, color: bool) -> Result<u8, Failure> {
     match &cli.command {
-        Command::Init(a) if a.pyproject => init_pyproject(
-            a.path
-                .as_deref()
-                .unwrap_or(Path::new(docpipe_core::config::PYPROJECT_FILE_NAME)),
-        ),
+        Command::Init(a) if a.pyproject || a.from_interrogate || a.from_pydoclint => {
+            let tools: Vec<translate::Tool> = [
+                (a.from_interrogate, translate::Tool::Interrogate),
+                (a.from_pydoclint, translate::Tool::Pydoclint),
+            ]
+            .into_iter()
+            .filter_map(|(given, tool)| given.then_some(tool))
+            .collect();
+            init_pyproject(
+                a.path
+                    .as_deref()
+                    .unwrap_or(Path::new(docpipe_core::config::PYPROJECT_FILE_NAME)),
+                &tools,
+            )
+        }
         Command::Init(a) => init(
             a.path
                 .as_deref()
@@ -208,9 +219,10 @@ model = "template"        # offline skeletons; "openai/gpt-4o-mini", "azure/gpt-
 "#;
 
 /// `docpipe init --pyproject [PATH]`: appends [`PYPROJECT_STARTER`] to the
-/// pyproject.toml at `path` (created when missing). A file that already
-/// has a `[tool.docpipe]` table, or that is not TOML, is left alone.
-fn init_pyproject(path: &Path) -> Result<u8, Failure> {
+/// pyproject.toml at `path` (created when missing), or with `tools` the
+/// translation of their tables in that file. A file that already has a
+/// `[tool.docpipe]` table, or that is not TOML, is left alone.
+fn init_pyproject(path: &Path, tools: &[translate::Tool]) -> Result<u8, Failure> {
     let existing = match std::fs::read_to_string(path) {
         Ok(text) => Some(text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -221,7 +233,14 @@ fn init_pyproject(path: &Path) -> Result<u8, Failure> {
             )));
         }
     };
+    if !tools.is_empty() && existing.is_none() {
+        return Err(Failure::Usage(format!(
+            "{} does not exist: there are no settings to translate; give the path of the project's pyproject.toml",
+            printable::path(path)
+        )));
+    }
     let mut text = existing.clone().unwrap_or_default();
+    let mut appended = PYPROJECT_STARTER.to_string();
     if let Some(old) = &existing {
         let table: toml::Table = old.parse().map_err(|e: toml::de::Error| {
             Failure::Usage(format!(
@@ -243,11 +262,33 @@ fn init_pyproject(path: &Path) -> Result<u8, Failure> {
         if !text.is_empty() && !text.ends_with('\n') {
             text.push('\n');
         }
+        if !tools.is_empty() {
+            let translation = translate::translate(&table, tools);
+            if translation.missing.len() == tools.len() {
+                return Err(Failure::Usage(format!(
+                    "{} has no {} table: nothing to translate",
+                    printable::path(path),
+                    translation
+                        .missing
+                        .iter()
+                        .map(|t| format!("[tool.{t}]"))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                )));
+            }
+            for t in &translation.missing {
+                eprintln!("note: {} has no [tool.{t}] table", printable::path(path));
+            }
+            for line in &translation.untranslated {
+                eprintln!("not translated: {line}");
+            }
+            appended = translation.to_toml(tools);
+        }
     }
     text.push_str(if existing.as_deref().is_none_or(str::is_empty) {
-        PYPROJECT_STARTER.trim_start()
+        appended.trim_start()
     } else {
-        PYPROJECT_STARTER
+        &appended
     });
     std::fs::write(path, text)
         .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", printable::path(path))))?;
