@@ -119,8 +119,11 @@ fn check_with(plugins: &[PathBuf], stage: &str) -> String {
         .iter()
         .map(|p| format!("\"{}\"", toml_path(p)))
         .collect();
+    // The whole graph is here: not layered over the built-in pipelines.
     format!(
-        r#"[plugins]
+        r#"extends = false
+
+[plugins]
 native = [{}]
 
 [stages.source]
@@ -627,7 +630,9 @@ fn redaction_keeps_every_planted_secret_from_the_model_and_epytext_is_written() 
         .map(|p| format!("\"{}\"", toml_path(p)))
         .collect();
     let pipeline = format!(
-        r#"[plugins]
+        r#"extends = false
+
+[plugins]
 native = [{}]
 
 [model]
