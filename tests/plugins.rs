@@ -253,7 +253,8 @@ fn a_missing_library_is_a_configuration_error_pointing_at_it() {
         "{}",
         ran.stderr
     );
-    assert!(ran.stderr.contains("pipeline.toml:2:"), "{}", ran.stderr);
+    // `native = [...]` is on line 4, under `extends = false`.
+    assert!(ran.stderr.contains("pipeline.toml:4:"), "{}", ran.stderr);
     assert!(ran.stderr.contains("build the plugin"), "{}", ran.stderr);
 }
 
