@@ -101,13 +101,62 @@ fn noqa_on_the_header_or_after_the_docstring_suppresses_findings() {
 }
 
 #[test]
+fn docpipe_ignore_comments_silence_exactly_what_they_name() {
+    snapshot_text_and_json("ignore", "ignore", &[]);
+    let (status, stdout) = check_in(&fixtures(), "ignore", "text", &[]);
+    assert_eq!(status, 1);
+    assert!(!stdout.contains("skipped.py"), "{stdout}");
+    assert!(
+        !stdout.contains("DP130"),
+        "unused ignores are opt-in: {stdout}"
+    );
+    let mut cmd = cargo_bin_cmd!("docpipe");
+    let out = cmd
+        .current_dir(fixtures())
+        .env("NO_COLOR", "1")
+        .args([
+            "run",
+            "check",
+            "ignore",
+            "--warn-unused-ignores",
+            "--no-cache",
+        ])
+        .output()
+        .expect("docpipe runs");
+    insta::assert_snapshot!("ignore_warn_unused", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn generate_leaves_alone_what_docpipe_ignore_silences() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for name in ["comments.py", "skipped.py"] {
+        std::fs::copy(fixtures().join("ignore").join(name), dir.path().join(name)).expect("copy");
+    }
+    let out = cargo_bin_cmd!("docpipe")
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .args(["run", "generate", ".", "--diff", "--no-cache"])
+        .output()
+        .expect("docpipe runs");
+    let diff = String::from_utf8_lossy(&out.stdout);
+    // `ignore-file`: the file is not touched.
+    assert!(!diff.contains("skipped.py"), "{diff}");
+    // Two units change: `names_one_code` gets Returns but no entry for the
+    // parameters its comment silences; `in_the_body` gets both. The units
+    // whose findings are all silenced (`names_two_codes`, `bare`) are kept.
+    assert_eq!(diff.matches("@@ -").count(), 2, "{diff}");
+    assert!(!diff.contains("+        b: TODO."), "{diff}");
+    assert!(diff.contains("+        a: TODO."), "{diff}");
+}
+
+#[test]
 fn documented_types_that_contradict_annotations() {
     snapshot_text_and_json("types", "types.py", &[]);
 }
 
 #[test]
 fn every_code_in_every_format() {
-    for format in ["text", "json", "github", "sarif"] {
+    for format in ["text", "json", "github", "gitlab", "junit", "sarif"] {
         let (status, stdout) = check(
             "codes",
             format,

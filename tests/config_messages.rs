@@ -131,7 +131,8 @@ fn jobs_must_be_a_whole_number_from_1_to_4096() {
 fn a_configuration_without_stages_or_a_bare_name_says_what_is_wrong() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("a.py"), "x = 1\n").expect("write");
-    std::fs::write(dir.path().join("empty.toml"), "").expect("write");
+    // A file that starts from nothing (not from the built-in default) and declares nothing.
+    std::fs::write(dir.path().join("empty.toml"), "extends = false\n").expect("write");
     let (status, stderr) = docpipe(
         dir.path(),
         &["--config", "empty.toml", "run", "check", "a.py"],

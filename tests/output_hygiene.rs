@@ -226,3 +226,221 @@ fn color_always_colours_codes_and_paths_and_never_does_not() {
     let plain = check(dir.path(), &["--color", "never"]);
     assert!(!plain.contains('\x1b'), "{plain}");
 }
+
+/// The findings of the JSON report as `(path, line, column, code)`.
+fn json_findings(dir: &Path) -> Vec<(String, u64, u64, String)> {
+    let report: serde_json::Value =
+        serde_json::from_str(&check(dir, &["--format", "json"])).expect("json");
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap_or_default().to_string(),
+                f["line"].as_u64().unwrap_or_default(),
+                f["column"].as_u64().unwrap_or_default(),
+                f["code"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// `line` read as a problem matcher reads it (`^(.*):(\d+):(\d+): (\S+) (.*)$`,
+/// the last `:line:col: ` of the line winning, as a greedy `(.*)` does).
+fn matched(line: &str) -> Option<(String, u64, u64, String)> {
+    let bytes = line.as_bytes();
+    let mut found = None;
+    for (i, _) in line.match_indices(':') {
+        let rest = &line[i + 1..];
+        let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+        let n1 = digits(rest);
+        if n1 == 0 || rest.as_bytes().get(n1) != Some(&b':') {
+            continue;
+        }
+        let rest2 = &rest[n1 + 1..];
+        let n2 = digits(rest2);
+        if n2 == 0 || !rest2[n2..].starts_with(": ") {
+            continue;
+        }
+        let tail = &rest2[n2 + 2..];
+        let Some((code, _message)) = tail.split_once(' ') else {
+            continue;
+        };
+        found = Some((
+            String::from_utf8_lossy(&bytes[..i]).into_owned(),
+            rest[..n1].parse().unwrap_or_default(),
+            rest2[..n2].parse().unwrap_or_default(),
+            code.to_string(),
+        ));
+    }
+    found
+}
+
+#[test]
+fn text_findings_keep_the_form_problem_matchers_parse_and_nothing_else_does() {
+    let dir = odd_project();
+    let text = check(dir.path(), &["--format", "text"]);
+    let mut from_text: Vec<(String, u64, u64, String)> = text.lines().filter_map(matched).collect();
+    let mut from_json = json_findings(dir.path());
+    // The text shows control characters escaped, JSON as they are: compare the rest.
+    let key = |f: &(String, u64, u64, String)| (f.1, f.2, f.3.clone());
+    from_text.sort_by_key(key);
+    from_json.sort_by_key(key);
+    assert_eq!(
+        from_text.iter().map(key).collect::<Vec<_>>(),
+        from_json.iter().map(key).collect::<Vec<_>>(),
+        "{text}"
+    );
+    assert!(!from_json.is_empty());
+    assert_eq!(
+        text.lines().count(),
+        from_json.len() + 2,
+        "one line per finding, then the problems and coverage lines: {text}"
+    );
+}
+
+#[test]
+fn junit_has_the_structure_its_schema_requires() {
+    let dir = odd_project();
+    let xml = check(dir.path(), &["--format", "junit"]);
+    let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let number = |n: roxmltree::Node<'_, '_>, attr: &str| -> usize {
+        n.attribute(attr)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("<{}> has no numeric `{attr}`", n.tag_name().name()))
+    };
+    let findings = json_findings(dir.path()).len();
+    let mut tests = 0;
+    let mut failures = 0;
+    for suite in root.children().filter(roxmltree::Node::is_element) {
+        assert_eq!(suite.tag_name().name(), "testsuite");
+        assert!(suite.attribute("name").is_some_and(|n| !n.is_empty()));
+        let cases: Vec<_> = suite
+            .children()
+            .filter(roxmltree::Node::is_element)
+            .collect();
+        let failed = cases
+            .iter()
+            .filter(|c| c.children().any(|f| f.has_tag_name("failure")))
+            .count();
+        assert_eq!(number(suite, "tests"), cases.len());
+        assert_eq!(number(suite, "failures"), failed);
+        assert_eq!(number(suite, "errors"), 0);
+        for case in &cases {
+            assert_eq!(case.tag_name().name(), "testcase");
+            assert!(case.attribute("name").is_some() && case.attribute("classname").is_some());
+            for failure in case.children().filter(|f| f.has_tag_name("failure")) {
+                assert!(failure.attribute("message").is_some());
+                assert!(failure.attribute("type").is_some());
+            }
+        }
+        tests += cases.len();
+        failures += failed;
+    }
+    // One case per finding, and the coverage case.
+    assert_eq!(tests, findings + 1);
+    assert_eq!(number(root, "tests"), tests);
+    assert_eq!(number(root, "failures"), failures);
+}
+
+#[test]
+fn gitlab_code_quality_issues_have_the_fields_gitlab_requires() {
+    let dir = odd_project();
+    let issues: serde_json::Value =
+        serde_json::from_str(&check(dir.path(), &["--format", "gitlab"])).expect("json");
+    let issues = issues.as_array().expect("an array of issues");
+    assert_eq!(issues.len(), json_findings(dir.path()).len());
+    let mut fingerprints = std::collections::HashSet::new();
+    for issue in issues {
+        assert!(issue["description"].is_string(), "{issue}");
+        assert!(issue["check_name"].is_string(), "{issue}");
+        assert!(
+            ["info", "minor", "major", "critical", "blocker"]
+                .contains(&issue["severity"].as_str().unwrap_or_default()),
+            "{issue}"
+        );
+        assert!(issue["location"]["path"].is_string(), "{issue}");
+        assert!(issue["location"]["lines"]["begin"].as_u64().unwrap_or(0) >= 1);
+        let fingerprint = issue["fingerprint"].as_str().expect("fingerprint");
+        assert!(
+            fingerprints.insert(fingerprint.to_string()),
+            "{fingerprint} twice"
+        );
+    }
+}
+
+#[test]
+fn statistics_count_findings_per_code() {
+    let dir = odd_project();
+    let findings = json_findings(dir.path());
+    let mut expected: std::collections::BTreeMap<String, u64> = Default::default();
+    for f in &findings {
+        *expected.entry(f.3.clone()).or_default() += 1;
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&check(dir.path(), &["--statistics", "--format", "json"]))
+            .expect("json");
+    let counted: std::collections::BTreeMap<String, u64> = json
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|c| {
+            (
+                c["code"].as_str().unwrap_or_default().to_string(),
+                c["count"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(counted, expected);
+    let text = check(dir.path(), &["--statistics"]);
+    for (code, n) in &expected {
+        assert!(
+            text.lines().any(|l| {
+                let cols: Vec<&str> = l.split('\t').map(str::trim).collect();
+                cols.first() == Some(&n.to_string().as_str()) && cols.get(1) == Some(&code.as_str())
+            }),
+            "{code} {n}: {text}"
+        );
+    }
+    let refused = support::run(
+        dir.path(),
+        &["run", "check", ".", "--statistics", "--format", "sarif"],
+    );
+    assert_eq!(refused.status, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("--statistics"),
+        "{}",
+        refused.stderr
+    );
+}
+
+#[test]
+fn output_file_receives_the_report_and_stdout_stays_empty() {
+    let dir = odd_project();
+    let on_stdout = check(dir.path(), &["--format", "junit"]);
+    let out = support::docpipe(dir.path())
+        .args([
+            "run",
+            "check",
+            ".",
+            "--format",
+            "junit",
+            "--output-file",
+            "report.xml",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let written = std::fs::read_to_string(dir.path().join("report.xml")).expect("report");
+    assert_eq!(written, on_stdout);
+    let bad = support::run(
+        dir.path(),
+        &["run", "check", ".", "--output-file", "no/such/dir/r.xml"],
+    );
+    assert_eq!(bad.status, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("--output-file"), "{}", bad.stderr);
+}

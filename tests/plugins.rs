@@ -119,8 +119,11 @@ fn check_with(plugins: &[PathBuf], stage: &str) -> String {
         .iter()
         .map(|p| format!("\"{}\"", toml_path(p)))
         .collect();
+    // The whole graph is here: not layered over the built-in pipelines.
     format!(
-        r#"[plugins]
+        r#"extends = false
+
+[plugins]
 native = [{}]
 
 [stages.source]
@@ -250,7 +253,8 @@ fn a_missing_library_is_a_configuration_error_pointing_at_it() {
         "{}",
         ran.stderr
     );
-    assert!(ran.stderr.contains("pipeline.toml:2:"), "{}", ran.stderr);
+    // `native = [...]` is on line 4, under `extends = false`.
+    assert!(ran.stderr.contains("pipeline.toml:4:"), "{}", ran.stderr);
     assert!(ran.stderr.contains("build the plugin"), "{}", ran.stderr);
 }
 
@@ -627,7 +631,9 @@ fn redaction_keeps_every_planted_secret_from_the_model_and_epytext_is_written() 
         .map(|p| format!("\"{}\"", toml_path(p)))
         .collect();
     let pipeline = format!(
-        r#"[plugins]
+        r#"extends = false
+
+[plugins]
 native = [{}]
 
 [model]

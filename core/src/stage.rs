@@ -67,6 +67,12 @@ pub struct RunOptions {
     pub force_exclude: bool,
     /// Read and write no cache in this run (`--no-cache`).
     pub no_cache: bool,
+    /// Report `# docpipe: ignore` comments that suppress nothing (`--warn-unused-ignores`).
+    pub warn_unused_ignores: bool,
+    /// Print counts of findings per code instead of the findings (`--statistics`).
+    pub statistics: bool,
+    /// Write the report to this file instead of stdout (`--output-file`).
+    pub output_file: Option<PathBuf>,
     /// Directory of the pipeline.toml in use (`None`: the built-in default,
     /// whose project directory is the working directory). The disk cache
     /// lives in `.docpipe/cache` there.
@@ -122,6 +128,15 @@ pub enum RunFlag {
     /// `--only-failed REPORT`: only the units a report lists as failed.
     #[serde(rename = "--only-failed")]
     OnlyFailed,
+    /// `--warn-unused-ignores`: report `# docpipe: ignore` comments that suppress nothing.
+    #[serde(rename = "--warn-unused-ignores")]
+    WarnUnusedIgnores,
+    /// `--statistics`: counts of findings per code instead of the findings.
+    #[serde(rename = "--statistics")]
+    Statistics,
+    /// `--output-file`: the report goes to a file instead of stdout.
+    #[serde(rename = "--output-file")]
+    OutputFile,
 }
 
 impl RunFlag {
@@ -138,6 +153,9 @@ impl RunFlag {
             RunFlag::ChangedSince => "--changed-since",
             RunFlag::Shard => "--shard",
             RunFlag::OnlyFailed => "--only-failed",
+            RunFlag::WarnUnusedIgnores => "--warn-unused-ignores",
+            RunFlag::Statistics => "--statistics",
+            RunFlag::OutputFile => "--output-file",
         }
     }
 }

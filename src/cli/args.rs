@@ -69,7 +69,7 @@ pub enum Command {
     Graph(GraphArgs),
     /// List every registered stage type with its options and ports.
     Stages(StagesArgs),
-    /// Write a commented starter pipeline.toml (never overwrites).
+    /// Write a commented starter pipeline.toml, or append a `[tool.docpipe]` table to pyproject.toml (never overwrites).
     Init(InitArgs),
     /// Inspect and manage the cache tiers of `[cache] tiers`.
     #[command(subcommand)]
@@ -176,9 +176,18 @@ pub struct RunArgs {
     /// Print units, tokens and estimated cost; call no model.
     #[arg(long)]
     pub estimate: bool,
-    /// Output format of reporting stages (`text`, `json`, `github`, `sarif`).
+    /// Output format of reporting stages (`text`, `json`, `github`, `gitlab`, `junit`, `sarif`).
     #[arg(long, value_name = "FORMAT")]
     pub format: Option<String>,
+    /// Print how many findings each code has instead of the findings, as ruff does.
+    #[arg(long)]
+    pub statistics: bool,
+    /// Write the report to FILE instead of stdout (the closing line stays on stderr).
+    #[arg(long, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+    /// Report `# docpipe: ignore[...]` comments that suppress nothing (DP130).
+    #[arg(long)]
+    pub warn_unused_ignores: bool,
     /// Also write files whose mode forbids writing by their owner.
     #[arg(long)]
     pub force: bool,
@@ -219,6 +228,9 @@ impl RunArgs {
             (self.changed_since.is_some(), RunFlag::ChangedSince),
             (self.shard.is_some(), RunFlag::Shard),
             (self.only_failed.is_some(), RunFlag::OnlyFailed),
+            (self.statistics, RunFlag::Statistics),
+            (self.output_file.is_some(), RunFlag::OutputFile),
+            (self.warn_unused_ignores, RunFlag::WarnUnusedIgnores),
         ]
         .into_iter()
         .filter_map(|(given, flag)| given.then_some(flag))
@@ -256,9 +268,20 @@ pub struct StagesArgs {
 /// `docpipe init`.
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Where to write it.
-    #[arg(default_value = "pipeline.toml")]
-    pub path: PathBuf,
+    /// Where to write it (default: pipeline.toml; with --pyproject, pyproject.toml).
+    pub path: Option<PathBuf>,
+    /// Append a commented starter `[tool.docpipe]` table to a pyproject.toml
+    /// (created when missing) instead of writing a pipeline.toml.
+    #[arg(long)]
+    pub pyproject: bool,
+    /// Translate the pyproject.toml's `[tool.interrogate]` table into the
+    /// `[tool.docpipe]` table appended (implies --pyproject).
+    #[arg(long)]
+    pub from_interrogate: bool,
+    /// Translate the pyproject.toml's `[tool.pydoclint]` table into the
+    /// `[tool.docpipe]` table appended (implies --pyproject).
+    #[arg(long)]
+    pub from_pydoclint: bool,
 }
 
 /// `-j N`: a whole number from 1 to [`MAX_WORKERS`]. More threads than that

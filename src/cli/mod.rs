@@ -11,6 +11,7 @@ mod progress;
 mod scaffold;
 mod select;
 mod signals;
+mod translate;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -86,7 +87,26 @@ impl From<ConfigError> for Failure {
 
 fn dispatch(cli: &Cli, color: bool) -> Result<u8, Failure> {
     match &cli.command {
-        Command::Init(a) => init(&a.path),
+        Command::Init(a) if a.pyproject || a.from_interrogate || a.from_pydoclint => {
+            let tools: Vec<translate::Tool> = [
+                (a.from_interrogate, translate::Tool::Interrogate),
+                (a.from_pydoclint, translate::Tool::Pydoclint),
+            ]
+            .into_iter()
+            .filter_map(|(given, tool)| given.then_some(tool))
+            .collect();
+            init_pyproject(
+                a.path
+                    .as_deref()
+                    .unwrap_or(Path::new(docpipe_core::config::PYPROJECT_FILE_NAME)),
+                &tools,
+            )
+        }
+        Command::Init(a) => init(
+            a.path
+                .as_deref()
+                .unwrap_or(Path::new(docpipe_core::config::CONFIG_FILE_NAME)),
+        ),
         Command::Stages(a) => {
             let mut registry = docpipe_stages::builtin_registry();
             load_plugins(cli, &mut registry)?;
@@ -187,6 +207,106 @@ fn init(path: &Path) -> Result<u8, Failure> {
     Ok(exit::OK)
 }
 
+/// The starter `[tool.docpipe]` table `docpipe init --pyproject` appends:
+/// five settings over the built-in pipelines, the rest commented.
+pub const PYPROJECT_STARTER: &str = r#"
+[tool.docpipe]
+# docpipe's settings, layered over its built-in pipelines: `docpipe validate`
+# checks them, `docpipe graph check` draws the result. Every key of a
+# pipeline.toml works here too ([tool.docpipe.model], [tool.docpipe.stages.NAME]).
+style = "auto"            # new docstrings: "auto" (the project's own), "google", "numpy", "sphinx"
+fail_under = 0            # `docpipe run check` fails under this docstring coverage (%)
+extend_exclude = []       # globs left out besides .venv, build, dist, ... (`exclude` replaces those)
+ignore = []               # finding codes or prefixes not reported, such as "DOC202" or "DP1"
+model = "template"        # offline skeletons; "openai/gpt-4o-mini", "azure/gpt-4o" call a model
+"#;
+
+/// `docpipe init --pyproject [PATH]`: appends [`PYPROJECT_STARTER`] to the
+/// pyproject.toml at `path` (created when missing), or with `tools` the
+/// translation of their tables in that file. A file that already has a
+/// `[tool.docpipe]` table, or that is not TOML, is left alone.
+fn init_pyproject(path: &Path, tools: &[translate::Tool]) -> Result<u8, Failure> {
+    let existing = match std::fs::read_to_string(path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            return Err(Failure::Usage(format!(
+                "cannot read {}: {e}",
+                printable::path(path)
+            )));
+        }
+    };
+    if !tools.is_empty() && existing.is_none() {
+        return Err(Failure::Usage(format!(
+            "{} does not exist: there are no settings to translate; give the path of the project's pyproject.toml",
+            printable::path(path)
+        )));
+    }
+    let mut text = existing.clone().unwrap_or_default();
+    let mut appended = PYPROJECT_STARTER.to_string();
+    if let Some(old) = &existing {
+        let table: toml::Table = old.parse().map_err(|e: toml::de::Error| {
+            Failure::Usage(format!(
+                "{} is not valid TOML, so nothing was appended: {}; fix it first",
+                printable::path(path),
+                e.message()
+            ))
+        })?;
+        let has_table = table
+            .get("tool")
+            .and_then(toml::Value::as_table)
+            .is_some_and(|t| t.contains_key("docpipe"));
+        if has_table {
+            return Err(Failure::Usage(format!(
+                "{} already has a [tool.docpipe] table; docpipe init never overwrites. Edit it, or check it with `docpipe validate`",
+                printable::path(path)
+            )));
+        }
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        if !tools.is_empty() {
+            let translation = translate::translate(&table, tools);
+            if translation.missing.len() == tools.len() {
+                return Err(Failure::Usage(format!(
+                    "{} has no {} table: nothing to translate",
+                    printable::path(path),
+                    translation
+                        .missing
+                        .iter()
+                        .map(|t| format!("[tool.{t}]"))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                )));
+            }
+            for t in &translation.missing {
+                eprintln!("note: {} has no [tool.{t}] table", printable::path(path));
+            }
+            for line in &translation.untranslated {
+                eprintln!("not translated: {line}");
+            }
+            appended = translation.to_toml(tools);
+        }
+    }
+    text.push_str(if existing.as_deref().is_none_or(str::is_empty) {
+        appended.trim_start()
+    } else {
+        &appended
+    });
+    std::fs::write(path, text)
+        .map_err(|e| Failure::Runtime(format!("cannot write {}: {e}", printable::path(path))))?;
+    eprintln!(
+        "{} {}: a [tool.docpipe] table; check it with `docpipe validate`, run it with `docpipe run`",
+        if existing.is_some() {
+            "appended to"
+        } else {
+            "wrote"
+        },
+        printable::path(path)
+    );
+    Ok(exit::OK)
+}
+
 struct Location(String, Option<PathBuf>);
 
 impl Location {
@@ -253,7 +373,15 @@ fn load_and_validate(
         docpipe_core::config::ConfigLocation::File(p) => {
             let absolute = cwd.join(p);
             let dir = absolute.parent().map(Path::to_path_buf);
-            (p.display().to_string(), dir)
+            let relative = absolute.strip_prefix(&cwd).unwrap_or(&absolute);
+            let mut shown = printable::path(relative).into_owned();
+            if docpipe_core::config::is_pyproject(p) {
+                shown.push_str(" [tool.docpipe]");
+            }
+            if config.doc.source.layered_over.is_some() {
+                shown.push_str(" over the built-in default");
+            }
+            (shown, dir)
         }
         docpipe_core::config::ConfigLocation::Embedded => {
             ("the built-in pipeline.toml".to_string(), None)
@@ -284,6 +412,9 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
         force: a.force,
         force_exclude: a.force_exclude,
         no_cache: a.no_cache,
+        warn_unused_ignores: a.warn_unused_ignores,
+        statistics: a.statistics,
+        output_file: a.output_file.clone(),
         ..RunOptions::default()
     };
     // The runtime and the signal handlers come first, so that a signal during
@@ -361,6 +492,9 @@ fn run(cli: &Cli, a: &RunArgs, color: bool) -> Result<u8, Failure> {
     if let Some(clone) = &mut clone {
         clone.enter().map_err(Failure::Runtime)?;
         preflight::check_paths(&paths).map_err(Failure::Usage)?;
+    }
+    if let Some(file) = &a.output_file {
+        preflight::check_output_file("--output-file", file).map_err(Failure::Usage)?;
     }
     run_options.paths = paths;
     run_options.base_dir = std::env::current_dir().unwrap_or_default();

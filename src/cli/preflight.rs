@@ -82,7 +82,12 @@ pub fn check_flags(given: &[RunFlag], plan: &Plan) -> Result<(), String> {
                     "it concerns pipelines that write files, such as `generate` or `docs`"
                 }
                 RunFlag::Estimate => "it concerns pipelines that call a model, such as `generate`",
-                RunFlag::Format => "it concerns pipelines that report findings, such as `check`",
+                RunFlag::Format | RunFlag::Statistics | RunFlag::OutputFile => {
+                    "it concerns pipelines that report findings, such as `check`"
+                }
+                RunFlag::WarnUnusedIgnores => {
+                    "it concerns pipelines that check docstrings, such as `check` and `generate`"
+                }
                 RunFlag::ForceExclude => "it concerns pipelines that read Python files",
                 RunFlag::NoCache => {
                     "it concerns pipelines with a cache stage, such as `generate` and `check`"

@@ -57,6 +57,7 @@ fn report(fail_under: f64) -> Report<'static> {
         ],
         color: false,
         root: Some(Path::new("/srv/project")),
+        statistics: false,
     }
 }
 

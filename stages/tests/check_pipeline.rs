@@ -30,10 +30,7 @@ inputs = ["analyze.complete", "analyze.incomplete"]
 
 async fn run_check(root: &Path, format: &str) -> RunOutcome {
     let registry = docpipe_stages::builtin_registry();
-    let source = ConfigSource {
-        name: "pipeline.toml".into(),
-        text: Arc::new(CHECK.to_string()),
-    };
+    let source = ConfigSource::new("pipeline.toml", CHECK);
     let env = EnvVars::default();
     let doc = Document::parse(source, &env).unwrap_or_else(|e| panic!("{}", e.render(false)));
     let config = Config::from_document(doc, env, &registry.section_names());

@@ -13,9 +13,21 @@ pub struct ConfigSource {
     pub name: String,
     /// Full text.
     pub text: Arc<String>,
+    /// The built-in default this file is layered over, when it is: the
+    /// places of [`Origin::BuiltIn`] point into it.
+    pub layered_over: Option<Arc<ConfigSource>>,
 }
 
 impl ConfigSource {
+    /// A source named `name` holding `text`, layered over nothing.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> ConfigSource {
+        ConfigSource {
+            name: name.into(),
+            text: Arc::new(text.into()),
+            layered_over: None,
+        }
+    }
+
     /// 1-based line and column of byte `offset` (column in characters).
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
@@ -32,6 +44,9 @@ impl ConfigSource {
 pub enum Origin {
     /// A byte range of the file.
     File(Range<usize>),
+    /// A byte range of the built-in default the file is layered over (a key
+    /// the user's file did not set).
+    BuiltIn(Range<usize>),
     /// A `--set` argument, as given.
     Set(String),
     /// Another command-line flag with its value, as given (`--format xml`).
@@ -44,8 +59,9 @@ impl Origin {
     fn order(&self) -> (u8, usize) {
         match self {
             Origin::File(span) => (0, span.start),
-            Origin::Set(_) => (1, 0),
-            Origin::Flag(_) => (2, 0),
+            Origin::BuiltIn(span) => (1, span.start),
+            Origin::Set(_) => (2, 0),
+            Origin::Flag(_) => (3, 0),
         }
     }
 }
@@ -175,8 +191,13 @@ impl miette::Diagnostic for Excerpt {
 
 fn render_one(source: &ConfigSource, d: &Diagnostic, color: bool) -> String {
     let mut out = format!("error: {}\n", d.message);
-    match &d.at {
-        Some(Origin::File(span)) => {
+    let located = match &d.at {
+        Some(Origin::File(span)) => Some((source, span)),
+        Some(Origin::BuiltIn(span)) => source.layered_over.as_deref().map(|base| (base, span)),
+        _ => None,
+    };
+    match (&d.at, located) {
+        (_, Some((source, span))) => {
             let (line, col) = source.line_col(span.start);
             out.push_str(&format!("  --> {}:{}:{}\n", source.name, line, col));
             let excerpt = Excerpt {
@@ -218,22 +239,32 @@ fn render_one(source: &ConfigSource, d: &Diagnostic, color: bool) -> String {
                 }
             }
         }
-        Some(Origin::Set(arg)) => {
+        (Some(Origin::Set(arg)), None) => {
             out.push_str(&format!("  --> command line: --set {arg}\n"));
             if let Some(label) = &d.label {
                 out.push_str(&format!("      {label}\n"));
             }
         }
-        Some(Origin::Flag(arg)) => {
+        (Some(Origin::Flag(arg)), None) => {
             out.push_str(&format!("  --> command line: {arg}\n"));
             if let Some(label) = &d.label {
                 out.push_str(&format!("      {label}\n"));
             }
         }
-        None => out.push_str(&format!("  --> {}\n", source.name)),
+        (Some(Origin::File(_) | Origin::BuiltIn(_)) | None, None) => {
+            out.push_str(&format!("  --> {}\n", source.name))
+        }
     }
     if let Some(help) = &d.help {
         out.push_str(&format!("  help: {help}\n"));
+    }
+    if let (Some(Origin::BuiltIn(_)), Some(base)) = (&d.at, &source.layered_over) {
+        out.push_str(&format!(
+            "  note: {} is layered over {}, where this is; a `[stages.NAME]` or \
+             `[pipelines.NAME]` of the same name replaces the built-in one, and \
+             `extends = false` at the top starts from nothing (`docpipe init` writes the default out)\n",
+            source.name, base.name
+        ));
     }
     out.push('\n');
     out

@@ -18,9 +18,9 @@ use crate::registry::OptionDoc;
 pub type KeyPath = Vec<String>;
 
 #[derive(Debug, Clone)]
-struct Place {
-    key: Origin,
-    value: Origin,
+pub(super) struct Place {
+    pub(super) key: Origin,
+    pub(super) value: Origin,
 }
 
 /// A parsed, interpolated, overridden configuration document.
@@ -30,21 +30,51 @@ pub struct Document {
     pub source: ConfigSource,
     /// The values.
     pub root: Table,
-    places: HashMap<KeyPath, Place>,
-    /// Spans of `[table]` headers, by table path.
-    headers: HashMap<KeyPath, Range<usize>>,
-    /// `--set` arguments that could not apply.
-    override_problems: Vec<Diagnostic>,
+    pub(super) places: HashMap<KeyPath, Place>,
+    /// Where `[table]` headers are, by table path (tables that have one).
+    pub(super) headers: HashMap<KeyPath, Origin>,
+    /// `--set` arguments that could not apply, and other problems found
+    /// while reading (`extends`, shorthand keys).
+    pub(super) override_problems: Vec<Diagnostic>,
     /// Keys whose value has a problem (an unset variable), with it: later
     /// checks stay quiet about them.
-    flagged: HashMap<KeyPath, Diagnostic>,
+    pub(super) flagged: HashMap<KeyPath, Diagnostic>,
     /// Whole numbers too large for TOML, kept as the text written, by key.
-    oversized: HashMap<KeyPath, String>,
+    pub(super) oversized: HashMap<KeyPath, String>,
 }
 
 impl Document {
     /// Parses `source`, replacing `${VAR}` references in strings.
     pub fn parse(source: ConfigSource, env: &EnvVars) -> Result<Document, ConfigError> {
+        match Document::parse_under(source.clone(), env, &[])? {
+            Some(doc) => Ok(doc),
+            None => Ok(Document::empty(source)),
+        }
+    }
+
+    /// A document with no keys, reading `source`.
+    pub(super) fn empty(source: ConfigSource) -> Document {
+        Document {
+            source,
+            root: Table::new(),
+            places: HashMap::new(),
+            headers: HashMap::new(),
+            override_problems: Vec::new(),
+            flagged: HashMap::new(),
+            oversized: HashMap::new(),
+        }
+    }
+
+    /// Parses the table at `prefix` of `source` (`["tool", "docpipe"]` in a
+    /// pyproject.toml) as the document's root: keys are read relative to it,
+    /// places stay those of the whole text, so messages point at the lines
+    /// of the file. `None` when the file has no such table; a `prefix` key
+    /// that is not a table is an error at its place.
+    pub fn parse_under(
+        source: ConfigSource,
+        env: &EnvVars,
+        prefix: &[&str],
+    ) -> Result<Option<Document>, ConfigError> {
         let text = source.text.clone();
         let parsed = match DeTable::parse(&text) {
             Ok(t) => t,
@@ -59,19 +89,35 @@ impl Document {
                 ));
             }
         };
-        let mut doc = Document {
-            source,
-            root: Table::new(),
-            places: HashMap::new(),
-            headers: HashMap::new(),
-            override_problems: Vec::new(),
-            flagged: HashMap::new(),
-            oversized: HashMap::new(),
-        };
-        let span = parsed.span();
-        let root = doc.convert_table(parsed.get_ref(), span, &mut Vec::new(), env);
+        let mut table = parsed.get_ref();
+        let mut span = parsed.span();
+        for (depth, part) in prefix.iter().enumerate() {
+            let Some((key, value)) = table.iter().find(|(k, _)| k.get_ref() == part) else {
+                return Ok(None);
+            };
+            match value.get_ref() {
+                DeValue::Table(t) => {
+                    table = t;
+                    span = value.span();
+                }
+                _ => {
+                    let dotted = prefix[..=depth].join(".");
+                    return Err(ConfigError::one(
+                        &source,
+                        Diagnostic::new(
+                            format!("`{dotted}` must be a table"),
+                            Some(Origin::File(key.span())),
+                        )
+                        .with_label("not a table")
+                        .with_help(format!("write a [{dotted}] table")),
+                    ));
+                }
+            }
+        }
+        let mut doc = Document::empty(source);
+        let root = doc.convert_table(table, span, &mut Vec::new(), env);
         doc.root = root;
-        Ok(doc)
+        Ok(Some(doc))
     }
 
     /// Problems met while reading (an unset variable, a `--set` that cannot
@@ -90,8 +136,10 @@ impl Document {
         path: &mut KeyPath,
         env: &EnvVars,
     ) -> Table {
-        self.headers
-            .insert(path.clone(), header_span(&self.source.text, span));
+        let header = header_span(&self.source.text, span);
+        if !header.is_empty() {
+            self.headers.insert(path.clone(), Origin::File(header));
+        }
         let mut out = Table::new();
         for (key, value) in table.iter() {
             path.push(key.get_ref().to_string());
@@ -268,8 +316,8 @@ impl Document {
     pub fn table_origin(&self, path: &[&str]) -> Option<Origin> {
         let p: KeyPath = path.iter().map(|s| s.to_string()).collect();
         match self.headers.get(&p) {
-            Some(span) if !span.is_empty() => Some(Origin::File(span.clone())),
-            _ => self.key_origin(path),
+            Some(origin) => Some(origin.clone()),
+            None => self.key_origin(path),
         }
     }
 

@@ -8,6 +8,7 @@
 mod diagnostic;
 mod document;
 mod interpolate;
+mod layer;
 mod load;
 mod overrides;
 pub mod validate;
@@ -21,7 +22,11 @@ use toml::{Table, Value};
 pub use diagnostic::{ConfigError, ConfigSource, Diagnostic, Origin};
 pub use document::{Document, Subject, TableRead};
 pub use interpolate::{EnvVars, interpolate};
-pub use load::{CONFIG_FILE_NAME, ConfigLocation, LoadOptions, find_config, load};
+pub use layer::{EXTENDS_KEY, SHORTHANDS, Shorthand, ShorthandTarget, shorthand};
+pub use load::{
+    BUILT_IN_NAME, CONFIG_FILE_NAME, ConfigLocation, LoadOptions, PYPROJECT_FILE_NAME,
+    PYPROJECT_TABLE, find_config, is_pyproject, load,
+};
 pub use overrides::{Override, parse_override};
 
 /// Keys of a stage table that belong to the engine; the rest are the stage's options.
@@ -177,13 +182,18 @@ impl Config {
                 other => {
                     let mut known: Vec<&str> = vec!["stages", "pipelines"];
                     known.extend(sections.iter().map(String::as_str));
-                    let suggestion = closest(other, known.iter().copied());
+                    let keys: Vec<&str> = std::iter::once(layer::EXTENDS_KEY)
+                        .chain(layer::SHORTHANDS.iter().map(|s| s.key))
+                        .collect();
+                    let listed = format!(
+                        "top-level tables are {}; top-level keys are {}",
+                        backticks(&known),
+                        backticks(&keys)
+                    );
+                    let suggestion = closest(other, known.iter().chain(&keys).copied());
                     let help = match suggestion {
-                        Some(s) => format!(
-                            "did you mean `{s}`? top-level tables are {}",
-                            backticks(&known)
-                        ),
-                        None => format!("top-level tables are {}", backticks(&known)),
+                        Some(s) => format!("did you mean `{s}`? {listed}"),
+                        None => listed,
                     };
                     errors.push(
                         Diagnostic::new(

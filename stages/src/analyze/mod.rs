@@ -14,15 +14,17 @@ mod settings;
 pub mod types;
 mod verdict;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use docpipe_core::executor::Emitter;
 use docpipe_core::model::{
-    CodeUnit, DocModel, Finding, Item, ItemKind, ParamKind, ParamsHolder, UnitKind, UnitState,
+    CodeUnit, DocModel, Finding, Item, ItemKind, ParamKind, ParamsHolder, SourceFile, UnitKind,
+    UnitState,
 };
 use docpipe_core::registry::{DefaultConcurrency, PortDoc, Registry, StageRole, StageSpec};
-use docpipe_core::stage::{BuiltStage, StageContext, StageError, Transform};
+use docpipe_core::stage::{BuiltStage, RunFlag, StageContext, StageError, Transform};
 use docpipe_core::style::Style;
 
 use locate::{DocLocator, RETURNS_FIELDS, RETURNS_TITLES, YIELDS_FIELDS, YIELDS_TITLES};
@@ -30,7 +32,7 @@ use rules::{
     ExtraneousException, ExtraneousParameter, ExtraneousReturns, ExtraneousYields, MissingReturns,
     MissingSummary, MissingYields, ParameterTypeMismatch, Placeholder, ReturnTypeMismatch, Rule,
     UndocumentedClass, UndocumentedException, UndocumentedFunction, UndocumentedModule,
-    UndocumentedParameter, YieldTypeMismatch,
+    UndocumentedParameter, UnusedIgnore, YieldTypeMismatch,
 };
 pub use settings::{AnalyzeSettings, InitParams};
 pub use verdict::{Mistyped, Verdict, verdict};
@@ -66,23 +68,46 @@ pub(crate) fn register(registry: &mut Registry) {
             let settings = AnalyzeSettings {
                 init_params: section.init_params,
                 placeholder: section.placeholder.clone(),
+                warn_unused_ignores: ctx.run.warn_unused_ignores,
                 ..settings
             };
             Ok(BuiltStage::Transform(Arc::new(DocstringAnalyze::new(style, settings))))
         },
-    );
+    )
+    .reads(&[RunFlag::WarnUnusedIgnores]);
 }
+
+/// What `extra["analyze"]["ignored"]` says of a unit of a file that
+/// `# docpipe: ignore-file` leaves out.
+pub const IGNORE_FILE_REASON: &str = "# docpipe: ignore-file";
 
 /// The `docstring-analyze` stage.
 pub struct DocstringAnalyze {
     style: Arc<dyn Style>,
     settings: AnalyzeSettings,
+    /// Whether each file (by content hash) holds `# docpipe: ignore-file`:
+    /// asked once per file, not once per unit.
+    ignored_files: Mutex<HashMap<String, bool>>,
 }
 
 impl DocstringAnalyze {
     /// An analyzer parsing with `style`.
     pub fn new(style: Arc<dyn Style>, settings: AnalyzeSettings) -> DocstringAnalyze {
-        DocstringAnalyze { style, settings }
+        DocstringAnalyze {
+            style,
+            settings,
+            ignored_files: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn file_ignored(&self, file: &SourceFile) -> bool {
+        let mut known = self.ignored_files.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(&ignored) = known.get(&file.hash) {
+            return ignored;
+        }
+        let ignored = noqa::ignores_file(&file.text);
+        known.insert(file.hash.clone(), ignored);
+        ignored
     }
 }
 
@@ -107,6 +132,14 @@ impl Transform for DocstringAnalyze {
                 self.style.as_ref(),
             );
         }
+        if self.file_ignored(&env.file) {
+            env.extra.insert(
+                EXTRA_KEY.into(),
+                serde_json::json!({ "ignored": IGNORE_FILE_REASON }),
+            );
+            keep(&mut env.state);
+            return out.emit("complete", Item::Unit(env)).await;
+        }
         let analysis = analyze(&env.unit, self.style.as_ref(), &self.settings);
         env.existing = analysis.existing;
         if let Some(option) = analysis.ignored {
@@ -115,7 +148,13 @@ impl Transform for DocstringAnalyze {
             keep(&mut env.state);
             return out.emit("complete", Item::Unit(env)).await;
         }
-        if analysis.findings.is_empty() {
+        // An unused ignore is reported, but the docstring needs no change for it.
+        if analysis
+            .findings
+            .iter()
+            .all(|f| f.code == UnusedIgnore::CODE)
+        {
+            env.findings.extend(analysis.findings);
             keep(&mut env.state);
             out.emit("complete", Item::Unit(env)).await
         } else {
@@ -164,10 +203,24 @@ pub fn analyze(unit: &CodeUnit, style: &dyn Style, settings: &AnalyzeSettings) -
         };
     }
     let mut findings = check_doc(unit, existing.as_ref(), settings);
-    if !findings.is_empty() {
+    let check_unused = settings.enabled(UnusedIgnore::CODE);
+    if !findings.is_empty() || check_unused {
         let noqa = noqa::Noqa::of(unit);
         if !noqa.is_empty() {
+            let unused = if check_unused {
+                noqa.unused(&findings)
+            } else {
+                Vec::new()
+            };
             findings.retain(|f| !noqa.suppresses(f));
+            let name = unit.display_str();
+            for comment in unused {
+                findings.push(UnusedIgnore::finding(
+                    format!("`{comment}` on `{name}` suppresses nothing"),
+                    unit.line,
+                    unit.column,
+                ));
+            }
         }
     }
     Analysis {

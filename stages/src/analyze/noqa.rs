@@ -4,18 +4,53 @@
 //! are served: flake8 and pydoclint report at the `def` line, ruff at the
 //! docstring. For a module, the first line of the file counts as its header.
 //!
+//! docpipe's own directive works in the same places, as mypy's
+//! `# type: ignore[code]` does: `# docpipe: ignore[DOC201, DOC101]` (those
+//! codes) or `# docpipe: ignore` (every code). Unlike a `# noqa`, which other
+//! tools read too, it is docpipe's alone, so docpipe can say when one
+//! suppresses nothing ([`Noqa::unused`], `--warn-unused-ignores`). A line of
+//! its own holding `# docpipe: ignore-file` leaves the whole file out
+//! ([`ignores_file`]).
+//!
 //! Comments are found by text, not by tokens: a `# noqa` inside a string on
 //! one of those lines counts too, as it would for a person reading the line.
 
 use docpipe_core::model::{CodeUnit, Finding, UnitKind};
 
-/// What a set of `# noqa` comments suppresses.
+/// What a set of `# noqa` and `# docpipe: ignore` comments suppresses.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Noqa {
     /// A bare `# noqa`: everything.
     all: bool,
     /// Codes named after `# noqa:`.
     codes: Vec<String>,
+    /// `# docpipe: ignore[...]` comments, each with the codes it names
+    /// (none: a bare `# docpipe: ignore`, every code).
+    directives: Vec<Vec<String>>,
+}
+
+/// Whether `text` (a file) has a line of its own holding
+/// `# docpipe: ignore-file`, as ruff's `# ruff: noqa` may stand anywhere.
+pub fn ignores_file(text: &str) -> bool {
+    let mut from = 0;
+    while let Some(i) = text[from..].find("ignore-file") {
+        let at = from + i;
+        from = at + "ignore-file".len();
+        let line_start = text[..at].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+        let line = &text[line_start..line_end(text, at)];
+        let Some(comment) = line.trim_start().strip_prefix('#') else {
+            continue;
+        };
+        let Some(rest) = comment.trim_start().strip_prefix("docpipe:") else {
+            continue;
+        };
+        if let Some(after) = rest.trim_start().strip_prefix("ignore-file")
+            && (after.is_empty() || after.starts_with([' ', '\t', '#']))
+        {
+            return true;
+        }
+    }
+    false
 }
 
 impl Noqa {
@@ -23,7 +58,7 @@ impl Noqa {
     pub fn of(unit: &CodeUnit) -> Noqa {
         let mut noqa = Noqa::default();
         let source: &str = &unit.source;
-        if !source.contains("noqa") && !source.contains("NOQA") {
+        if !source.contains("noqa") && !source.contains("NOQA") && !source.contains("docpipe:") {
             return noqa;
         }
         let header = match unit.kind {
@@ -48,12 +83,38 @@ impl Noqa {
 
     /// Whether `finding` is suppressed.
     pub fn suppresses(&self, finding: &Finding) -> bool {
-        self.all || self.codes.iter().any(|c| *c == finding.code)
+        self.all
+            || self.codes.iter().any(|c| *c == finding.code)
+            || self
+                .directives
+                .iter()
+                .any(|d| d.is_empty() || d.iter().any(|c| *c == finding.code))
     }
 
     /// Whether nothing is suppressed.
     pub fn is_empty(&self) -> bool {
-        !self.all && self.codes.is_empty()
+        !self.all && self.codes.is_empty() && self.directives.is_empty()
+    }
+
+    /// The `# docpipe: ignore` comments, as written, that suppress none of
+    /// `findings` (the unit's findings before suppression): a bare one when
+    /// there are none, else each code that has no finding.
+    pub fn unused(&self, findings: &[Finding]) -> Vec<String> {
+        let mut out = Vec::new();
+        for codes in &self.directives {
+            if codes.is_empty() {
+                if findings.is_empty() {
+                    out.push("# docpipe: ignore".to_string());
+                }
+                continue;
+            }
+            for code in codes {
+                if !findings.iter().any(|f| f.code == code.as_str()) {
+                    out.push(format!("# docpipe: ignore[{code}]"));
+                }
+            }
+        }
+        out
     }
 
     fn read(&mut self, text: &str) {
@@ -62,6 +123,10 @@ impl Noqa {
             while let Some(hash) = rest.find('#') {
                 rest = &rest[hash + 1..];
                 let comment = rest.trim_start();
+                if let Some(directive) = comment.strip_prefix("docpipe:") {
+                    self.read_directive(directive.trim_start());
+                    continue;
+                }
                 let Some(after) = comment
                     .get(..4)
                     .filter(|w| w.eq_ignore_ascii_case("noqa"))
@@ -89,6 +154,32 @@ impl Noqa {
                     None => {}
                 }
             }
+        }
+    }
+}
+
+impl Noqa {
+    /// `ignore[CODE, ...]` or `ignore` after `# docpipe:`; anything else
+    /// (`ignore-file`, a word docpipe does not know) is not a directive here.
+    fn read_directive(&mut self, text: &str) {
+        let Some(after) = text.strip_prefix("ignore") else {
+            return;
+        };
+        if let Some(list) = after.strip_prefix('[') {
+            let Some((inside, _)) = list.split_once(']') else {
+                return;
+            };
+            let codes: Vec<String> = inside
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect();
+            if !codes.is_empty() {
+                self.directives.push(codes);
+            }
+        } else if after.is_empty() || after.starts_with([' ', '\t', '#']) {
+            self.directives.push(Vec::new());
         }
     }
 }
@@ -149,6 +240,75 @@ mod tests {
         assert!(noqa.suppresses(&finding("DP101")));
         let module = noqa_of("import os  # noqa\n", "");
         assert!(module.suppresses(&finding("DP100")));
+    }
+
+    #[test]
+    fn docpipe_ignore_names_codes_or_everything() {
+        let src =
+            "def f(x):  # docpipe: ignore[DOC101, DOC201]\n    \"\"\"Doc.\"\"\"\n    return x\n";
+        let noqa = noqa_of(src, "f");
+        assert!(noqa.suppresses(&finding("DOC101")));
+        assert!(noqa.suppresses(&finding("DOC201")));
+        assert!(!noqa.suppresses(&finding("DOC501")));
+        let bare = noqa_of("class A:  # docpipe: ignore\n    pass\n", "A");
+        assert!(bare.suppresses(&finding("DP101")));
+        let after_docstring = noqa_of(
+            "def f(x):\n    \"\"\"Doc.\"\"\"  # docpipe: ignore[DOC101]\n    return x\n",
+            "f",
+        );
+        assert!(after_docstring.suppresses(&finding("DOC101")));
+        assert!(!after_docstring.suppresses(&finding("DOC201")));
+    }
+
+    #[test]
+    fn docpipe_lookalikes_suppress_nothing() {
+        for header in [
+            "# docpipe: ignored[DOC101]",
+            "# docpipe: ignore-file",
+            "# docpipe: ignore[]",
+            "# docpipe: ignore[DOC101",
+            "# docpipe:check",
+        ] {
+            let noqa = noqa_of(&format!("def f(x):  {header}\n    pass\n"), "f");
+            assert!(noqa.is_empty(), "{header}");
+        }
+    }
+
+    #[test]
+    fn unused_names_each_code_without_a_finding() {
+        let noqa = noqa_of(
+            "def f(x):  # docpipe: ignore[DOC101, DOC201]\n    pass\n",
+            "f",
+        );
+        assert_eq!(
+            noqa.unused(&[finding("DOC101")]),
+            ["# docpipe: ignore[DOC201]"]
+        );
+        assert!(
+            noqa.unused(&[finding("DOC101"), finding("DOC201")])
+                .is_empty()
+        );
+        let bare = noqa_of("def f(x):  # docpipe: ignore\n    pass\n", "f");
+        assert_eq!(bare.unused(&[]), ["# docpipe: ignore"]);
+        assert!(bare.unused(&[finding("DP102")]).is_empty());
+        // A `# noqa` is other tools' too: never reported here.
+        assert!(
+            noqa_of("def f(x):  # noqa: DOC101\n    pass\n", "f")
+                .unused(&[])
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn ignore_file_stands_on_a_line_of_its_own() {
+        assert!(ignores_file("import os\n# docpipe: ignore-file\n"));
+        assert!(ignores_file(
+            "  #docpipe:ignore-file  # generated\r\nx = 1\n"
+        ));
+        assert!(!ignores_file("x = 1  # docpipe: ignore-file\n"));
+        assert!(!ignores_file("s = \"# docpipe: ignore-file\"\n"));
+        assert!(!ignores_file("# docpipe: ignore-files\n"));
+        assert!(!ignores_file("# docpipe: ignore\n"));
     }
 
     #[test]

@@ -512,6 +512,41 @@ rule!(
     Placeholder, "DP120", "placeholder", "Replace the placeholder with what the code does"
 );
 
+rule!(
+    /// ## What it does
+    /// Checks for `# docpipe: ignore[CODE]` comments that suppress nothing:
+    /// the definition has no finding of that code (or, for a bare
+    /// `# docpipe: ignore`, none at all). Opt-in: `--warn-unused-ignores`
+    /// for one run, or `extend_select = ["DP130"]`. A `# noqa` is not
+    /// checked, since other tools read it too.
+    ///
+    /// ## Why is this bad?
+    /// A stale ignore hides the next real finding of that code on the
+    /// definition, long after the reason for it went away.
+    ///
+    /// ## Example
+    /// ```python
+    /// def area(r):  # docpipe: ignore[DOC201]
+    ///     """Area of a circle.
+    ///
+    ///     Returns:
+    ///         The area.
+    ///     """
+    ///     return 3.14159 * r * r
+    /// ```
+    /// Use instead:
+    /// ```python
+    /// def area(r):
+    ///     """Area of a circle.
+    ///
+    ///     Returns:
+    ///         The area.
+    ///     """
+    ///     return 3.14159 * r * r
+    /// ```
+    UnusedIgnore, "DP130", "unused-ignore", "Remove the code from the comment, or the comment", false
+);
+
 /// Every rule of the analyzer: pydoclint's codes in code order, then docpipe's own.
 pub fn all() -> &'static [RuleInfo] {
     static RULES: std::sync::OnceLock<Vec<RuleInfo>> = std::sync::OnceLock::new();
@@ -544,5 +579,6 @@ fn list() -> Vec<RuleInfo> {
         info::<UndocumentedFunction>(),
         info::<MissingSummary>(),
         info::<Placeholder>(),
+        info::<UnusedIgnore>(),
     ]
 }

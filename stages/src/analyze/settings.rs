@@ -4,7 +4,7 @@ use docpipe_core::model::{CodeUnit, UnitKind};
 use docpipe_core::registry::{BuildError, OptionDoc, StageOptions};
 use serde::Deserialize;
 
-use super::rules;
+use super::rules::{self, Rule};
 
 /// Where the parameters of a class's `__init__` are documented
 /// (`[style] init_params`).
@@ -57,6 +57,10 @@ pub struct AnalyzeSettings {
     /// The placeholder word of `[style]`, which DP120 looks for.
     #[serde(skip)]
     pub placeholder: String,
+    /// `--warn-unused-ignores`: report `# docpipe: ignore` comments that
+    /// suppress nothing (DP130) in this run, as if selected.
+    #[serde(skip)]
+    pub warn_unused_ignores: bool,
 }
 
 impl Default for AnalyzeSettings {
@@ -75,6 +79,7 @@ impl Default for AnalyzeSettings {
             ignore: Vec::new(),
             init_params: InitParams::Either,
             placeholder: crate::style::DEFAULT_PLACEHOLDER.into(),
+            warn_unused_ignores: false,
         }
     }
 }
@@ -84,6 +89,9 @@ impl AnalyzeSettings {
     /// prefix in `select` or `extend_select`, or, for an opt-in rule, by its
     /// full code) and not ignored.
     pub fn enabled(&self, code: &str) -> bool {
+        if self.warn_unused_ignores && code == rules::UnusedIgnore::CODE {
+            return !self.ignore.iter().any(|s| code.starts_with(s.as_str()));
+        }
         let named = |list: &[String]| list.iter().any(|s| s == code);
         let prefixed = |list: &[String]| list.iter().any(|s| code.starts_with(s.as_str()));
         let on_by_default = rules::all()

@@ -178,6 +178,8 @@ impl Results {
 /// A hash of what in the configuration changes findings.
 fn config_hash(ctx: &BuildContext<'_>) -> String {
     let mut h = blake3::Hasher::new();
+    // `--warn-unused-ignores` adds findings (DP130).
+    h.update(&[u8::from(ctx.run.warn_unused_ignores)]);
     for section in ["style", "python"] {
         let text = toml::to_string(&ctx.config.section(section)).unwrap_or_default();
         h.update(section.as_bytes());

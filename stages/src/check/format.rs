@@ -20,13 +20,17 @@ pub enum Format {
     Json,
     /// GitHub Actions workflow commands (`::error file=...`).
     Github,
+    /// GitLab Code Quality JSON (a CI job's `codequality` report).
+    Gitlab,
+    /// JUnit XML, which CI systems show in their test tabs.
+    Junit,
     /// SARIF 2.1.0.
     Sarif,
 }
 
 impl Format {
     /// Every format's name.
-    pub const NAMES: [&'static str; 4] = ["text", "json", "github", "sarif"];
+    pub const NAMES: [&'static str; 6] = ["text", "json", "github", "gitlab", "junit", "sarif"];
 
     /// The format called `name`.
     pub fn parse(name: &str) -> Result<Format, String> {
@@ -34,10 +38,43 @@ impl Format {
             "text" => Ok(Format::Text),
             "json" => Ok(Format::Json),
             "github" => Ok(Format::Github),
+            "gitlab" => Ok(Format::Gitlab),
+            "junit" => Ok(Format::Junit),
             "sarif" => Ok(Format::Sarif),
             other => Err(format!("unknown report format `{other}`")),
         }
     }
+
+    /// Whether `--statistics` can print in this format (a table of counts
+    /// is text or JSON; the others have a fixed schema of findings).
+    pub fn has_statistics(self) -> bool {
+        matches!(self, Format::Text | Format::Json)
+    }
+}
+
+/// The kebab-case name of the rule with `code` (`undocumented-parameter`),
+/// or `""` for a code docpipe does not know (a plugin's).
+pub fn rule_name(code: &str) -> &'static str {
+    match code {
+        codes::UNREADABLE => "unreadable-file",
+        codes::UNDECODABLE => "undecodable-file",
+        codes::SYNTAX_ERROR => "syntax-error",
+        _ => rules::all()
+            .iter()
+            .find(|r| r.code == code)
+            .map_or("", |r| r.name),
+    }
+}
+
+/// How many findings one code has, for `--statistics`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CodeCount<'a> {
+    /// The code.
+    pub code: &'a str,
+    /// The rule's kebab-case name (empty for a plugin's code).
+    pub name: &'static str,
+    /// Findings of the code.
+    pub count: u64,
 }
 
 /// One finding with its file and the definition it concerns, borrowed from
@@ -112,6 +149,9 @@ pub struct Report<'a> {
     /// The directory relative paths start from (SARIF's `%SRCROOT%`).
     #[serde(skip)]
     pub root: Option<&'a Path>,
+    /// Print counts per code instead of the findings (`--statistics`).
+    #[serde(skip)]
+    pub statistics: bool,
 }
 
 impl Report<'_> {
@@ -140,17 +180,73 @@ impl Report<'_> {
     /// memory by that much again.
     pub fn write(&self, format: Format, out: &mut impl Write) -> io::Result<()> {
         match format {
+            Format::Text if self.statistics => {
+                self.statistics_text(out)?;
+                self.text_tail(out)
+            }
             Format::Text => self.text(out),
+            Format::Json if self.statistics => {
+                serde_json::to_writer_pretty(&mut *out, &self.code_counts())?;
+                writeln!(out)
+            }
             Format::Json => {
                 serde_json::to_writer_pretty(&mut *out, self)?;
                 writeln!(out)
             }
             Format::Github => self.github(out),
+            Format::Gitlab => {
+                serde_json::to_writer_pretty(&mut *out, &self.gitlab())?;
+                writeln!(out)
+            }
+            Format::Junit => self.junit(out),
             Format::Sarif => {
                 serde_json::to_writer_pretty(&mut *out, &self.sarif())?;
                 writeln!(out)
             }
         }
+    }
+
+    /// Findings per code, the most frequent first (then by code), as
+    /// ruff's `--statistics` counts them.
+    pub fn code_counts(&self) -> Vec<CodeCount<'_>> {
+        let mut counts: Vec<CodeCount<'_>> = Vec::new();
+        let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for f in &self.findings {
+            match index.get(f.code) {
+                Some(&i) => counts[i].count += 1,
+                None => {
+                    index.insert(f.code, counts.len());
+                    counts.push(CodeCount {
+                        code: f.code,
+                        name: rule_name(f.code),
+                        count: 1,
+                    });
+                }
+            }
+        }
+        counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.code.cmp(b.code)));
+        counts
+    }
+
+    /// `COUNT  CODE  name` lines, the columns aligned.
+    fn statistics_text(&self, s: &mut impl Write) -> io::Result<()> {
+        let counts = self.code_counts();
+        let width = counts
+            .iter()
+            .map(|c| c.count.to_string().len())
+            .max()
+            .unwrap_or(0);
+        let code_width = counts.iter().map(|c| c.code.len()).max().unwrap_or(0);
+        for c in &counts {
+            let line = format!(
+                "{:>width$}\t{:<code_width$}\t{}",
+                c.count,
+                printable::text(c.code),
+                c.name
+            );
+            writeln!(s, "{}", line.trim_end())?;
+        }
+        Ok(())
     }
 
     /// Files with at least one finding.
@@ -190,6 +286,9 @@ impl Report<'_> {
         line
     }
 
+    /// One `path:line:col: CODE message` line per finding, the form
+    /// editors' problem matchers and ruff's `concise` output use, then
+    /// [`Report::text_tail`].
     fn text(&self, s: &mut impl Write) -> io::Result<()> {
         let paint = Paint(self.color);
         for f in &self.findings {
@@ -206,6 +305,13 @@ impl Report<'_> {
                 printable::text(f.message)
             )?;
         }
+        self.text_tail(s)
+    }
+
+    /// The closing lines of the text format: problems found, coverage, and
+    /// the threshold when coverage is under it. None of them reads as a
+    /// finding (`path:line:col:`).
+    fn text_tail(&self, s: &mut impl Write) -> io::Result<()> {
         let n = self.findings.len() as u64;
         if n == 0 {
             writeln!(
@@ -359,6 +465,145 @@ impl Report<'_> {
         }
         sarif
     }
+}
+
+impl Report<'_> {
+    /// GitLab Code Quality: an array of issues, each with a description,
+    /// the check's name, a fingerprint, a severity and a location. The
+    /// fingerprint hashes the path, code, definition and message (not the
+    /// line, so that a finding keeps it when code above it moves), with a
+    /// counter for findings equal in all four, as ruff does.
+    fn gitlab(&self) -> serde_json::Value {
+        let mut seen: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+        let issues: Vec<serde_json::Value> = self
+            .findings
+            .iter()
+            .map(|f| {
+                let mut h = blake3::Hasher::new();
+                for part in [f.path, f.code, f.name, f.message] {
+                    h.update(&(part.len() as u64).to_le_bytes());
+                    h.update(part.as_bytes());
+                }
+                let base = h.finalize().to_hex()[..32].to_string();
+                let n = seen.entry(base.clone()).or_insert(0);
+                *n += 1;
+                let fingerprint = if *n == 1 { base } else { format!("{base}-{n}") };
+                json!({
+                    "description": format!("{}: {}", f.code, f.message),
+                    "check_name": f.code,
+                    "fingerprint": fingerprint,
+                    "severity": match f.severity {
+                        Severity::Error => "major",
+                        Severity::Warning => "minor",
+                    },
+                    "location": {
+                        "path": f.path,
+                        "lines": { "begin": f.line },
+                    },
+                })
+            })
+            .collect();
+        serde_json::Value::Array(issues)
+    }
+
+    /// JUnit XML: a `<testsuite>` per file with findings, a failing
+    /// `<testcase>` per finding (its classname the path, its name the
+    /// code and place), then a `docstring coverage` suite whose one case
+    /// fails when coverage is under `fail_under`. A clean run is one
+    /// passing case.
+    fn junit(&self, s: &mut impl Write) -> io::Result<()> {
+        let failures = self.findings.len() as u64 + u64::from(self.under_threshold());
+        let tests = self.findings.len() as u64 + 1;
+        writeln!(s, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+        writeln!(
+            s,
+            r#"<testsuites name="docpipe" tests="{tests}" failures="{failures}" errors="0">"#
+        )?;
+        let mut i = 0;
+        while i < self.findings.len() {
+            let path = self.findings[i].path;
+            let end = self.findings[i..]
+                .iter()
+                .position(|f| f.path != path)
+                .map_or(self.findings.len(), |n| i + n);
+            let n = end - i;
+            writeln!(
+                s,
+                r#"  <testsuite name="{}" tests="{n}" failures="{n}" errors="0" skipped="0">"#,
+                xml(path)
+            )?;
+            for f in &self.findings[i..end] {
+                let place = format!("{}:{}:{}", f.path, f.line, f.column);
+                writeln!(
+                    s,
+                    r#"    <testcase name="{} {}" classname="{}" file="{}" line="{}">"#,
+                    xml(f.code),
+                    xml(&format!("{}:{}", f.line, f.column)),
+                    xml(path),
+                    xml(path),
+                    f.line
+                )?;
+                writeln!(
+                    s,
+                    r#"      <failure message="{}" type="{}">{}: {} {}</failure>"#,
+                    xml(f.message),
+                    xml(f.code),
+                    xml(&place),
+                    xml(f.code),
+                    xml(f.message)
+                )?;
+                writeln!(s, "    </testcase>")?;
+            }
+            writeln!(s, "  </testsuite>")?;
+            i = end;
+        }
+        let under = self.under_threshold();
+        writeln!(
+            s,
+            r#"  <testsuite name="docstring coverage" tests="1" failures="{}" errors="0" skipped="0">"#,
+            u8::from(under)
+        )?;
+        let summary = format!(
+            "{:.1}% ({} of {} definitions documented); fail_under = {}%",
+            self.coverage, self.documented, self.considered, self.fail_under
+        );
+        if under {
+            writeln!(
+                s,
+                r#"    <testcase name="coverage" classname="docpipe"><failure message="{}" type="fail_under">{}</failure></testcase>"#,
+                xml(&summary),
+                xml(&summary)
+            )?;
+        } else {
+            writeln!(
+                s,
+                r#"    <testcase name="coverage" classname="docpipe"><system-out>{}</system-out></testcase>"#,
+                xml(&summary)
+            )?;
+        }
+        writeln!(s, "  </testsuite>")?;
+        writeln!(s, "</testsuites>")
+    }
+}
+
+/// `text` escaped for an XML attribute or element: the five special
+/// characters as entities, characters XML 1.0 does not allow (NUL and
+/// most other control characters) shown as `\xNN`, as paths are elsewhere.
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push_str(&format!("&#{};", c as u32)),
+            c if c.is_control() => out.push_str(&printable::text(c.encode_utf8(&mut [0; 4]))),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The base relative paths are resolved against, in SARIF.

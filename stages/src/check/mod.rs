@@ -24,7 +24,9 @@ use docpipe_core::registry::{
     BuildError, DefaultConcurrency, OptionDoc, Registry, StageOptions, StageRole, StageSpec,
 };
 use docpipe_core::report::FileDiagnostic;
-use docpipe_core::stage::{BuiltStage, Sink, SinkFinish, SinkSummary, StageContext, StageError};
+use docpipe_core::stage::{
+    BuiltStage, RunFlag, Sink, SinkFinish, SinkSummary, StageContext, StageError,
+};
 use docpipe_core::{console, printable};
 use serde::Deserialize;
 
@@ -96,14 +98,26 @@ pub(crate) fn register(registry: &mut Registry) {
                 )
                 .with_help("use a number from 0 to 100"));
             }
-            let mut report = CheckReport::new(format, options.fail_under).with_color(ctx.run.color);
+            if ctx.run.statistics && !format.has_statistics() {
+                return Err(BuildError::flag(
+                    format!("--format {name}"),
+                    format!("`--statistics` prints text or json, not `{name}`"),
+                )
+                .with_help("drop --statistics, or give --format text or --format json"));
+            }
+            // A file gets no colour codes, whatever --color says.
+            let color = ctx.run.color && ctx.run.output_file.is_none();
+            let mut report = CheckReport::new(format, options.fail_under)
+                .with_color(color)
+                .with_statistics(ctx.run.statistics)
+                .with_output_file(ctx.run.output_file.clone());
             if !ctx.run.base_dir.as_os_str().is_empty() {
                 report = report.with_root(ctx.run.base_dir.clone());
             }
             Ok(BuiltStage::Sink(Box::new(report)))
         },
     )
-    .reads(&[docpipe_core::stage::RunFlag::Format]);
+    .reads(&[RunFlag::Format, RunFlag::Statistics, RunFlag::OutputFile]);
 }
 
 /// Where the report goes: stdout, or a buffer in tests.
@@ -124,6 +138,8 @@ pub struct CheckReport {
     capture: Option<ReportOutput>,
     color: bool,
     root: Option<PathBuf>,
+    statistics: bool,
+    output_file: Option<PathBuf>,
 }
 
 impl CheckReport {
@@ -142,7 +158,21 @@ impl CheckReport {
             capture: None,
             color: false,
             root: None,
+            statistics: false,
+            output_file: None,
         }
+    }
+
+    /// Prints counts per code instead of the findings (`--statistics`).
+    pub fn with_statistics(mut self, statistics: bool) -> CheckReport {
+        self.statistics = statistics;
+        self
+    }
+
+    /// Writes the report to `path` instead of stdout (`--output-file`).
+    pub fn with_output_file(mut self, path: Option<PathBuf>) -> CheckReport {
+        self.output_file = path;
+        self
     }
 
     /// Colours the text format.
@@ -192,6 +222,7 @@ impl CheckReport {
             findings: self.kept.sorted(),
             color: self.color,
             root: self.root.as_deref(),
+            statistics: self.statistics,
         }
     }
 }
@@ -389,17 +420,31 @@ impl Sink for CheckReport {
     ) -> Result<SinkFinish, StageError> {
         let file_errors = ctx.diagnostics.snapshot();
         let (format, capture) = (self.format, self.capture.clone());
+        let output_file = self.output_file.clone();
         let report = self.report(&file_errors);
         if !cancelled {
-            match &capture {
-                Some(buffer) => {
+            match (&capture, &output_file) {
+                (None, Some(path)) => {
+                    let written = std::fs::File::create(path).and_then(|file| {
+                        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+                        report.write(format, &mut out)?;
+                        out.flush()
+                    });
+                    written.map_err(|e| {
+                        StageError::fatal(format!(
+                            "cannot write the check report to {}: {e}; give --output-file a path in a writable directory",
+                            printable::path(path)
+                        ))
+                    })?;
+                }
+                (Some(buffer), _) => {
                     if let Ok(mut b) = buffer.lock() {
                         report.write(format, &mut *b).map_err(|e| {
                             StageError::fatal(format!("cannot write the check report: {e}"))
                         })?;
                     }
                 }
-                None => console::exclusive(|| {
+                (None, None) => console::exclusive(|| {
                     // A large buffer: the JSON report of the standard library is 26 MB.
                     let mut out =
                         std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
