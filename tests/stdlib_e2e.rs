@@ -22,9 +22,24 @@ fn python(args: &[&std::ffi::OsStr]) -> std::process::Output {
         .expect("python3 is needed for this test: apt-get install -y python3")
 }
 
-fn report(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).expect("read the report"))
-        .expect("the report is JSON")
+/// `docpipe run generate lib` in `dir`: its report, and its stderr.
+fn generate(dir: &Path, name: &str) -> (serde_json::Value, String) {
+    let path = dir.join(name);
+    let ran = run(
+        dir,
+        &[
+            "run",
+            "generate",
+            "lib",
+            "-q",
+            "--report",
+            path.to_str().expect("utf-8"),
+        ],
+    );
+    let report = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("no report ({e}): {}", ran.stderr));
+    let report = serde_json::from_str(&report).expect("the report is JSON");
+    (report, ran.stderr)
 }
 
 #[test]
@@ -40,21 +55,9 @@ fn generate_over_the_standard_library_changes_docstrings_only_and_settles() {
         assert!(copied.status.success(), "{copied:?}");
     }
 
-    let first = dir.path().join("first.json");
-    let ran = run(
-        dir.path(),
-        &[
-            "run",
-            "generate",
-            "lib",
-            "-q",
-            "--report",
-            first.to_str().expect("utf-8"),
-        ],
-    );
-    let first = report(&first);
+    let (first, stderr) = generate(dir.path(), "first.json");
     let written = first["files_written"].as_u64().unwrap_or(0);
-    assert!(written > 1_000, "{first}\n{}", ran.stderr);
+    assert!(written > 1_000, "{first}\n{stderr}");
     assert!(
         first["by_state"]["generated"].as_u64().unwrap_or(0) > 50_000,
         "{first}"
@@ -72,19 +75,7 @@ fn generate_over_the_standard_library_changes_docstrings_only_and_settles() {
         "Python counts other changed files than docpipe wrote ({written}): {said}"
     );
 
-    let second = dir.path().join("second.json");
-    run(
-        dir.path(),
-        &[
-            "run",
-            "generate",
-            "lib",
-            "-q",
-            "--report",
-            second.to_str().expect("utf-8"),
-        ],
-    );
-    let second = report(&second);
+    let (second, _) = generate(dir.path(), "second.json");
     assert_eq!(second["files_written"], 0, "{second}");
     assert_eq!(second["by_state"]["generated"], 0, "{second}");
     assert_eq!(second["by_state"]["cached"], 0, "{second}");

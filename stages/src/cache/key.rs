@@ -13,10 +13,11 @@
 //! is not part of it: two checkouts in different directories share entries,
 //! and so do identical definitions in two files.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 
 use docpipe_core::model::CodeUnit;
 
+use crate::generate::order::normalize;
 use crate::reply::SCHEMA_VERSION;
 
 /// Version of the key layout and of what is stored under it.
@@ -95,21 +96,6 @@ pub fn relative(path: &Path, base: &Path, project: &Path) -> String {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect::<Vec<_>>()
         .join("/")
-}
-
-/// `.` and `..` resolved by name, without touching the disk.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
