@@ -676,7 +676,7 @@ mod tests {
         let far = new.rfind("return {'k': b}").unwrap_or(0);
         new.replace_range(far + 9..far + 10, "j");
         assert!(!only_changes(&old, &new, &changes));
-        let err = check_rewrite(&old, &new, &[], &[a + 4..a + 14], &changes);
+        let err = check_rewrite(&old, &new, &[], &one(a + 4..a + 14), &changes);
         assert!(
             matches!(err, Err(TokenMismatch::CodeChanged { .. })),
             "{err:?}"
