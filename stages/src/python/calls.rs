@@ -42,6 +42,9 @@ pub struct Definition {
     pub kind: DefKind,
     /// The first paragraph of its docstring on one line, when it has one with text.
     pub summary: Option<String>,
+    /// The byte span of its docstring's text (inside the quotes, escapes
+    /// as written), when it has one with text.
+    pub docstring: Option<Range<usize>>,
     /// Byte span from the `def`/`class` keyword to the end of its body.
     pub span: Range<usize>,
     /// The dotted names called in its body, each once, in order of
@@ -67,6 +70,8 @@ pub struct ModuleIndex {
     pub definitions: Vec<Definition>,
     /// Every name bound by an import, in source order (a later binding wins).
     pub imports: Vec<Import>,
+    /// The byte span of the module docstring's text, when it has one with text.
+    pub docstring: Option<Range<usize>>,
     by_qualname: HashMap<String, usize>,
 }
 
@@ -76,6 +81,7 @@ impl ModuleIndex {
         let mut scan = Scan::new(text);
         scan.run();
         let mut index = ModuleIndex {
+            docstring: scan.module_doc,
             definitions: scan.defs,
             imports: scan.imports,
             by_qualname: HashMap::new(),
@@ -126,6 +132,10 @@ struct Scan<'a> {
     wants_docstring: Option<usize>,
     /// The definition the current logical line may be the docstring of.
     docstring_for: Option<usize>,
+    /// No logical line has ended yet: the current one may be the module's docstring.
+    first_line: bool,
+    /// The byte span of the module docstring's text.
+    module_doc: Option<Range<usize>>,
 }
 
 impl<'a> Scan<'a> {
@@ -141,6 +151,8 @@ impl<'a> Scan<'a> {
             depth: 0,
             wants_docstring: None,
             docstring_for: None,
+            first_line: true,
+            module_doc: None,
         }
     }
 
@@ -280,6 +292,12 @@ impl<'a> Scan<'a> {
         }
         let end = i.min(bytes.len());
         self.push(Tok::Str, start..end);
+        if self.line.len() == 1 && self.first_line && self.scopes.is_empty() {
+            let content = content_start..content_end.min(bytes.len());
+            if !self.text[content.clone()].trim().is_empty() {
+                self.module_doc = Some(content);
+            }
+        }
         if self.line.len() == 1 && self.docstring_for.is_some() {
             let content = &self.text[content_start..content_end.min(bytes.len())];
             let summary = summary_of(content, raw);
@@ -288,6 +306,7 @@ impl<'a> Scan<'a> {
                 && !summary.is_empty()
             {
                 self.defs[d].summary = Some(summary);
+                self.defs[d].docstring = Some(content_start..content_end.min(bytes.len()));
             }
         }
         end
@@ -295,9 +314,13 @@ impl<'a> Scan<'a> {
 
     fn push(&mut self, tok: Tok, range: Range<usize>) {
         if self.line.len() == 1 && tok != Tok::Str {
+            if self.first_line {
+                self.module_doc = None;
+            }
             // Only a statement made of string literals is a docstring.
             if let Some(d) = self.docstring_for.take() {
                 self.defs[d].summary = None;
+                self.defs[d].docstring = None;
             }
         }
         let is_name = tok == Tok::Name;
@@ -341,6 +364,7 @@ impl<'a> Scan<'a> {
             self.line = line;
         }
         self.docstring_for = None;
+        self.first_line &= self.line.is_empty();
         self.line.clear();
     }
 
@@ -494,6 +518,7 @@ impl Scan<'_> {
             qualname,
             kind,
             summary: None,
+            docstring: None,
             span: start..self.text.len(),
             calls: Vec::new(),
         });
@@ -714,5 +739,26 @@ class K(Base):
         );
         assert_eq!(index.get("f").and_then(|d| d.summary.clone()), None);
         assert_eq!(index.get("g").and_then(|d| d.summary.clone()), None);
+    }
+
+    #[test]
+    fn the_module_docstring_is_the_first_statement_made_of_a_string() {
+        let text = "#!/usr/bin/env python3\n# comment\n\n\"\"\"Module.\n\nNotes\n-----\nText.\n\"\"\"\nx = 1\n";
+        let index = ModuleIndex::scan(text);
+        let span = index.docstring.clone().unwrap_or_default();
+        assert_eq!(&text[span], "Module.\n\nNotes\n-----\nText.\n");
+        assert_eq!(
+            ModuleIndex::scan("x = 1\n\"\"\"Not a docstring.\"\"\"\n").docstring,
+            None
+        );
+        assert_eq!(ModuleIndex::scan("\"\"\"a\"\"\" + b\n").docstring, None);
+        let text = "def f():\n    \"\"\"F.\n\n    Args:\n        x: X.\n    \"\"\"\n";
+        let f = ModuleIndex::scan(text);
+        let span = f
+            .get("f")
+            .and_then(|d| d.docstring.clone())
+            .unwrap_or_default();
+        assert!(text[span].contains("Args:"));
+        assert_eq!(f.docstring, None);
     }
 }

@@ -6,8 +6,9 @@
 //!
 //! The project's convention is counted once per run, the first time a new
 //! docstring needs it: the files the run covers are walked as the source
-//! stage walks them, each docstring is given to the styles' `recognizes`,
-//! and the convention with the most docstrings wins (Google when none is
+//! stage walks them, each docstring (found by the lexical scan of
+//! [`crate::python::calls`], at a fraction of a parse's cost) is given to
+//! the styles' `recognizes` as written, and the convention with the most docstrings wins (Google when none is
 //! recognised, or on a tie with it). Each stage that builds a style gets its
 //! own [`Conventions`], so the count is shared through a process-wide table
 //! keyed by the paths and the working directory.
@@ -22,7 +23,7 @@ use docpipe_core::stage::RunOptions;
 use docpipe_core::style::{Outline, RenderOptions, Style, WrittenDoc};
 use tokio_util::sync::CancellationToken;
 
-use crate::python::{PythonSource, SourceOptions, extract, read_source};
+use crate::python::{PythonSource, SourceOptions, read_source};
 
 /// The `[style] name` that detects the project's convention.
 pub const AUTO: &str = "auto";
@@ -187,10 +188,15 @@ fn count(run: &RunOptions, styles: &[Arc<dyn Style>]) -> ConventionsReport {
         source.discover(&CancellationToken::new(), |found| {
             if let crate::python::Found::File(path) = found
                 && let Ok(file) = read_source(&path)
-                && let Ok(units) = extract(&file)
             {
-                for doc in units.iter().filter_map(|u| u.docstring.as_ref()) {
-                    if let Some(style) = styles.iter().find(|s| s.recognizes(&doc.value)) {
+                // A lexical scan, not a parse: counting must not cost a
+                // second `check` of the project (it did, 3.8 s of a 3.9 s
+                // `--changed-since` run over the standard library).
+                let index = crate::python::calls::ModuleIndex::scan(&file.text);
+                let spans = std::iter::once(&index.docstring)
+                    .chain(index.definitions.iter().map(|d| &d.docstring));
+                for text in spans.filter_map(|span| file.text.get(span.clone()?)) {
+                    if let Some(style) = styles.iter().find(|s| s.recognizes(text)) {
                         *docstrings.entry(style.name().to_string()).or_default() += 1;
                     }
                 }
