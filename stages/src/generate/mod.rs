@@ -43,7 +43,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use docpipe_core::chat::{ChatRequest, FinishReason, Model, ModelError};
+use docpipe_core::chat::{ChatMessage, ChatRequest, FinishReason, Model, ModelError};
 use docpipe_core::executor::Emitter;
 use docpipe_core::model::{Envelope, Item, ItemKind, TokenUsage, UnitState};
 use docpipe_core::registry::{
@@ -832,17 +832,25 @@ impl Shared {
     }
 
     fn request(&self, todo: &[Todo], max_tokens: u64) -> ChatRequest {
-        if !self.model.reads_prompt() {
-            return ChatRequest {
-                messages: Vec::new(),
-                schema: Some(schema().clone()),
-                schema_name: SCHEMA_NAME.into(),
-                max_tokens: Some(u32::try_from(max_tokens).unwrap_or(u32::MAX)),
-                temperature: self.section.temperature,
-                estimated_prompt_tokens: 0,
-                units: todo.iter().map(|t| t.env.unit.clone()).collect(),
-            };
+        // A model that reads no prompt (the template) gets none rendered or counted.
+        let (messages, estimated) = if self.model.reads_prompt() {
+            self.prompt(todo)
+        } else {
+            (Vec::new(), 0)
+        };
+        ChatRequest {
+            messages,
+            schema: Some(schema().clone()),
+            schema_name: SCHEMA_NAME.into(),
+            max_tokens: Some(u32::try_from(max_tokens).unwrap_or(u32::MAX)),
+            temperature: self.section.temperature,
+            estimated_prompt_tokens: estimated,
+            units: todo.iter().map(|t| t.env.unit.clone()).collect(),
         }
+    }
+
+    /// The messages of a request for `todo`, and their tokens.
+    fn prompt(&self, todo: &[Todo]) -> (Vec<ChatMessage>, u64) {
         let sources: Vec<String> = todo.iter().map(|t| self.prompt_source(&t.env)).collect();
         let units: Vec<PromptUnit<'_>> = todo
             .iter()
@@ -871,15 +879,7 @@ impl Shared {
         let estimated = self
             .counter
             .count_chat(messages.iter().map(|m| m.content.as_str()));
-        ChatRequest {
-            messages,
-            schema: Some(schema().clone()),
-            schema_name: SCHEMA_NAME.into(),
-            max_tokens: Some(u32::try_from(max_tokens).unwrap_or(u32::MAX)),
-            temperature: self.section.temperature,
-            estimated_prompt_tokens: estimated,
-            units: todo.iter().map(|t| t.env.unit.clone()).collect(),
-        }
+        (messages, estimated)
     }
 
     /// The source the prompt shows: `token-budget`'s shortened one, or the
