@@ -130,7 +130,10 @@ pub fn escaped_break(file: &SourceFile, unit: &CodeUnit) -> Option<String> {
             .map(|l| l.len() - l.trim_start().len())
             .min()
     };
-    let source = margin(&mut split_source_lines(body).into_iter().skip(1));
+    // A one-line literal has no lines of its own after the first: the lines
+    // completion adds go at the indentation of the line it starts on.
+    let source =
+        margin(&mut split_source_lines(body).into_iter().skip(1)).or(Some(ds.indent.len()));
     let value = margin(&mut ds.value.split('\n').skip(1));
     match (source, value) {
         (Some(s), Some(v)) if v < s => {
@@ -980,5 +983,18 @@ mod tests {
     fn source_lines_split_as_python_does() {
         assert_eq!(split_source_lines("a\r\nb\rc\nd"), ["a", "b", "c", "d"]);
         assert_eq!(split_source_lines("one"), ["one"]);
+    }
+
+    #[test]
+    fn an_escaped_break_in_a_one_line_docstring_is_refused_where_lines_would_be_added() {
+        let text = "class K:\n    def spam(self, a):\n        \"\"\"Spam\\n\\nSpam spam.\"\"\"\n\n\ndef top(a):\n    \"\"\"Top.\"\"\"\n";
+        let file = SourceFile::from_text("k.py", text);
+        let units = crate::python::extract(&file).unwrap_or_default();
+        let unit = |name: &str| units.iter().find(|u| u.qualname == name).cloned();
+        let spam = unit("K.spam").unwrap_or_else(|| panic!("no K.spam in {units:?}"));
+        let why = escaped_break(&file, &spam).unwrap_or_default();
+        assert!(why.contains("line 3"), "{why}");
+        let top = unit("top").unwrap_or_else(|| panic!("no top"));
+        assert_eq!(escaped_break(&file, &top), None);
     }
 }
