@@ -18,6 +18,7 @@ pub mod complete;
 pub mod encoding;
 pub mod escape;
 pub mod insert;
+pub mod lexical;
 pub mod merge;
 pub mod pep8;
 pub mod preserve;

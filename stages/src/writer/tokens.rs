@@ -1,6 +1,10 @@
 //! The safety check: a rewritten file must have the same syntax tree as the
 //! original once the docstrings the writer replaced or inserted are set aside.
 //!
+//! [`check_rewrite`] first asks [`super::lexical`] whether CPython's tokens
+//! prove it (the common case, at the cost of two linear scans); only when
+//! they do not does the tree comparison below decide.
+//!
 //! Both texts are parsed with tree-sitter-python and flattened into a sequence
 //! of events: entering a named node, a leaf token with its text (strings and
 //! comments count as one token each), leaving the node. Docstring statements
@@ -97,6 +101,32 @@ pub struct Change {
 /// `changes` say where the texts differ (see the module documentation);
 /// wrong ones cost time, never a wrong answer.
 pub fn check_rewrite(
+    original: &str,
+    rewritten: &str,
+    replaced: &[Range<usize>],
+    written: &[Range<usize>],
+    changes: &[Change],
+) -> Result<Proof, TokenMismatch> {
+    if super::lexical::proven(original, rewritten, replaced, written) {
+        return Ok(Proof::Tokens);
+    }
+    check_trees_of(original, rewritten, replaced, written, changes).map(|()| Proof::Trees)
+}
+
+/// How a rewrite was found safe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proof {
+    /// CPython's tokens are the same but for docstrings in docstring places
+    /// ([`super::lexical`]): Python accepts the new text exactly when it
+    /// accepts the original.
+    Tokens,
+    /// tree-sitter's trees are the same but for the docstring statements.
+    Trees,
+}
+
+/// The tree-sitter comparison alone (see the module documentation): what
+/// [`check_rewrite`] decides with when the tokens prove nothing.
+pub fn check_trees_of(
     original: &str,
     rewritten: &str,
     replaced: &[Range<usize>],
@@ -539,6 +569,25 @@ pub(crate) fn line_of(text: &str, offset: usize) -> usize {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_tokens_prove_the_common_case_and_the_trees_decide_the_rest() {
+        let old = "def f(a):\n    return a\n";
+        let new = "def f(a):\n    \"\"\"Doc.\"\"\"\n    return a\n";
+        let lit = new.find("\"\"\"").expect("literal");
+        assert_eq!(
+            check_rewrite(old, new, &[], &one(lit..lit + 10), &[]),
+            Ok(Proof::Tokens)
+        );
+        let future = "from __future__ import annotations\n";
+        let documented = "\"\"\"Doc.\"\"\"\nfrom __future__ import annotations\n";
+        assert_eq!(
+            check_rewrite(future, documented, &[], &one(0..10), &[]),
+            Ok(Proof::Trees)
+        );
+        let new = "def f(a):\n    \"\"\"Doc.\"\"\"\n    return b\n";
+        assert!(check_rewrite(old, new, &[], &one(lit..lit + 10), &[]).is_err());
+    }
+
     fn one(span: Range<usize>) -> Vec<Range<usize>> {
         vec![span]
     }
@@ -549,7 +598,7 @@ mod tests {
         let new = "def f(x):\n    \"\"\"Doc.\"\"\"\n    return x\n";
         let lit = new.find("\"\"\"").unwrap_or(0);
         assert_eq!(
-            check_rewrite(old, new, &[], &one(lit..lit + 10), &[]),
+            check_trees_of(old, new, &[], &one(lit..lit + 10), &[]),
             Ok(())
         );
     }
@@ -559,7 +608,7 @@ mod tests {
         let old = "def f(x):\n    return x\n";
         let new = "def f(x):\n    \"\"\"Doc.\"\"\"\n    return y\n";
         let lit = new.find("\"\"\"").unwrap_or(0);
-        let err = check_rewrite(old, new, &[], &one(lit..lit + 10), &[]);
+        let err = check_trees_of(old, new, &[], &one(lit..lit + 10), &[]);
         assert!(
             matches!(err, Err(TokenMismatch::CodeChanged { line: 2, .. })),
             "{err:?}"
@@ -571,7 +620,7 @@ mod tests {
         let old = "def f(x):\n    # keep\n    return x\n";
         let new = "def f(x):\n    \"\"\"Doc.\"\"\"\n    # kept\n    return x\n";
         let lit = new.find("\"\"\"").unwrap_or(0);
-        assert!(check_rewrite(old, new, &[], &one(lit..lit + 10), &[]).is_err());
+        assert!(check_trees_of(old, new, &[], &one(lit..lit + 10), &[]).is_err());
     }
 
     #[test]
@@ -579,7 +628,7 @@ mod tests {
         let old = "if a:\n    x = 1\ny = 2\n";
         let new = "if a:\n    x = 1\n    y = 2\n";
         assert!(matches!(
-            check_rewrite(old, new, &[], &[], &[]),
+            check_trees_of(old, new, &[], &[], &[]),
             Err(TokenMismatch::CodeChanged { .. })
         ));
     }
@@ -588,7 +637,7 @@ mod tests {
     fn a_literal_that_ends_early_is_refused() {
         let old = "def f():\n    pass\n";
         let new = "def f():\n    \"\"\"a\"\"\" b \"\"\"\"\n    pass\n";
-        let err = check_rewrite(old, new, &[], &one(13..27), &[]);
+        let err = check_trees_of(old, new, &[], &one(13..27), &[]);
         assert!(err.is_err(), "{err:?}");
     }
 
@@ -598,7 +647,7 @@ mod tests {
         let new = "def f():\n    pass\n    \"\"\"Doc.\"\"\"\n";
         let lit = new.find("\"\"\"").unwrap_or(0);
         assert!(matches!(
-            check_rewrite(old, new, &[], &one(lit..lit + 10), &[]),
+            check_trees_of(old, new, &[], &one(lit..lit + 10), &[]),
             Err(TokenMismatch::NotADocstring { .. })
         ));
     }
@@ -647,7 +696,7 @@ mod tests {
         let lit = |at: usize| at + 4..at + 4 + 10;
         let written = vec![lit(a), lit(b + doc.len())];
         assert!(only_changes(&old, &new, &changes));
-        assert_eq!(check_rewrite(&old, &new, &[], &written, &changes), Ok(()));
+        assert_eq!(check_trees_of(&old, &new, &[], &written, &changes), Ok(()));
 
         // A changed token inside a change, in code, in a comment, in the block structure.
         for (bad, what) in [
@@ -656,13 +705,13 @@ mod tests {
         ] {
             let (new, changes) = rewrite(&old, &[(a..a, doc), (b..b, bad)]);
             assert!(
-                check_rewrite(&old, &new, &[], &written, &changes).is_err(),
+                check_trees_of(&old, &new, &[], &written, &changes).is_err(),
                 "{what} added inside a change was not seen"
             );
         }
         let dedent = old[b..].find("    return {").map_or(0, |i| b + i);
         let (new, changes) = rewrite(&old, &[(a..a, doc), (dedent..dedent + 4, "")]);
-        assert!(check_rewrite(&old, &new, &[], &[lit(a)], &changes).is_err());
+        assert!(check_trees_of(&old, &new, &[], &[lit(a)], &changes).is_err());
     }
 
     #[test]
@@ -676,7 +725,7 @@ mod tests {
         let far = new.rfind("return {'k': b}").unwrap_or(0);
         new.replace_range(far + 9..far + 10, "j");
         assert!(!only_changes(&old, &new, &changes));
-        let err = check_rewrite(&old, &new, &[], &one(a + 4..a + 14), &changes);
+        let err = check_trees_of(&old, &new, &[], &one(a + 4..a + 14), &changes);
         assert!(
             matches!(err, Err(TokenMismatch::CodeChanged { .. })),
             "{err:?}"

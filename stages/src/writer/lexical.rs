@@ -1,0 +1,407 @@
+//! The fast half of the safety check: CPython's tokens (as
+//! [`crate::python::tokenize`] reads them) of the original and of the
+//! rewritten text are the same once the docstrings the writer replaced or
+//! inserted are set aside, and each written docstring is where Python reads
+//! a docstring.
+//!
+//! It only ever says "proven": when the tokens differ, or the tokenizer
+//! cannot read a text, or a docstring is anywhere but right after the
+//! indentation that opens a `def` or `class` body (or first in the module),
+//! the tree-sitter comparison in [`super::tokens`] decides, as it did for
+//! every file before. What passes here is the common case (a line inserted
+//! at the start of an indented body, a literal replaced in place) and costs
+//! two linear scans instead of two parses and a tree walk. One-line bodies
+//! turned into blocks, docstrings after a comment at the start of a body
+//! and the like go the slow way.
+//!
+//! When the tokens prove the rewrite, Python accepts the new text exactly
+//! when it accepts the original: a docstring statement at the start of a
+//! block or module is always grammatical, the outside tokens are the same,
+//! and [`plain_literal`] makes sure each written literal is one Python
+//! compiles (no `\N{...}` name it would have to look up, no truncated
+//! escape, no NUL). The one exception, a module docstring put in front of
+//! a string statement before `from __future__`, is left to the slow way
+//! too: a module-level insertion in a file that names `__future__` is not
+//! proven here.
+
+use std::ops::Range;
+
+use crate::python::tokenize::{Kind, Token, tokenize};
+
+/// Whether the tokens prove that `rewritten` differs from `original` only
+/// in the docstring literals at `replaced` (in the original) and `written`
+/// (in the rewritten text), each written one a docstring Python compiles.
+pub fn proven(
+    original: &str,
+    rewritten: &str,
+    replaced: &[Range<usize>],
+    written: &[Range<usize>],
+) -> bool {
+    if !written
+        .iter()
+        .all(|span| rewritten.get(span.clone()).is_some_and(plain_literal))
+    {
+        return false;
+    }
+    let (Ok(old), Ok(new)) = (tokenize(original), tokenize(rewritten)) else {
+        return false;
+    };
+    let Some(old_kept) = without(&old, replaced, original, false) else {
+        return false;
+    };
+    let Some(new_kept) = without(&new, written, rewritten, true) else {
+        return false;
+    };
+    old_kept.len() == new_kept.len()
+        && old_kept
+            .iter()
+            .zip(&new_kept)
+            .all(|(a, b)| same(a, original, b, rewritten))
+}
+
+/// `tokens` without the docstring literals at `spans` and the line breaks
+/// that end their statements (a comment between stays). `None` when a span
+/// is not exactly one string token ending its statement, or (with
+/// `placed`) not where Python reads a docstring.
+fn without<'t>(
+    tokens: &'t [Token],
+    spans: &[Range<usize>],
+    text: &str,
+    placed: bool,
+) -> Option<Vec<&'t Token>> {
+    let mut spans: Vec<&Range<usize>> = spans.iter().collect();
+    spans.sort_by_key(|s| s.start);
+    let mut spans = spans.into_iter().peekable();
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        let token = &tokens[i];
+        if let Some(span) = spans.peek()
+            && token.span.start >= span.start
+        {
+            if token.kind != Kind::String || token.span != **span {
+                return None;
+            }
+            if placed && !docstring_place(tokens, i, text) {
+                return None;
+            }
+            spans.next();
+            let mut j = i + 1;
+            if tokens.get(j).is_some_and(|t| t.kind == Kind::Comment) {
+                out.push(&tokens[j]);
+                j += 1;
+            }
+            if tokens.get(j).is_none_or(|t| t.kind != Kind::Newline) {
+                return None;
+            }
+            i = j + 1;
+            continue;
+        }
+        out.push(token);
+        i += 1;
+    }
+    spans
+        .next()
+        .is_none()
+        .then(|| one_line_blocks_inline(comments_after_indentation(out), text))
+}
+
+/// The words a compound statement may start with (and `match`, which may
+/// start a simple one too): a line starting with one is never inlined.
+const COMPOUND: [&str; 14] = [
+    "if", "elif", "else", "for", "while", "try", "except", "finally", "with", "def", "class",
+    "async", "match", "case",
+];
+
+/// The words that start the header of a block that may be a one-line
+/// body (`match` and `case` are left out: as soft keywords they may start
+/// an annotation too).
+const HEADERS: [&str; 12] = [
+    "if", "elif", "else", "for", "while", "try", "except", "finally", "with", "def", "class",
+    "async",
+];
+
+/// `tokens` (of `text`) with each block of one simple logical line written
+/// as a one-line body: the line break and indent after its header's `:` and
+/// its dedent left out, so that `def f(): return a` and the block the writer
+/// makes of it to hold a docstring compare equal. The two are the same
+/// statement to Python. A compound statement cannot be a one-line body
+/// (`try: for x in y: ...` is not Python), so a block whose line starts one
+/// is left as it is.
+fn one_line_blocks_inline<'t>(tokens: Vec<&'t Token>, text: &str) -> Vec<&'t Token> {
+    let mut drop = vec![false; tokens.len()];
+    for j in 1..tokens.len() {
+        if j < 2
+            || tokens[j].kind != Kind::Indent
+            || tokens[j - 1].kind != Kind::Newline
+            || !(tokens[j - 2].kind == Kind::Op && &text[tokens[j - 2].span.clone()] == ":")
+        {
+            continue;
+        }
+        let Some(end) = tokens[j + 1..]
+            .iter()
+            .position(|t| matches!(t.kind, Kind::Newline | Kind::Indent))
+            .map(|p| j + 1 + p)
+        else {
+            continue;
+        };
+        // The header is a compound statement's: `x:` then `int = 5` on the
+        // next line is no block but an annotation broken in two.
+        let mut start = j - 2;
+        while start > 0 && tokens[start - 1].kind != Kind::Newline {
+            start -= 1;
+        }
+        let header = tokens[start..j - 2]
+            .iter()
+            .find(|t| !matches!(t.kind, Kind::Indent | Kind::Dedent | Kind::Comment))
+            .is_some_and(|t| t.kind == Kind::Name && HEADERS.contains(&&text[t.span.clone()]));
+        let simple = header
+            && tokens.get(j + 1).is_some_and(|t| {
+                !(t.kind == Kind::Op && &text[t.span.clone()] == "@"
+                    || t.kind == Kind::Name && COMPOUND.contains(&&text[t.span.clone()]))
+            });
+        if simple
+            && tokens[end].kind == Kind::Newline
+            && tokens.get(end + 1).is_some_and(|t| t.kind == Kind::Dedent)
+        {
+            drop[j - 1] = true;
+            drop[j] = true;
+            drop[end + 1] = true;
+        }
+    }
+    tokens
+        .into_iter()
+        .zip(drop)
+        .filter_map(|(t, d)| (!d).then_some(t))
+        .collect()
+}
+
+/// `tokens` with each indent and dedent moved ahead of the comments right
+/// before it. CPython puts the comment lines at the start of a block
+/// before its INDENT (a comment line has no indentation of its own), so a
+/// docstring inserted above such comments moves the INDENT from after them
+/// to before them; the code and the comments' order are the same.
+fn comments_after_indentation(tokens: Vec<&Token>) -> Vec<&Token> {
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut comments = Vec::new();
+    for token in tokens {
+        match token.kind {
+            Kind::Comment => comments.push(token),
+            Kind::Indent | Kind::Dedent => out.push(token),
+            _ => {
+                out.append(&mut comments);
+                out.push(token);
+            }
+        }
+    }
+    out.append(&mut comments);
+    out
+}
+
+/// Whether the string token at `i` is where Python reads a docstring: the
+/// first token of the module (comments aside, and no `__future__` import
+/// to come that a second string statement would break), or the first
+/// token of the indented body of a `def` or `class`.
+fn docstring_place(tokens: &[Token], i: usize, text: &str) -> bool {
+    let word = |t: &Token| &text[t.span.clone()];
+    if tokens[..i].iter().all(|t| t.kind == Kind::Comment) {
+        return !tokens
+            .iter()
+            .any(|t| t.kind == Kind::Name && word(t) == "__future__");
+    }
+    if i < 3 || tokens[i - 1].kind != Kind::Indent {
+        return false;
+    }
+    // Back over comment lines at the start of the body, the header's line
+    // break and the comments on the header's line, to its `:`.
+    let mut k = i - 2;
+    let mut newline = false;
+    loop {
+        match tokens[k].kind {
+            Kind::Comment => {}
+            Kind::Newline if !newline => newline = true,
+            _ => break,
+        }
+        if k == 0 {
+            return false;
+        }
+        k -= 1;
+    }
+    if !newline {
+        return false;
+    }
+    if !(tokens[k].kind == Kind::Op && word(&tokens[k]) == ":") {
+        return false;
+    }
+    // The first token of the header's logical line.
+    let mut start = k;
+    while start > 0 && tokens[start - 1].kind != Kind::Newline {
+        start -= 1;
+    }
+    tokens[start..k]
+        .iter()
+        .find(|t| !matches!(t.kind, Kind::Indent | Kind::Dedent | Kind::Comment))
+        .is_some_and(|t| t.kind == Kind::Name && matches!(word(t), "def" | "class" | "async"))
+}
+
+/// Whether two tokens are the same: of one kind and, but for line breaks
+/// and dedents (which have no text of their own), the same text.
+fn same(a: &Token, a_text: &str, b: &Token, b_text: &str) -> bool {
+    a.kind == b.kind
+        && (matches!(a.kind, Kind::Newline | Kind::Dedent)
+            || a_text[a.span.clone()] == b_text[b.span.clone()])
+}
+
+/// Whether `literal` is a `str` literal Python compiles without looking
+/// anything up: no bytes or f-string prefix, no NUL, and, unless raw, only
+/// escapes that are complete (`\N{...}` is not accepted here: only Python
+/// knows the names).
+pub fn plain_literal(literal: &str) -> bool {
+    let quote = literal.find(['"', '\'']).unwrap_or(literal.len());
+    let prefix = literal[..quote].to_ascii_lowercase();
+    if !matches!(prefix.as_str(), "" | "r" | "u") || literal.contains('\0') {
+        return false;
+    }
+    if prefix == "r" {
+        return true;
+    }
+    let bytes = literal.as_bytes();
+    let hex = |from: usize, count: usize| {
+        bytes
+            .get(from..from + count)
+            .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+    };
+    let mut i = quote;
+    while let Some(k) = memchr::memchr(b'\\', &bytes[i..]) {
+        let at = i + k;
+        i = match bytes.get(at + 1) {
+            Some(b'x') if hex(at + 2, 2) => at + 4,
+            Some(b'u') if hex(at + 2, 4) => at + 6,
+            Some(b'U') if hex(at + 2, 8) => {
+                let value = u32::from_str_radix(&literal[at + 2..at + 10], 16).unwrap_or(u32::MAX);
+                if value > 0x10FFFF {
+                    return false;
+                }
+                at + 10
+            }
+            Some(b'x' | b'u' | b'U' | b'N') | None => return false,
+            Some(_) => at + 2,
+        };
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span_of(text: &str, needle: &str) -> Range<usize> {
+        let at = text.find(needle).expect("needle in text");
+        at..at + needle.len()
+    }
+
+    #[test]
+    fn an_inserted_and_a_replaced_docstring_are_proven() {
+        let old = "\"\"\"Old.\"\"\"\ndef f(a):  # note\n    return a\n\nclass C:\n    x = 1\n";
+        let new = "\"\"\"New.\"\"\"\ndef f(a):  # note\n    \"\"\"Doc.\"\"\"\n    return a\n\nclass C:\n    \"\"\"Class.\"\"\"\n\n    x = 1\n";
+        let replaced = [span_of(old, "\"\"\"Old.\"\"\"")];
+        let written = [
+            span_of(new, "\"\"\"New.\"\"\""),
+            span_of(new, "\"\"\"Doc.\"\"\""),
+            span_of(new, "\"\"\"Class.\"\"\""),
+        ];
+        assert!(proven(old, new, &replaced, &written));
+    }
+
+    #[test]
+    fn a_changed_token_or_a_misplaced_docstring_is_not_proven() {
+        let old = "def f(a):\n    return a\n";
+        let doc = "\"\"\"Doc.\"\"\"";
+        // A token changed beside the docstring.
+        let new = format!("def f(a):\n    {doc}\n    return b\n");
+        assert!(!proven(old, &new, &[], &[span_of(&new, doc)]));
+        // The docstring is not the first statement of a def's body.
+        let old = "if x:\n    y = 1\n";
+        let new = format!("if x:\n    {doc}\n    y = 1\n");
+        assert!(!proven(old, &new, &[], &[span_of(&new, doc)]));
+        // Written where a statement goes on: `"""Doc.""".strip()`.
+        let old = "def f(a):\n    .strip()\n";
+        let new = format!("def f(a):\n    {doc}.strip()\n");
+        assert!(!proven(old, &new, &[], &[span_of(&new, doc)]));
+        // A span that is not exactly one string token.
+        let old = "def f(a):\n    return a\n";
+        let new = format!("def f(a):\n    {doc}\n    return a\n");
+        let span = span_of(&new, doc);
+        let short: Range<usize> = span.start..span.end - 1;
+        assert!(!proven(old, &new, &[], std::slice::from_ref(&short)));
+        // Indented deeper than the statements after it.
+        let new = format!("def f(a):\n        {doc}\n    return a\n");
+        assert!(!proven(old, &new, &[], &[span_of(&new, doc)]));
+        // A module docstring in a file with a `__future__` import.
+        let old = "from __future__ import annotations\n";
+        let new = format!("{doc}\nfrom __future__ import annotations\n");
+        assert!(!proven(old, &new, &[], &[span_of(&new, doc)]));
+    }
+
+    #[test]
+    fn a_one_line_body_made_a_block_is_proven_and_its_statement_kept() {
+        let old = "class C:\n    def f(a): return a  # c\n    x = 1\n";
+        let doc = "\"\"\"Doc.\"\"\"";
+        let new =
+            format!("class C:\n    def f(a):\n        {doc}\n        return a  # c\n    x = 1\n");
+        assert!(proven(old, &new, &[], &[span_of(&new, doc)]));
+        let changed =
+            format!("class C:\n    def f(a):\n        {doc}\n        return b  # c\n    x = 1\n");
+        assert!(!proven(old, &changed, &[], &[span_of(&changed, doc)]));
+        // The next statement pulled into the new block.
+        let swallowed = format!(
+            "class C:\n    def f(a):\n        {doc}\n        return a  # c\n        x = 1\n"
+        );
+        assert!(!proven(old, &swallowed, &[], &[span_of(&swallowed, doc)]));
+    }
+
+    #[test]
+    fn code_python_reads_otherwise_is_not_proven_though_its_characters_are_close() {
+        // Each pair was found by tests/writer_token_proof.rs: the second
+        // text is not the first to Python (or not Python at all).
+        let pairs = [
+            ("if a == b:\n    pass\n", "if a = = b:\n    pass\n"),
+            ("f(*args, **kw)\n", "f(*args, *\\\n*kw)\n"),
+            ("x = 1\n", "x = 1\\\n"),
+            ("x = 1e-12\n", "x = 1e\\\n-12\n"),
+            ("import a.b\n", "import\n    a.b\n"),
+            ("x: int = 5\n", "x:\n int = 5\n"),
+            (
+                "try:\n    for c in d:\n        e\nexcept E:\n    pass\n",
+                "try:    for c in d:\n        e\nexcept E:\n    pass\n",
+            ),
+            (
+                "class C:\n    def f(self): pass\n",
+                "class C: def f(self): pass\n",
+            ),
+        ];
+        for (old, new) in pairs {
+            assert!(
+                !proven(old, new, &[], &[]),
+                "{new:?} proven the same as {old:?}"
+            );
+        }
+        // What is the same to Python is proven.
+        assert!(proven("if a:\n    b = 1\n", "if a: b = 1\n", &[], &[]));
+        assert!(proven("x = (1,\n  2)\n", "x = (1,\n2)\n", &[], &[]));
+    }
+
+    #[test]
+    fn only_literals_python_compiles_without_a_lookup_are_plain() {
+        assert!(plain_literal(
+            "\"\"\"A \\\\ b \\x41 \\u0041 \\U0001F600 \\q.\"\"\""
+        ));
+        assert!(plain_literal("r\"\"\"\\N{DASH} \\x\"\"\""));
+        assert!(!plain_literal("\"\"\"\\N{DASH}\"\"\""));
+        assert!(!plain_literal("\"\"\"\\x4\"\"\""));
+        assert!(!plain_literal("\"\"\"\\U00110000\"\"\""));
+        assert!(!plain_literal("b\"\"\"x\"\"\""));
+        assert!(!plain_literal("f\"\"\"{x}\"\"\""));
+        assert!(!plain_literal("\"\"\"a\0b\"\"\""));
+    }
+}
