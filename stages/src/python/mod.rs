@@ -18,7 +18,7 @@ mod extract;
 pub(crate) mod literal;
 pub(crate) mod rejections;
 pub mod signature;
-pub(crate) mod tokenize;
+pub mod tokenize;
 pub mod verdict;
 
 use std::sync::Arc;

@@ -319,6 +319,8 @@ fn number_end(b: &[u8], start: usize) -> usize {
             b.get(start + 1),
             Some(b'x' | b'X' | b'o' | b'O' | b'b' | b'B')
         );
+    // One dot, before any exponent: `1.5e100.real` is a number, a dot and a name.
+    let (mut dot, mut exponent) = (false, false);
     let mut i = start;
     while i < b.len() {
         let c = b[i];
@@ -327,9 +329,12 @@ fn number_end(b: &[u8], start: usize) -> usize {
             && i > start
             && matches!(b[i - 1], b'e' | b'E')
             && b.get(i + 1).is_some_and(u8::is_ascii_digit);
-        if !(is_name_byte(c) || c == b'.' || sign) {
+        let point = c == b'.' && !radix && !dot && !exponent;
+        if !(is_name_byte(c) || point || sign) {
             break;
         }
+        dot |= point;
+        exponent |= !radix && matches!(c, b'e' | b'E');
         i += 1;
     }
     i
@@ -524,12 +529,13 @@ mod tests {
 
     #[test]
     fn operators_and_numbers_are_whole() {
-        let got = kinds("a **= 1e-5 + 0x1e-2 ... b->c != .5j\n");
+        let got = kinds("a **= 1e-5 + 0x1e-2 ... b->c != .5j 1.5e1.real\n");
         let texts: Vec<&str> = got.iter().map(|t| t.1).collect();
         assert_eq!(
             texts,
             vec![
-                "a", "**=", "1e-5", "+", "0x1e", "-", "2", "...", "b", "->", "c", "!=", ".5j", "\n"
+                "a", "**=", "1e-5", "+", "0x1e", "-", "2", "...", "b", "->", "c", "!=", ".5j",
+                "1.5e1", ".", "real", "\n"
             ]
         );
     }

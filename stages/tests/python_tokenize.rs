@@ -1,0 +1,186 @@
+//! docpipe's tokenizer (`python::tokenize`, on which the writer's fast
+//! safety check rests) against Python's own `tokenize` module, token by
+//! token, over every file of the CPython standard library: the same kinds
+//! at the same byte spans, line ends and indentation changes included.
+//! (Files that are not Python 3, the test suites' bad-syntax samples, are
+//! left out, and one file where the `tokenize` module and CPython's
+//! compiler disagree.)
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use docpipe_stages::python::read_source;
+use docpipe_stages::python::tokenize::{Kind, tokenize};
+
+/// The standard library of the `python3` on PATH; the test cannot run without it.
+fn stdlib() -> PathBuf {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['stdlib'])",
+        ])
+        .output()
+        .expect("this test needs python3 on PATH (apt-get install -y python3)");
+    assert!(out.status.success(), "python3 could not name its stdlib");
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+fn python_files(root: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for p in entries {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if p.is_dir() {
+            if name != "site-packages" && name != "__pycache__" {
+                python_files(&p, out);
+            }
+        } else if name.ends_with(".py") {
+            out.push(p);
+        }
+    }
+}
+
+/// For each file, Python's tokens as [kind, start byte, end byte] of the
+/// UTF-8 text (BOM removed), in docpipe's kinds; files Python's tokenize
+/// cannot read are left out (`null`).
+const PYTHON_TOKENS: &str = r#"
+import io, json, sys, tokenize
+
+KINDS = {tokenize.NAME: "Name", tokenize.NUMBER: "Number", tokenize.OP: "Op",
+         tokenize.STRING: "String", tokenize.COMMENT: "Comment",
+         tokenize.NEWLINE: "Newline", tokenize.INDENT: "Indent", tokenize.DEDENT: "Dedent"}
+# Where the `tokenize` module is not CPython: it reads U+E0100 (a variation
+# selector, which NFKC removes) as not part of a name, the compiler does.
+KNOWN = ("test/test_unicode_identifiers.py",)
+out = {}
+for path in json.load(open(sys.argv[1], encoding="utf-8")):
+    raw = open(path, "rb").read()
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+        text = raw.decode(encoding).lstrip("\ufeff")
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        out[path] = None
+        continue
+    if "\r" in text.replace("\r\n", "") or path.endswith(KNOWN):
+        out[path] = None
+        continue
+    try:
+        compile(raw, path, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        # Not Python 3 (the test suites' bad-syntax samples): no question of agreeing.
+        out[path] = None
+        continue
+    lines = text.splitlines(keepends=True)
+    starts, at = [], 0
+    for line in lines:
+        starts.append(at)
+        at += len(line.encode("utf-8"))
+    starts.append(at)
+    def offset(row, col):
+        if row - 1 >= len(lines):
+            return at
+        return starts[row - 1] + len(lines[row - 1][:col].encode("utf-8"))
+    tokens = []
+    try:
+        for t in tokenize.generate_tokens(io.StringIO(text).readline):
+            kind = KINDS.get(t.type)
+            if kind is None:
+                continue
+            start, end = offset(*t.start), offset(*t.end)
+            if kind == "Dedent":
+                start = end = None
+            if kind == "Newline" and t.string == "":
+                start = end = at
+            tokens.append([kind, start, end])
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        out[path] = None
+        continue
+    out[path] = tokens
+print(json.dumps(out))
+"#;
+
+#[test]
+fn the_tokens_are_pythons_over_the_standard_library() {
+    let root = stdlib();
+    let mut files = Vec::new();
+    python_files(&root, &mut files);
+    assert!(files.len() > 1000, "too few files under {}", root.display());
+    let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let list = dir.path().join("files.json");
+    std::fs::write(&list, serde_json::to_vec(&names).expect("json")).expect("write list");
+    let script = dir.path().join("tokens.py");
+    std::fs::write(&script, PYTHON_TOKENS).expect("write script");
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(&list)
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "tokens.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let python: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&out.stdout).expect("tokens.py output");
+
+    let (mut compared, mut tokens) = (0, 0);
+    let mut differences = Vec::new();
+    for (path, name) in files.iter().zip(&names) {
+        let Some(theirs) = python.get(name).and_then(|v| v.as_array()) else {
+            continue;
+        };
+        let Ok(file) = read_source(path) else {
+            continue;
+        };
+        let Ok(ours) = tokenize(&file.text) else {
+            differences.push(format!("{name}: Python tokenizes it, docpipe does not"));
+            continue;
+        };
+        compared += 1;
+        tokens += ours.len();
+        let ours: Vec<serde_json::Value> = ours
+            .iter()
+            .map(|t| match t.kind {
+                Kind::Dedent => serde_json::json!([format!("{:?}", t.kind), null, null]),
+                _ => serde_json::json!([format!("{:?}", t.kind), t.span.start, t.span.end]),
+            })
+            .collect();
+        if let Some(i) = (0..ours.len().max(theirs.len())).find(|&i| ours.get(i) != theirs.get(i)) {
+            let at = |v: Option<&serde_json::Value>| {
+                v.and_then(|t| t.get(1))
+                    .and_then(|o| o.as_u64())
+                    .map(|o| o as usize)
+            };
+            let around = at(theirs.get(i))
+                .or(at(ours.get(i)))
+                .unwrap_or(0)
+                .min(file.text.len());
+            let from = file.text.floor_char_boundary(around.saturating_sub(30));
+            let to = file
+                .text
+                .ceil_char_boundary((around + 30).min(file.text.len()));
+            differences.push(format!(
+                "{name}: token {i}: Python {:?}, docpipe {:?}, near {:?}",
+                theirs.get(i),
+                ours.get(i),
+                &file.text[from..to]
+            ));
+        }
+    }
+    eprintln!("{compared} files, {tokens} tokens compared");
+    assert!(compared > 1000, "too few files compared: {compared}");
+    assert!(
+        differences.is_empty(),
+        "{} file(s) differ:\n{}",
+        differences.len(),
+        differences.join("\n")
+    );
+}
