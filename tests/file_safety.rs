@@ -278,30 +278,39 @@ fn files_cpython_rejects_are_reported_and_never_written_without_python() {
     rejected_files(p);
     write(&p.join("fine.py"), UNDOCUMENTED);
     let empty = tempfile::tempdir().expect("temp dir");
-    let out = docpipe(p)
-        .env("PATH", empty.path())
-        .args(["run", "generate", "."])
-        .output()
-        .expect("run");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert_rejected_and_untouched(p, &err);
-    assert!(documented(&p.join("fine.py")), "{err}");
-    assert_eq!(
-        err.matches("cannot ask Python").count(),
-        1,
-        "said once: {err}"
-    );
+    // Python is needed only to be asked about every rewrite: the
+    // warning that it cannot be comes then, once.
+    for (check, warnings) in [("unproven", 0), ("always", 1)] {
+        let out = docpipe(p)
+            .env("PATH", empty.path())
+            .args(["run", "generate", "."])
+            .args(["--set", &format!("python.check=\"{check}\"")])
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert_rejected_and_untouched(p, &err);
+        assert!(documented(&p.join("fine.py")), "{err}");
+        assert_eq!(
+            err.matches("cannot ask Python").count(),
+            warnings,
+            "{check}: {err}"
+        );
+        write(&p.join("fine.py"), UNDOCUMENTED);
+    }
 }
 
 #[test]
-fn the_python_on_path_decides_what_docpipe_cannot_see() {
+fn the_python_on_path_decides_what_docpipe_cannot_see_when_asked_always() {
     // Only CPython's symbol table knows that `x` has no binding.
     let dir = project();
     let p = dir.path();
     let text = "def f(a):\n    nonlocal x\n    return a\n";
     write(&p.join("nonlocal.py"), text);
-    let (code, _, err) = run(p, &["run", "generate", "."]);
+    let (code, _, err) = run(
+        p,
+        &["run", "generate", ".", "--set", "python.check=\"always\""],
+    );
     assert_eq!(code, 1, "{err}");
     assert!(
         err.contains("skipped: ./nonlocal.py:2:")
@@ -309,6 +318,38 @@ fn the_python_on_path_decides_what_docpipe_cannot_see() {
         "{err}"
     );
     assert_eq!(read(&p.join("nonlocal.py")), text);
+}
+
+/// What `python3` says of compiling `path`: "ok" or its message.
+fn python_says(path: &Path) -> String {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys\ntry:\n    compile(open(sys.argv[1], 'rb').read(), 'f', 'exec')\n    print('ok')\nexcept SyntaxError as e:\n    print(e.msg)",
+        ])
+        .arg(path)
+        .output()
+        .expect("this test needs python3 on PATH (apt-get install -y python3)");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn by_default_python_is_not_asked_about_a_rewrite_the_tokens_prove() {
+    // The docstring goes in; the file is what it was to Python, rejected
+    // for the same reason, its code unchanged.
+    let dir = project();
+    let p = dir.path();
+    let text = "def f(a):\n    nonlocal x\n    return a\n";
+    let path = p.join("nonlocal.py");
+    write(&path, text);
+    let before = python_says(&path);
+    assert_eq!(before, "no binding for nonlocal 'x' found");
+    let (code, _, err) = run(p, &["run", "generate", "."]);
+    assert_eq!(code, 0, "{err}");
+    let after = read(&path);
+    assert!(documented(&path), "{after}");
+    assert!(after.ends_with("    nonlocal x\n    return a\n"), "{after}");
+    assert_eq!(python_says(&path), before);
 }
 
 #[test]

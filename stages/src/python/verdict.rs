@@ -33,17 +33,46 @@ use serde::Deserialize;
 pub struct PythonSection {
     /// The interpreter: a name looked up on PATH or a path. Unset: `python3` on PATH, if any.
     pub interpreter: Option<String>,
+    /// Which rewrites Python is asked about.
+    pub check: Ask,
+}
+
+/// Which rewritten files the writer asks Python about.
+///
+/// A rewrite the writer's token comparison proves (CPython's tokens the
+/// same but for docstrings in docstring places, see `writer::lexical`) is
+/// accepted by Python exactly when the original is: asking Python about it
+/// can only tell that the file was already rejected, and costs a compile
+/// of every written file (about as much CPU as the whole `check` of the
+/// same files). So by default Python is asked only where the tree-sitter
+/// comparison decided, whose reading of the code is not CPython's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ask {
+    /// Rewrites the tokens did not prove.
+    #[default]
+    Unproven,
+    /// Every rewrite: a file Python already rejects is reported (`DP003`) and never written.
+    Always,
 }
 
 impl PythonSection {
     /// The section's keys, for `docpipe stages`.
     pub fn describe() -> Vec<OptionDoc> {
-        vec![OptionDoc {
-            name: "interpreter",
-            ty: "string",
-            default: Some("`python3` on PATH"),
-            doc: "The Python that decides whether a file compiles before the writer rewrites it (a name on PATH or a path, such as \".venv/bin/python\"). Without one, docpipe checks the syntax itself and says so once.",
-        }]
+        vec![
+            OptionDoc {
+                name: "interpreter",
+                ty: "string",
+                default: Some("`python3` on PATH"),
+                doc: "The Python that decides whether a file compiles before the writer rewrites it (a name on PATH or a path, such as \".venv/bin/python\"). Without one, docpipe checks the syntax itself and says so once.",
+            },
+            OptionDoc {
+                name: "check",
+                ty: "\"unproven\" | \"always\"",
+                default: Some("\"unproven\""),
+                doc: "Which rewritten files Python compiles: \"unproven\", those docpipe's comparison of CPython's tokens cannot prove unchanged but for docstrings (Python accepts a proven one exactly when it accepts the original); \"always\", every one, so that a file Python already rejects is reported (DP003) and never written, at the cost of a compile of each written file.",
+            },
+        ]
     }
 }
 
@@ -142,6 +171,8 @@ pub struct PythonCheck {
     next: AtomicUsize,
     /// Set when Python could not be asked; the warning is said once.
     gone: AtomicBool,
+    /// Which rewrites to ask about.
+    ask: Ask,
 }
 
 enum State {
@@ -171,7 +202,7 @@ impl PythonCheck {
     /// on PATH is used when there is one.
     pub fn from_context(ctx: &BuildContext<'_>) -> Result<PythonCheck, BuildError> {
         let section: PythonSection = ctx.section("python")?;
-        match section.interpreter.as_deref() {
+        let check = match section.interpreter.as_deref() {
             Some(name) => match find_executable(name) {
                 Some(path) => Ok(PythonCheck::with_interpreter(Ok(path))),
                 None => Err(BuildError::section(
@@ -182,7 +213,8 @@ impl PythonCheck {
                 .with_help("name the project's Python, such as \"python3.12\" or \".venv/bin/python\", or remove the key to use `python3` from PATH")),
             },
             None => Ok(PythonCheck::from_path()),
-        }
+        };
+        check.map(|c| c.asking(section.check))
     }
 
     /// `python3` from PATH, or no interpreter.
@@ -199,6 +231,7 @@ impl PythonCheck {
             slots: vec![Mutex::new(State::NotStarted)],
             next: AtomicUsize::new(0),
             gone: AtomicBool::new(false),
+            ask: Ask::default(),
         }
     }
 
@@ -211,6 +244,16 @@ impl PythonCheck {
         self
     }
 
+    /// Asks about the rewrites `ask` says.
+    pub fn asking(self, ask: Ask) -> PythonCheck {
+        PythonCheck { ask, ..self }
+    }
+
+    /// Which rewrites Python is asked about.
+    pub fn ask(&self) -> Ask {
+        self.ask
+    }
+
     /// A check that never asks Python (docpipe's own checks decide).
     pub fn disabled() -> PythonCheck {
         PythonCheck {
@@ -218,6 +261,7 @@ impl PythonCheck {
             slots: vec![Mutex::new(State::Gone)],
             next: AtomicUsize::new(0),
             gone: AtomicBool::new(true),
+            ask: Ask::default(),
         }
     }
 

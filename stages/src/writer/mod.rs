@@ -47,7 +47,7 @@ use docpipe_core::{console, printable};
 
 use self::encoding::Encoding;
 use self::insert::DocEdit;
-use crate::python::verdict::{PythonCheck, Verdict};
+use crate::python::verdict::{Ask, PythonCheck, Verdict};
 
 /// The stage type name.
 pub const STAGE_TYPE: &str = "python-writer";
@@ -484,19 +484,22 @@ impl FileJob {
             }
         };
         drop(edits);
-        if let Err(e) = tokens::check_rewrite(
+        let proof = match tokens::check_rewrite(
             &file.text,
             &rewrite.text,
             &rewrite.replaced,
             &rewrite.written,
             &rewrite.changes,
         ) {
-            let reason = format!(
-                "safety check failed: {e}; the file was left untouched (please report this with the file)"
-            );
-            fail_indices(&mut units, &edited, &reason);
-            return outcome(units, false, None);
-        }
+            Ok(proof) => proof,
+            Err(e) => {
+                let reason = format!(
+                    "safety check failed: {e}; the file was left untouched (please report this with the file)"
+                );
+                fail_indices(&mut units, &edited, &reason);
+                return outcome(units, false, None);
+            }
+        };
 
         let bytes = match encoding.encode(&rewrite.text, file.bom, &file.encoding) {
             Ok(b) => b,
@@ -514,6 +517,7 @@ impl FileJob {
             rewritten: &rewrite.text,
             bytes: &bytes,
             python: &python,
+            proof,
             force,
         };
         if let Err(refused) = gate.check() {
@@ -566,13 +570,16 @@ impl FileJob {
 }
 
 /// The checks between a rewrite that is ready and the disk: may the file be
-/// written at all, is it still what was read, does Python compile it now
-/// and would it compile the new text.
+/// written at all, is it still what was read, and (unless the tokens proved
+/// the rewrite and `[python] check` is "unproven") does Python compile the
+/// new text, and if not, the old.
 struct Gate<'a> {
     file: &'a SourceFile,
     rewritten: &'a str,
     bytes: &'a [u8],
     python: &'a PythonCheck,
+    /// How the safety check found the rewrite safe.
+    proof: tokens::Proof,
     force: bool,
 }
 
@@ -601,6 +608,12 @@ impl Gate<'_> {
             return Err(Refused::Fail(
                 "file changed since it was read; run docpipe again on the new content".into(),
             ));
+        }
+        // Proven by CPython's tokens: Python accepts the new text exactly
+        // when it accepts the original, and is asked only when configured
+        // to report files it already rejects (`[python] check = "always"`).
+        if self.proof == tokens::Proof::Tokens && self.python.ask() == Ask::Unproven {
+            return Ok(());
         }
         // The new text first: when Python compiles it, the original (the
         // same tokens but for docstring literals, `tokens` made sure of that)
