@@ -6,45 +6,14 @@
 //! left out, and one file where the `tokenize` module and CPython's
 //! compiler disagree.)
 
-use std::path::{Path, PathBuf};
+mod stdlib_support;
+
 use std::process::Command;
+
+use stdlib_support::{python_files, stdlib};
 
 use docpipe_stages::python::read_source;
 use docpipe_stages::python::tokenize::{Kind, tokenize};
-
-/// The standard library of the `python3` on PATH; the test cannot run without it.
-fn stdlib() -> PathBuf {
-    let out = Command::new("python3")
-        .args([
-            "-c",
-            "import sysconfig; print(sysconfig.get_paths()['stdlib'])",
-        ])
-        .output()
-        .expect("this test needs python3 on PATH (apt-get install -y python3)");
-    assert!(out.status.success(), "python3 could not name its stdlib");
-    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-}
-
-fn python_files(root: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(root) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for p in entries {
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if p.is_dir() {
-            if name != "site-packages" && name != "__pycache__" {
-                python_files(&p, out);
-            }
-        } else if name.ends_with(".py") {
-            out.push(p);
-        }
-    }
-}
 
 /// For each file, Python's tokens as [kind, start byte, end byte] of the
 /// UTF-8 text (BOM removed), in docpipe's kinds; files Python's tokenize
@@ -108,8 +77,7 @@ print(json.dumps(out))
 #[test]
 fn the_tokens_are_pythons_over_the_standard_library() {
     let root = stdlib();
-    let mut files = Vec::new();
-    python_files(&root, &mut files);
+    let files = python_files(&root);
     assert!(files.len() > 1000, "too few files under {}", root.display());
     let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
 

@@ -7,12 +7,15 @@
 //! check compares tokens and comments), and each docstring's value as Python
 //! reads it must be exactly the text written.
 
+mod stdlib_support;
 mod writer_support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
 use std::sync::Arc;
+use stdlib_support::{AST_WITHOUT_DOCSTRINGS, python_files, stdlib};
 
 use docpipe_core::model::{DocModel, Envelope, UnitState};
 use docpipe_core::stage::{Sink, WriteMode};
@@ -106,53 +109,10 @@ fn random_docstring(rng: &mut Rng) -> String {
     s
 }
 
-fn stdlib() -> Option<PathBuf> {
-    let out = Command::new("python3")
-        .args([
-            "-c",
-            "import sysconfig; print(sysconfig.get_paths()['stdlib'])",
-        ])
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
-}
-
-fn python_files(root: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(root) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for p in entries {
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if p.is_dir() {
-            if name != "site-packages" && name != "__pycache__" {
-                python_files(&p, out);
-            }
-        } else if name.ends_with(".py") {
-            out.push(p);
-        }
-    }
-}
-
 /// Python checks each file compiles, that its AST without docstrings equals
 /// the original's, and that its docstrings have the expected values.
 const CHECK_PY: &str = r#"
-import ast, json, sys
-
-def strip(tree):
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body:
-            first = body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
-                node.body = body[1:]
-    return ast.dump(tree, include_attributes=False)
+import json, sys
 
 def docstrings(tree):
     found, seen = {}, set()
@@ -315,7 +275,8 @@ fn fuzz(files: &[PathBuf], root: &Path, seed: u64) -> Totals {
     std::fs::write(&jobs_path, serde_json::to_string(&jobs).unwrap_or_default())
         .unwrap_or_else(|e| panic!("{e}"));
     let script = work.path().join("check.py");
-    std::fs::write(&script, CHECK_PY).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&script, format!("{AST_WITHOUT_DOCSTRINGS}{CHECK_PY}"))
+        .unwrap_or_else(|e| panic!("{e}"));
     let out = Command::new("python3")
         .arg(&script)
         .arg(&jobs_path)
@@ -339,12 +300,8 @@ fn fuzz(files: &[PathBuf], root: &Path, seed: u64) -> Totals {
 
 #[test]
 fn random_docstrings_in_150_stdlib_files_keep_code_and_read_back_exactly() {
-    let Some(root) = stdlib() else {
-        eprintln!("python3 not found; skipping the stdlib fuzz test");
-        return;
-    };
-    let mut files = Vec::new();
-    python_files(&root, &mut files);
+    let root = stdlib();
+    let files = python_files(&root);
     assert!(
         files.len() > 150,
         "the stdlib at {} has too few files",

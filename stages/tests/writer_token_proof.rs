@@ -8,9 +8,13 @@
 //! tokens prove, the tree comparison must accept too. The unmutated rewrites must nearly all be proven: the fast
 //! check is what keeps `generate` fast.
 
+mod stdlib_support;
+
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
+
+use stdlib_support::{AST_WITHOUT_DOCSTRINGS, python_files, stdlib};
 
 use docpipe_stages::python::{extract, read_source};
 use docpipe_stages::writer::insert::{DocEdit, apply};
@@ -28,40 +32,6 @@ impl Rng {
     }
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
-    }
-}
-
-/// The standard library of the `python3` on PATH; the test cannot run without it.
-fn stdlib() -> PathBuf {
-    let out = Command::new("python3")
-        .args([
-            "-c",
-            "import sysconfig; print(sysconfig.get_paths()['stdlib'])",
-        ])
-        .output()
-        .expect("this test needs python3 on PATH (apt-get install -y python3)");
-    assert!(out.status.success(), "python3 could not name its stdlib");
-    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-}
-
-fn python_files(root: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(root) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for p in entries {
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if p.is_dir() {
-            if name != "site-packages" && name != "__pycache__" {
-                python_files(&p, out);
-            }
-        } else if name.ends_with(".py") {
-            out.push(p);
-        }
     }
 }
 
@@ -88,16 +58,7 @@ const MUTATIONS: &[Option<&str>] = &[
 /// text compiles and has the original's code once the docstrings of the
 /// module, classes and functions are set aside.
 const ORACLE_PY: &str = r#"
-import ast, json, sys
-
-def strip(tree):
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body:
-            first = body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
-                node.body = body[1:]
-    return ast.dump(tree, include_attributes=False)
+import json, sys
 
 problems = []
 for job in json.load(open(sys.argv[1], encoding="utf-8")):
@@ -119,8 +80,7 @@ print(json.dumps(problems))
 #[test]
 fn what_the_tokens_prove_the_trees_and_python_accept() {
     let root = stdlib();
-    let mut files = Vec::new();
-    python_files(&root, &mut files);
+    let files = python_files(&root);
     assert!(files.len() > 100, "too few files under {}", root.display());
     // DOCPIPE_PROOF_FILES=all (or a number) widens the sample,
     // DOCPIPE_PROOF_SEED varies the mutations.
@@ -218,7 +178,7 @@ fn what_the_tokens_prove_the_trees_and_python_accept() {
     let jobs = dir.path().join("jobs.json");
     std::fs::write(&jobs, serde_json::to_vec(&oracle).expect("json")).expect("write jobs");
     let script = dir.path().join("oracle.py");
-    std::fs::write(&script, ORACLE_PY).expect("write script");
+    std::fs::write(&script, format!("{AST_WITHOUT_DOCSTRINGS}{ORACLE_PY}")).expect("write script");
     let out = Command::new("python3")
         .arg(&script)
         .arg(&jobs)

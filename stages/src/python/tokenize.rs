@@ -199,26 +199,11 @@ impl Lexer<'_> {
     /// open blocks', INDENT or DEDENTs pushed, and `true` returned.
     fn indentation(&mut self) -> Result<bool, LexError> {
         let start = self.i;
-        let (mut col, mut alt) = (0usize, 0usize);
         let mut j = self.i;
-        while j < self.b.len() {
-            match self.b[j] {
-                b' ' => {
-                    col += 1;
-                    alt += 1;
-                }
-                b'\t' => {
-                    col = (col / 8 + 1) * 8;
-                    alt += 1;
-                }
-                b'\x0c' => {
-                    col = 0;
-                    alt = 0;
-                }
-                _ => break,
-            }
+        while j < self.b.len() && matches!(self.b[j], b' ' | b'\t' | b'\x0c') {
             j += 1;
         }
+        let (col, alt) = columns(&self.b[start..j]);
         match self.b.get(j) {
             None => {
                 self.i = j;
@@ -283,6 +268,29 @@ fn operator_len(b: &[u8]) -> usize {
     } else {
         1
     }
+}
+
+/// The columns of an indentation, as CPython counts them: (tabs to the
+/// next multiple of 8, tabs as one column); a form feed resets both.
+pub(crate) fn columns(prefix: &[u8]) -> (usize, usize) {
+    let (mut col, mut alt) = (0, 0);
+    for &b in prefix {
+        match b {
+            b' ' => {
+                col += 1;
+                alt += 1;
+            }
+            b'\t' => {
+                col = (col / 8 + 1) * 8;
+                alt += 1;
+            }
+            _ => {
+                col = 0;
+                alt = 0;
+            }
+        }
+    }
+    (col, alt)
 }
 
 /// The end of the line break at `i` (`\r\n` is one), or `i` at the end of the text.

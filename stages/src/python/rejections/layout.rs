@@ -116,7 +116,7 @@ impl Layout {
         if self.continued(text, line) {
             return;
         }
-        let (col, alt) = measure(prefix);
+        let (col, alt) = crate::python::tokenize::columns(prefix.as_bytes());
         let inconsistent = "inconsistent use of tabs and spaces in indentation";
         let &(top, top_alt) = self.indents.last().unwrap_or(&(0, 0));
         if col == top {
@@ -220,29 +220,6 @@ fn has_comment(line: &[u8]) -> bool {
         i += 1;
     }
     false
-}
-
-/// Columns of an indentation: (tabs to the next multiple of 8, tabs as one column).
-fn measure(prefix: &str) -> (usize, usize) {
-    let (mut col, mut alt) = (0, 0);
-    for b in prefix.bytes() {
-        match b {
-            b' ' => {
-                col += 1;
-                alt += 1;
-            }
-            b'\t' => {
-                col = (col / 8 + 1) * 8;
-                alt += 1;
-            }
-            // A form feed resets the count, as in CPython.
-            _ => {
-                col = 0;
-                alt = 0;
-            }
-        }
-    }
-    (col, alt)
 }
 
 /// The brackets and the expression depth inside `node`, which starts at
