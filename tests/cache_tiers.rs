@@ -199,6 +199,43 @@ async fn a_redis_that_is_down_costs_one_warning_and_no_unit() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disk_tier_that_cannot_be_written_costs_one_warning_and_no_unit() {
+    // The tier's directory would be inside a regular file: nothing can be
+    // created there, by root either (a read-only mode would not stop root).
+    let server = FakeServer::start(Auth::OpenAi(None), well_behaved()).await;
+    let dir = checkout();
+    let blocker = dir.path().join("blocker");
+    std::fs::write(&blocker, "not a directory").expect("write");
+    let unwritable = blocker.join("cache").display().to_string();
+    let (status, stderr, report) = generate(
+        dir.path(),
+        &server,
+        r#"["memory", "disk"]"#,
+        &[format!("cache.disk.dir={unwritable:?}")],
+    )
+    .await;
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(
+        stderr.matches("without the disk cache tier").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        n(&report["cache"]["tiers"]["disk"]["errors"]) > 0,
+        "{report}"
+    );
+    assert_eq!(n(&report["by_state"]["failed"]), 0, "{report}");
+    let generated = n(&report["by_state"]["generated"]);
+    assert!(generated > 0, "{report}");
+    // Every unit went to the model once: the memory tier still worked.
+    assert_eq!(server.requests().len() as u64, generated, "{report}");
+    assert_eq!(
+        std::fs::read_to_string(&blocker).expect("read"),
+        "not a directory"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_redis_during_a_run_ends_with_a_warning_and_every_unit_accounted() {
     let redis = RedisServer::start();
     // Slow answers, so the run is still going when Redis dies.

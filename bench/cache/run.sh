@@ -57,6 +57,8 @@ if [ -z "${DOCPIPE:-}" ]; then
     DOCPIPE="${CARGO_TARGET_DIR:-$repo/target}/release/docpipe"
 fi
 docpipe="$DOCPIPE"
+# A relative path would break once the timings change directory.
+case "$docpipe" in */*) docpipe="$(cd "$(dirname "$docpipe")" && pwd)/$(basename "$docpipe")" ;; esac
 
 # One timing: hyperfine, one run, the mean in seconds on stdout.
 timed() {
