@@ -235,6 +235,77 @@ async fn a_disk_tier_that_cannot_be_written_costs_one_warning_and_no_unit() {
     );
 }
 
+/// A tmpfs of `size` mounted at `dir`, unmounted when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &Path, size: &str) -> Tmpfs {
+        std::fs::create_dir_all(dir).expect("mount point");
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .output()
+            .expect("run mount");
+        assert!(
+            out.status.success(),
+            "this test mounts a {size} tmpfs to fill the disk tier, which needs root \
+             (CAP_SYS_ADMIN), as the CI has: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Tmpfs(dir.to_path_buf())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_disk_that_fills_up_during_a_run_costs_one_warning_and_no_unit() {
+    let dir = checkout();
+    // Enough definitions that the stores outgrow a 160 KiB disk mid-run.
+    let many: String = (0..400)
+        .map(|i| format!("def f{i}(a, b):\n    return a + b * {i}\n\n\n"))
+        .collect();
+    std::fs::write(dir.path().join("sample/many.py"), many).expect("write");
+    let cache = dir.path().join("cache");
+    let _disk = Tmpfs::mount(&cache, "160k");
+    let out = docpipe(dir.path())
+        .args(["--set", r#"cache.tiers=["memory", "disk"]"#])
+        .args([
+            "--set",
+            &format!("cache.disk.dir={:?}", cache.display().to_string()),
+        ])
+        .args(["--report", "report.json", "run", "generate", "sample"])
+        .output()
+        .expect("run docpipe");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr.matches("disk cache:").count(), 1, "{stderr}");
+    assert!(stderr.contains("disk is full"), "{stderr}");
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("report.json")).expect("report"),
+    )
+    .expect("json");
+    let disk = &report["cache"]["tiers"]["disk"];
+    // The tier worked (its lookups were answered), then the disk filled.
+    assert!(
+        n(&disk["requests"]) > 0 && n(&disk["errors"]) > 0,
+        "{report}"
+    );
+    assert!(cache.join("cache.db").is_file());
+    assert_eq!(n(&report["by_state"]["failed"]), 0, "{report}");
+    assert!(n(&report["by_state"]["generated"]) >= 400, "{report}");
+    let written = std::fs::read_to_string(dir.path().join("sample/many.py")).expect("read");
+    assert_eq!(
+        written.matches("\"\"\"").count(),
+        2 * 400 + 2,
+        "every unit written"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_redis_during_a_run_ends_with_a_warning_and_every_unit_accounted() {
     let redis = RedisServer::start();
