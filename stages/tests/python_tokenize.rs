@@ -8,9 +8,7 @@
 
 mod stdlib_support;
 
-use std::process::Command;
-
-use stdlib_support::{python_files, stdlib};
+use stdlib_support::{python_files, run_python, stdlib};
 
 use docpipe_stages::python::read_source;
 use docpipe_stages::python::tokenize::{Kind, tokenize};
@@ -81,23 +79,7 @@ fn the_tokens_are_pythons_over_the_standard_library() {
     assert!(files.len() > 1000, "too few files under {}", root.display());
     let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
 
-    let dir = tempfile::tempdir().expect("temp dir");
-    let list = dir.path().join("files.json");
-    std::fs::write(&list, serde_json::to_vec(&names).expect("json")).expect("write list");
-    let script = dir.path().join("tokens.py");
-    std::fs::write(&script, PYTHON_TOKENS).expect("write script");
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg(&list)
-        .output()
-        .expect("run python3");
-    assert!(
-        out.status.success(),
-        "tokens.py failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let python: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(&out.stdout).expect("tokens.py output");
+    let python: serde_json::Map<String, serde_json::Value> = run_python(PYTHON_TOKENS, &names);
 
     let (mut compared, mut tokens) = (0, 0);
     let mut differences = Vec::new();

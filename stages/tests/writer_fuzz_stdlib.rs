@@ -12,10 +12,9 @@ mod writer_support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use std::sync::Arc;
-use stdlib_support::{AST_WITHOUT_DOCSTRINGS, python_files, stdlib};
+use stdlib_support::{AST_WITHOUT_DOCSTRINGS, python_files, run_python, stdlib};
 
 use docpipe_core::model::{DocModel, Envelope, UnitState};
 use docpipe_core::stage::{Sink, WriteMode};
@@ -271,24 +270,7 @@ fn fuzz(files: &[PathBuf], root: &Path, seed: u64) -> Totals {
             "expected": expected,
         }));
     }
-    let jobs_path = work.path().join("jobs.json");
-    std::fs::write(&jobs_path, serde_json::to_string(&jobs).unwrap_or_default())
-        .unwrap_or_else(|e| panic!("{e}"));
-    let script = work.path().join("check.py");
-    std::fs::write(&script, format!("{AST_WITHOUT_DOCSTRINGS}{CHECK_PY}"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg(&jobs_path)
-        .output()
-        .unwrap_or_else(|e| panic!("python3: {e}"));
-    assert!(
-        out.status.success(),
-        "check.py failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let problems: Vec<String> =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("check.py output: {e}"));
+    let problems: Vec<String> = run_python(&format!("{AST_WITHOUT_DOCSTRINGS}{CHECK_PY}"), &jobs);
     assert!(
         problems.is_empty(),
         "{} problem(s):\n{}",

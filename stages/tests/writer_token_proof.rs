@@ -12,9 +12,8 @@ mod stdlib_support;
 
 use std::ops::Range;
 use std::path::PathBuf;
-use std::process::Command;
 
-use stdlib_support::{AST_WITHOUT_DOCSTRINGS, python_files, stdlib};
+use stdlib_support::{AST_WITHOUT_DOCSTRINGS, python_files, run_python, stdlib};
 
 use docpipe_stages::python::{extract, read_source};
 use docpipe_stages::writer::insert::{DocEdit, apply};
@@ -174,22 +173,8 @@ fn what_the_tokens_prove_the_trees_and_python_accept() {
         "{mutants_proven} of {mutants} mutants proven"
     );
 
-    let dir = tempfile::tempdir().expect("temp dir");
-    let jobs = dir.path().join("jobs.json");
-    std::fs::write(&jobs, serde_json::to_vec(&oracle).expect("json")).expect("write jobs");
-    let script = dir.path().join("oracle.py");
-    std::fs::write(&script, format!("{AST_WITHOUT_DOCSTRINGS}{ORACLE_PY}")).expect("write script");
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg(&jobs)
-        .output()
-        .expect("run python3");
-    assert!(
-        out.status.success(),
-        "oracle failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let problems: Vec<String> = serde_json::from_slice(&out.stdout).expect("oracle output");
+    let problems: Vec<String> =
+        run_python(&format!("{AST_WITHOUT_DOCSTRINGS}{ORACLE_PY}"), &oracle);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 

@@ -106,13 +106,6 @@ fn without<'t>(
         .then(|| one_line_blocks_inline(comments_after_indentation(out), text))
 }
 
-/// The words a compound statement may start with (and `match`, which may
-/// start a simple one too): a line starting with one is never inlined.
-const COMPOUND: [&str; 14] = [
-    "if", "elif", "else", "for", "while", "try", "except", "finally", "with", "def", "class",
-    "async", "match", "case",
-];
-
 /// The words that start the header of a block that may be a one-line
 /// body (`match` and `case` are left out: as soft keywords they may start
 /// an annotation too).
@@ -120,6 +113,26 @@ const HEADERS: [&str; 12] = [
     "if", "elif", "else", "for", "while", "try", "except", "finally", "with", "def", "class",
     "async",
 ];
+
+/// Whether `word` may start a compound statement: a header word, or a
+/// soft keyword that may start one (and a simple one too). A line starting
+/// with one is never inlined.
+fn compound(word: &str) -> bool {
+    HEADERS.contains(&word) || matches!(word, "match" | "case")
+}
+
+/// The first token of the logical line that `tokens[end]` is in (comments,
+/// indents and dedents before it aside).
+fn line_opener<T: std::borrow::Borrow<Token>>(tokens: &[T], end: usize) -> Option<&Token> {
+    let mut start = end;
+    while start > 0 && tokens[start - 1].borrow().kind != Kind::Newline {
+        start -= 1;
+    }
+    tokens[start..end]
+        .iter()
+        .map(|t| t.borrow())
+        .find(|t| !matches!(t.kind, Kind::Indent | Kind::Dedent | Kind::Comment))
+}
 
 /// `tokens` (of `text`) with each block of one simple logical line written
 /// as a one-line body: the line break and indent after its header's `:` and
@@ -130,9 +143,8 @@ const HEADERS: [&str; 12] = [
 /// is left as it is.
 fn one_line_blocks_inline<'t>(tokens: Vec<&'t Token>, text: &str) -> Vec<&'t Token> {
     let mut drop = vec![false; tokens.len()];
-    for j in 1..tokens.len() {
-        if j < 2
-            || tokens[j].kind != Kind::Indent
+    for j in 2..tokens.len() {
+        if tokens[j].kind != Kind::Indent
             || tokens[j - 1].kind != Kind::Newline
             || !(tokens[j - 2].kind == Kind::Op && &text[tokens[j - 2].span.clone()] == ":")
         {
@@ -147,18 +159,12 @@ fn one_line_blocks_inline<'t>(tokens: Vec<&'t Token>, text: &str) -> Vec<&'t Tok
         };
         // The header is a compound statement's: `x:` then `int = 5` on the
         // next line is no block but an annotation broken in two.
-        let mut start = j - 2;
-        while start > 0 && tokens[start - 1].kind != Kind::Newline {
-            start -= 1;
-        }
-        let header = tokens[start..j - 2]
-            .iter()
-            .find(|t| !matches!(t.kind, Kind::Indent | Kind::Dedent | Kind::Comment))
+        let header = line_opener(&tokens, j - 2)
             .is_some_and(|t| t.kind == Kind::Name && HEADERS.contains(&&text[t.span.clone()]));
         let simple = header
             && tokens.get(j + 1).is_some_and(|t| {
                 !(t.kind == Kind::Op && &text[t.span.clone()] == "@"
-                    || t.kind == Kind::Name && COMPOUND.contains(&&text[t.span.clone()]))
+                    || t.kind == Kind::Name && compound(&text[t.span.clone()]))
             });
         if simple
             && tokens[end].kind == Kind::Newline
@@ -233,14 +239,7 @@ fn docstring_place(tokens: &[Token], i: usize, text: &str) -> bool {
     if !(tokens[k].kind == Kind::Op && word(&tokens[k]) == ":") {
         return false;
     }
-    // The first token of the header's logical line.
-    let mut start = k;
-    while start > 0 && tokens[start - 1].kind != Kind::Newline {
-        start -= 1;
-    }
-    tokens[start..k]
-        .iter()
-        .find(|t| !matches!(t.kind, Kind::Indent | Kind::Dedent | Kind::Comment))
+    line_opener(tokens, k)
         .is_some_and(|t| t.kind == Kind::Name && matches!(word(t), "def" | "class" | "async"))
 }
 

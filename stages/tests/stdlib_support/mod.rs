@@ -66,3 +66,27 @@ def strip(tree):
     return ast.dump(tree, include_attributes=False)
 
 "#;
+
+/// Runs the Python `script` (a program that reads the JSON file named by
+/// its first argument and prints JSON) on `input`, and returns what it printed.
+pub fn run_python<T: serde::de::DeserializeOwned>(
+    script: &str,
+    input: &impl serde::Serialize,
+) -> T {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input_path = dir.path().join("input.json");
+    std::fs::write(&input_path, serde_json::to_vec(input).expect("json")).expect("write input");
+    let script_path = dir.path().join("script.py");
+    std::fs::write(&script_path, script).expect("write script");
+    let out = Command::new("python3")
+        .arg(&script_path)
+        .arg(&input_path)
+        .output()
+        .expect("this test needs python3 on PATH (apt-get install -y python3)");
+    assert!(
+        out.status.success(),
+        "the Python script failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("the Python script's JSON output")
+}
