@@ -210,3 +210,57 @@ fn misplaced_future_import_is_rejected_like_the_compiler_does() {
             .contains("not a chance")
     );
 }
+
+/// A file parsed a statement at a time gives what the whole file gives,
+/// where a piece alone would read otherwise: a decorator apart from its
+/// definition, an `else` apart from its `if`, the `from __future__`
+/// imports allowed only at the top, a syntax error in a later piece and a
+/// continuation at the very end.
+#[test]
+fn pieces_give_what_the_whole_file_gives() {
+    use docpipe_stages::python::extract_in_pieces;
+    let cases = [
+        (
+            "decorated",
+            "\"\"\"Doc.\"\"\"\n@dec\ndef f():\n    pass\n@dec\n\nclass C:\n    def m(self): pass\n",
+        ),
+        (
+            "else",
+            "if a:\n    def f(): pass\nelse:\n    def g(): pass\ntry:\n    x\nexcept E:\n    def h(): pass\nfinally:\n    y\n",
+        ),
+        (
+            "future_allowed",
+            "\"\"\"Doc.\"\"\"\n# c\nfrom __future__ import annotations\nfrom __future__ import division\ndef f(): pass\n",
+        ),
+        (
+            "future_late",
+            "\"\"\"Doc.\"\"\"\nimport os\nfrom __future__ import annotations\ndef f(): pass\n",
+        ),
+        (
+            "error_later",
+            "def f(): pass\ndef g(): pass\ndef h(:\n    pass\ndef i(): pass\n",
+        ),
+        ("continuation_at_end", "def f(): pass\nx = 1 + \\\n"),
+        (
+            "comments_between",
+            "def f():\n    pass\n# about g\n\n# more\ndef g():\n    x = 1\n    # inside\n# outside\nclass C: pass\n",
+        ),
+    ];
+    for (name, text) in cases {
+        let file = SourceFile::from_text(format!("{name}.py"), text);
+        let whole = extract(&file);
+        let (pieces, n) = extract_in_pieces(&file, 1);
+        assert_eq!(pieces, whole, "{name}: parsed in {n} pieces");
+        if whole.is_ok() {
+            assert!(n > 1, "{name}: not parsed in pieces");
+        }
+    }
+    // The late import is refused, the early ones are not.
+    let late = SourceFile::from_text("m.py", cases[3].1);
+    let err = extract_in_pieces(&late, 1)
+        .0
+        .expect_err("a late future import");
+    assert!(err.message.contains("__future__"), "{}", err.message);
+    let early = SourceFile::from_text("m.py", cases[2].1);
+    assert!(extract_in_pieces(&early, 1).0.is_ok());
+}

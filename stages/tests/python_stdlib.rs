@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use docpipe_stages::python::{extract, read_source_detailed};
+use docpipe_stages::python::{extract, extract_in_pieces, read_source_detailed};
 
 const AST_COUNT: &str = r#"
 import ast, json, os, sys, warnings
@@ -113,16 +113,29 @@ fn stdlib_definitions_match_pythons_ast() {
     let (mut py_defs, mut py_undoc, mut our_defs, mut our_undoc) = (0, 0, 0, 0);
     let mut undecodable = Vec::new();
     let mut mismatches = Vec::new();
+    let (mut pieced, mut pieces) = (0, 0);
     for (rel, want) in &expected {
         let path = copy.path().join(rel);
         let got = match read_source_detailed(&path) {
-            Ok(file) => match extract(&file) {
-                Ok(units) => Some((
-                    units.len(),
-                    units.iter().filter(|u| u.docstring.is_none()).count(),
-                )),
-                Err(_) => None,
-            },
+            Ok(file) => {
+                let whole = extract(&file);
+                // Parsed a statement at a time (the smallest pieces), the
+                // file must give the same units, or the same error.
+                let (in_pieces, n) = extract_in_pieces(&file, 1);
+                if in_pieces != whole {
+                    mismatches.push(format!("{rel}: other units when parsed in {n} pieces"));
+                }
+                if n > 1 {
+                    pieced += 1;
+                    pieces += n;
+                }
+                whole.ok().map(|units| {
+                    (
+                        units.len(),
+                        units.iter().filter(|u| u.docstring.is_none()).count(),
+                    )
+                })
+            }
             Err(e) => {
                 // A coding docpipe does not decode: reported, and left out of both counts.
                 if want.is_some() {
@@ -143,6 +156,8 @@ fn stdlib_definitions_match_pythons_ast() {
             mismatches.push(format!("{rel}: python {want:?}, docpipe {got:?}"));
         }
     }
+    println!("{pieced} files parsed in pieces too, {pieces} pieces in all");
+    assert!(pieced > 1000, "only {pieced} files were parsed in pieces");
     println!(
         "{} files; python: {py_defs} definitions, {py_undoc} undocumented; docpipe: {our_defs}, {our_undoc}; {} file(s) in codings docpipe does not decode: {undecodable:?}",
         expected.len(),

@@ -11,7 +11,7 @@ mod stdlib_support;
 use stdlib_support::{python_files, run_python, stdlib};
 
 use docpipe_stages::python::read_source;
-use docpipe_stages::python::tokenize::{Kind, tokenize};
+use docpipe_stages::python::tokenize::{Batches, Kind, Token, tokenize};
 
 /// For each file, Python's tokens as [kind, start byte, end byte] of the
 /// UTF-8 text (BOM removed), in docpipe's kinds; files Python's tokenize
@@ -96,6 +96,9 @@ fn the_tokens_are_pythons_over_the_standard_library() {
         };
         compared += 1;
         tokens += ours.len();
+        if let Err(e) = same_in_batches(&file.text, &ours) {
+            differences.push(format!("{name}: {e}"));
+        }
         let ours: Vec<serde_json::Value> = ours
             .iter()
             .map(|t| match t.kind {
@@ -133,4 +136,37 @@ fn the_tokens_are_pythons_over_the_standard_library() {
         differences.len(),
         differences.join("\n")
     );
+}
+
+/// Whether the tokens of `text` read in batches of a single top-level
+/// statement each (the smallest batches) are `whole`, cut only where a
+/// line at column 0 starts with a token that is no comment or indentation.
+fn same_in_batches(text: &str, whole: &[Token]) -> Result<(), String> {
+    let mut joined: Vec<Token> = Vec::with_capacity(whole.len());
+    let mut start = 0;
+    for batch in Batches::new(text, 1) {
+        let batch = batch.map_err(|e| format!("in batches: {e}"))?;
+        if start > 0
+            && let Some(first) = batch.tokens.first()
+        {
+            // What precedes the token on its line: nothing, or form feeds
+            // that bring the column back to 0.
+            let line = &text[text[..first.span.start]
+                .rfind(['\n', '\r'])
+                .map_or(0, |k| k + 1)..first.span.start];
+            let at_column_0 = line.trim_start_matches([' ', '\t', '\x0c']).is_empty()
+                && line.rsplit('\x0c').next().is_some_and(str::is_empty);
+            if !at_column_0
+                || first.span.start != start
+                || matches!(first.kind, Kind::Comment | Kind::Indent | Kind::Dedent)
+            {
+                return Err(format!("a batch starts with {first:?}, at byte {start}"));
+            }
+        }
+        start = batch.end;
+        joined.extend(batch.tokens);
+    }
+    (joined == whole)
+        .then_some(())
+        .ok_or_else(|| "the batches joined are not the whole file's tokens".to_string())
 }

@@ -9,6 +9,7 @@
 //! nested definitions shield their own bodies.
 
 use std::cell::RefCell;
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -16,13 +17,14 @@ use docpipe_core::model::{
     CodeUnit, Constructor, Docstring, Excerpt, Finding, Insertion, Param, ParamKind, RaiseMessage,
     Severity, SharedText, SourceFile, UnitKind,
 };
-use tree_sitter::{Node, Parser, Tree};
+use tree_sitter::{Node, Parser, Point, Tree};
 
 use super::brackets;
 use super::codes;
 use super::literal;
 use super::rejections::{self, Rejections};
 use super::signature;
+use super::tokenize::{Batches, Kind as TokenKind};
 
 thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
@@ -90,7 +92,44 @@ pub fn extract_shared(file: &Arc<SourceFile>) -> Result<Vec<CodeUnit>, Finding> 
     extract_with(file, file.clone())
 }
 
+/// Files larger than this are parsed a piece at a time (see [`pieces`]).
+const PIECE_BYTES: usize = 1 << 18;
+
 fn extract_with(file: &SourceFile, shared: Arc<dyn SharedText>) -> Result<Vec<CodeUnit>, Finding> {
+    extract_pieces_with(file, shared, PIECE_BYTES).0
+}
+
+/// [`extract`], parsing a file larger than `piece_bytes` in pieces of
+/// about that size (whole top-level statements) when it can: the units are
+/// the same as [`extract`]'s for every piece size, and the syntax trees
+/// held at once are those of one piece instead of the whole file's (a tree
+/// takes about 35 times the bytes of the code it holds). Also says how many
+/// pieces the file was parsed in (1: whole). Public so that the tests can
+/// compare the two over real code with tiny pieces.
+pub fn extract_in_pieces(
+    file: &SourceFile,
+    piece_bytes: usize,
+) -> (Result<Vec<CodeUnit>, Finding>, usize) {
+    extract_pieces_with(file, Arc::new(file.text.clone()), piece_bytes)
+}
+
+fn extract_pieces_with(
+    file: &SourceFile,
+    shared: Arc<dyn SharedText>,
+    piece_bytes: usize,
+) -> (Result<Vec<CodeUnit>, Finding>, usize) {
+    let text = file.text.as_str();
+    if text.len() > piece_bytes
+        && let Some(cuts) = pieces(text, piece_bytes)
+        && cuts.len() > 1
+        && let Some(units) = extract_by_piece(file, shared.clone(), &cuts)
+    {
+        return (units, cuts.len());
+    }
+    (extract_whole(file, shared), 1)
+}
+
+fn extract_whole(file: &SourceFile, shared: Arc<dyn SharedText>) -> Result<Vec<CodeUnit>, Finding> {
     let text = file.text.as_str();
     let Some(tree) = parse_tree(text) else {
         return Err(syntax_finding(
@@ -106,7 +145,9 @@ fn extract_with(file: &SourceFile, shared: Arc<dyn SharedText>) -> Result<Vec<Co
             && let Some(retry) = parse_tree(&joined)
             && !retry.root_node().has_error()
         {
-            return Extractor::new(file, shared, retry.root_node()).run();
+            let mut extractor = Extractor::new(file, shared);
+            extractor.add_tree(retry.root_node(), true);
+            return extractor.finish(retry.root_node());
         }
         let bad = first_error(root);
         let (line, column) = position(text, bad);
@@ -130,7 +171,94 @@ fn extract_with(file: &SourceFile, shared: Arc<dyn SharedText>) -> Result<Vec<Co
         };
         return Err(syntax_finding(message, line, column));
     }
-    Extractor::new(file, shared, root).run()
+    let mut extractor = Extractor::new(file, shared);
+    extractor.add_tree(root, true);
+    extractor.finish(root)
+}
+
+/// Where to cut `text` into pieces of at least `piece_bytes` that parse on
+/// their own as they parse in the whole: the start offsets of the pieces
+/// (0 first), each (after the first) where a top-level statement starts,
+/// as CPython's tokens say (outside brackets, strings and continuation
+/// lines), but never before an `else`, `elif`, `except` or `finally` that
+/// continues the statement before it, nor between a decorator and what it
+/// decorates. Each piece holds code, not only comments, so the first one
+/// holds the module's first statement. `None` when the text does not read
+/// as tokens (the whole file is parsed then, and tree-sitter reports).
+fn pieces(text: &str, piece_bytes: usize) -> Option<Vec<usize>> {
+    let mut cuts = vec![0];
+    let mut start = 0;
+    let mut code = false;
+    let mut after_decorator = false;
+    // One batch per top-level statement (with the comments before it).
+    for batch in Batches::new(text, 1) {
+        let batch = batch.ok()?;
+        let opener = batch.tokens.iter().find(|t| t.kind != TokenKind::Comment);
+        let word = opener.map_or("", |t| &text[t.span.clone()]);
+        if code
+            && start - cuts.last().copied().unwrap_or(0) >= piece_bytes
+            && !after_decorator
+            && !matches!(word, "else" | "elif" | "except" | "finally")
+        {
+            cuts.push(start);
+            code = false;
+        }
+        code |= opener.is_some();
+        after_decorator = word == "@";
+        start = batch.end;
+    }
+    Some(cuts)
+}
+
+/// The units of a file parsed piece by piece at `cuts` (see [`pieces`]),
+/// one tree at a time; `None` when a piece does not parse cleanly, for the
+/// whole file to decide (and to report the error as it always does).
+fn extract_by_piece(
+    file: &SourceFile,
+    shared: Arc<dyn SharedText>,
+    cuts: &[usize],
+) -> Option<Result<Vec<CodeUnit>, Finding>> {
+    let text = file.text.as_str();
+    let parsed = for_parsing(text);
+    let mut extractor = Extractor::new(file, shared);
+    for (i, &start) in cuts.iter().enumerate() {
+        let end = cuts.get(i + 1).copied().unwrap_or(text.len());
+        let tree = parse_range(&parsed, &extractor.lines, start..end)?;
+        let root = tree.root_node();
+        if root.has_error() {
+            return None;
+        }
+        extractor.add_tree(root, i == 0);
+        if end == text.len() {
+            return Some(extractor.finish(root));
+        }
+    }
+    None
+}
+
+/// Parses bytes `range` of `text` alone (tree-sitter's included ranges):
+/// the tree's offsets are offsets into `text`.
+fn parse_range(text: &str, lines: &LineIndex, range: Range<usize>) -> Option<Tree> {
+    let point = |offset: usize| {
+        let line = lines.line(offset);
+        Point {
+            row: line - 1,
+            column: offset - lines.starts[line - 1],
+        }
+    };
+    let included = tree_sitter::Range {
+        start_byte: range.start,
+        end_byte: range.end,
+        start_point: point(range.start),
+        end_point: point(range.end),
+    };
+    with_parser(|parser| {
+        parser.set_included_ranges(&[included]).ok()?;
+        let tree = parser.parse(text, None);
+        // The parser is this thread's for every later parse: whole again.
+        let whole = parser.set_included_ranges(&[]);
+        tree.filter(|_| whole.is_ok())
+    })
 }
 
 fn syntax_finding(message: String, line: usize, column: usize) -> Finding {
@@ -174,7 +302,7 @@ fn definitions_estimate(text: &str) -> usize {
 
 /// Start offsets of the lines of a text (`\n`, `\r\n` and a lone `\r` end a line, as in Python).
 pub(crate) struct LineIndex {
-    starts: Vec<usize>,
+    pub(crate) starts: Vec<usize>,
 }
 
 impl LineIndex {
@@ -223,7 +351,6 @@ enum Scope {
 struct Extractor<'a> {
     file: &'a SourceFile,
     text: &'a str,
-    root: Node<'a>,
     units: Vec<CodeUnit>,
     /// Open scopes with the id of the node that closes them.
     scopes: Vec<(Scope, usize)>,
@@ -243,11 +370,10 @@ struct Extractor<'a> {
 }
 
 impl<'a> Extractor<'a> {
-    fn new(file: &'a SourceFile, shared: Arc<dyn SharedText>, root: Node<'a>) -> Extractor<'a> {
+    fn new(file: &'a SourceFile, shared: Arc<dyn SharedText>) -> Extractor<'a> {
         Extractor {
             file,
             text: file.text.as_str(),
-            root,
             // Sized once: a unit is large, and growing the vector by doubling
             // copied every unit and faulted in fresh pages several times per file.
             units: Vec::with_capacity(definitions_estimate(&file.text)),
@@ -257,21 +383,33 @@ impl<'a> Extractor<'a> {
             lines: LineIndex::new(&file.text),
             shared,
             triggers: rejections::triggers(&file.text),
-            rejections: Rejections::new(&file.text, root),
+            rejections: Rejections::new(&file.text),
             inits: Vec::new(),
         }
     }
 
-    fn run(mut self) -> Result<Vec<CodeUnit>, Finding> {
-        let module = self.module_unit();
-        self.units.push(module);
-        self.scopes.push((Scope::Module, self.root.id()));
-        let mut cursor = self.root.walk();
-        if cursor.goto_first_child() {
-            self.walk(&mut cursor);
+    /// Walks the tree of the whole file, or of its next piece (`first`:
+    /// the piece that starts the module).
+    fn add_tree(&mut self, root: Node<'_>, first: bool) {
+        if first {
+            let module = self.module_unit(root);
+            self.units.push(module);
         }
+        self.rejections.begin_tree(root);
+        self.scopes.clear();
+        self.scopes.push((Scope::Module, root.id()));
+        self.pending = None;
+        let mut cursor = root.walk();
+        if cursor.goto_first_child() {
+            self.walk(&mut cursor, root.id());
+        }
+    }
+
+    /// The units, once every tree is walked; `last_root` is the tree that
+    /// ends the file.
+    fn finish(mut self, last_root: Node<'_>) -> Result<Vec<CodeUnit>, Finding> {
         self.link_constructors();
-        if let Some(r) = self.rejections.finish(self.root) {
+        if let Some(r) = self.rejections.finish(last_root) {
             let (line, column) = self.lines.position(self.text, r.offset);
             let message = r.message;
             return Err(syntax_finding(
@@ -284,8 +422,8 @@ impl<'a> Extractor<'a> {
     }
 
     /// The pre-order walk from the cursor's node: enter a node, descend, and
-    /// leave it on the way up.
-    fn walk(&mut self, cursor: &mut tree_sitter::TreeCursor<'a>) {
+    /// leave it on the way up, until the walk is back at the root (`root`).
+    fn walk(&mut self, cursor: &mut tree_sitter::TreeCursor<'_>, root: usize) {
         loop {
             let node = cursor.node();
             self.enter(node);
@@ -297,7 +435,7 @@ impl<'a> Extractor<'a> {
                 if cursor.goto_next_sibling() {
                     break;
                 }
-                if !cursor.goto_parent() || cursor.node().id() == self.root.id() {
+                if !cursor.goto_parent() || cursor.node().id() == root {
                     return;
                 }
             }
@@ -351,7 +489,7 @@ impl<'a> Extractor<'a> {
         self.scopes.last().map_or(Scope::Module, |s| s.0)
     }
 
-    fn enter(&mut self, node: Node<'a>) {
+    fn enter(&mut self, node: Node<'_>) {
         self.rejections.enter(node);
         // Most nodes matter to nobody: a table lookup by kind id skips them
         // without comparing kind names.
@@ -406,7 +544,7 @@ impl<'a> Extractor<'a> {
     /// that clause catches, as pydoclint reads them. Anything else (`raise
     /// err` of another variable, `raise self.error()`, a bare `except:`) is
     /// an exception no name tells: the unit re-raises.
-    fn note_raise(&mut self, i: usize, node: Node<'a>) {
+    fn note_raise(&mut self, i: usize, node: Node<'_>) {
         let text = self.text;
         let named = raised_name(node, text);
         let variable = named.filter(|n| {
@@ -455,16 +593,16 @@ impl<'a> Extractor<'a> {
         }
     }
 
-    fn leave(&mut self, node: Node<'a>) {
+    fn leave(&mut self, node: Node<'_>) {
         self.rejections.leave(node);
         if self.scopes.last().is_some_and(|s| s.1 == node.id()) {
             self.scopes.pop();
         }
     }
 
-    fn module_unit(&mut self) -> CodeUnit {
+    fn module_unit(&mut self, root: Node<'_>) -> CodeUnit {
         let text = self.text;
-        let docstring = docstring(text, &self.lines, self.root);
+        let docstring = docstring(text, &self.lines, root);
         self.module_summary = docstring
             .as_ref()
             .map(|d| summary_line(&d.value))
@@ -493,7 +631,7 @@ impl<'a> Extractor<'a> {
             returns_none: false,
             reraises: false,
             complexity: 1,
-            docstring,
+            docstring: docstring.map(Box::new),
             insertion: Insertion {
                 offset: module_insertion(text),
                 indent: String::new(),
@@ -509,7 +647,7 @@ impl<'a> Extractor<'a> {
         }
     }
 
-    fn enter_definition(&mut self, node: Node<'a>) {
+    fn enter_definition(&mut self, node: Node<'_>) {
         let text = self.text;
         let is_class = kind_of(node) == "class_definition";
         let name = node
@@ -615,7 +753,7 @@ impl<'a> Extractor<'a> {
             returns_none: false,
             reraises: false,
             complexity: 1,
-            docstring,
+            docstring: docstring.map(Box::new),
             insertion,
             line,
             column,

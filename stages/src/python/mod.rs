@@ -34,7 +34,9 @@ use docpipe_core::stage::{BuiltStage, RunFlag, StageContext, StageError, Transfo
 pub use alloc::use_mimalloc_for_tree_sitter;
 pub use decode::{DecodeError, decode_source, read_source, read_source_detailed};
 pub use discover::{Found, PythonSource, SourceOptions};
-pub use extract::{extract, extract_path, extract_shared, for_parsing, parse_tree, reparse_tree};
+pub use extract::{
+    extract, extract_in_pieces, extract_path, extract_shared, for_parsing, parse_tree, reparse_tree,
+};
 
 /// Stable codes of file-level findings: docpipe's own (`DP`), as pydoclint's
 /// `DOC0xx` mean other things.
@@ -142,7 +144,14 @@ impl Transform for PythonExtract {
                     units.retain(|u| selection.admits_unit(&file.path, &u.display_name()));
                 }
                 let n = units.len();
-                for unit in units {
+                // Sent from a vector that shrinks as they leave: each unit
+                // moves into its envelope, and the room a big file's units
+                // took would otherwise be held until the last one is sent.
+                units.reverse();
+                while let Some(unit) = units.pop() {
+                    if units.len() < units.capacity() / 4 {
+                        units.shrink_to_fit();
+                    }
                     out.send(Item::Unit(Box::new(Envelope::new(file.clone(), n, unit))))
                         .await?;
                 }

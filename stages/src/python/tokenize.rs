@@ -73,16 +73,70 @@ pub enum LexError {
 /// The tokens of `text`. Blank lines, comment-only lines' line breaks and
 /// whitespace are not tokens; comments are.
 pub fn tokenize(text: &str) -> Result<Vec<Token>, LexError> {
-    let mut lexer = Lexer {
-        b: text.as_bytes(),
-        i: 0,
-        out: Vec::with_capacity(text.len() / 4),
-        depth: 0,
-        indents: vec![(0, 0)],
-        line_start: true,
-    };
+    let mut lexer = Lexer::new(text, usize::MAX);
+    lexer.out.reserve(text.len() / 4);
     lexer.run()?;
     Ok(lexer.out)
+}
+
+/// The tokens of a text in batches, each ending where a statement at the
+/// module's top level starts (after the DEDENTs that close the blocks
+/// before it), so that a reader holds one batch at a time, not the whole
+/// file's tokens.
+///
+/// The batches are exactly [`tokenize`]'s tokens, cut into pieces: a
+/// batch holds at least `at_least` tokens (the last one may hold fewer),
+/// and every batch after the first starts with the first token of a
+/// logical line at column 0, which is never a comment, an INDENT or a
+/// DEDENT. A logical line, and so a block's header with its indented body,
+/// is never cut.
+pub struct Batches<'a> {
+    lexer: Lexer<'a>,
+    finished: bool,
+}
+
+/// One batch of [`Batches`].
+pub struct Batch {
+    /// Its tokens.
+    pub tokens: Vec<Token>,
+    /// The byte offset where the next batch starts (the text's length for the last).
+    pub end: usize,
+}
+
+impl<'a> Batches<'a> {
+    /// Batches of `text`'s tokens of at least `at_least` tokens each.
+    pub fn new(text: &'a str, at_least: usize) -> Batches<'a> {
+        Batches {
+            lexer: Lexer::new(text, at_least.max(1)),
+            finished: false,
+        }
+    }
+}
+
+impl Iterator for Batches<'_> {
+    type Item = Result<Batch, LexError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.finished {
+            return None;
+        }
+        let lexer = &mut self.lexer;
+        match lexer.run() {
+            Ok(done) => {
+                self.finished = done;
+                let room = lexer.out.capacity().min(lexer.batch);
+                let tokens = std::mem::replace(&mut lexer.out, Vec::with_capacity(room));
+                Some(Ok(Batch {
+                    tokens,
+                    end: lexer.i,
+                }))
+            }
+            Err(e) => {
+                self.finished = true;
+                Some(Err(e))
+            }
+        }
+    }
 }
 
 struct Lexer<'a> {
@@ -96,6 +150,22 @@ struct Lexer<'a> {
     indents: Vec<(usize, usize)>,
     /// At the start of a logical line (not inside brackets, not after a continuation).
     line_start: bool,
+    /// [`Lexer::run`] pauses at the first top-level statement after this many tokens.
+    batch: usize,
+}
+
+impl<'a> Lexer<'a> {
+    fn new(text: &'a str, batch: usize) -> Lexer<'a> {
+        Lexer {
+            b: text.as_bytes(),
+            i: 0,
+            out: Vec::with_capacity(batch.min(text.len() / 4).min(1 << 16)),
+            depth: 0,
+            indents: vec![(0, 0)],
+            line_start: true,
+            batch,
+        }
+    }
 }
 
 impl Lexer<'_> {
@@ -103,7 +173,10 @@ impl Lexer<'_> {
         self.out.push(Token { kind, span });
     }
 
-    fn run(&mut self) -> Result<(), LexError> {
+    /// Reads tokens into `out` up to the end of the text (`Ok(true)`) or,
+    /// once `out` holds `batch` tokens, up to the first token of a logical
+    /// line at column 0 (`Ok(false)`; the next call goes on from there).
+    fn run(&mut self) -> Result<bool, LexError> {
         let n = self.b.len();
         while self.i < n {
             if self.line_start && self.depth == 0 {
@@ -112,6 +185,9 @@ impl Lexer<'_> {
                 }
                 if self.i >= n {
                     break;
+                }
+                if self.indents.len() == 1 && self.out.len() >= self.batch {
+                    return Ok(false);
                 }
             }
             let c = self.b[self.i];
@@ -190,7 +266,10 @@ impl Lexer<'_> {
         for _ in 1..self.indents.len() {
             self.push(Kind::Dedent, n..n);
         }
-        Ok(())
+        self.indents.truncate(1);
+        self.line_start = true;
+        self.i = n;
+        Ok(true)
     }
 
     /// Reads the indentation at the start of a line. A blank or

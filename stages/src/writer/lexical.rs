@@ -24,9 +24,14 @@
 //! too: a module-level insertion in a file that names `__future__` is not
 //! proven here.
 
+use std::collections::VecDeque;
 use std::ops::Range;
 
-use crate::python::tokenize::{Kind, Token, tokenize};
+use crate::python::tokenize::{Batches, Kind, Token};
+
+/// Tokens per batch: the proof holds about this many tokens of each text
+/// at a time (under a MB), whatever the size of the file.
+const BATCH_TOKENS: usize = 1 << 14;
 
 /// Whether the tokens prove that `rewritten` differs from `original` only
 /// in the docstring literals at `replaced` (in the original) and `written`
@@ -37,42 +42,136 @@ pub fn proven(
     replaced: &[Range<usize>],
     written: &[Range<usize>],
 ) -> bool {
+    proven_in_batches(original, rewritten, replaced, written, BATCH_TOKENS)
+}
+
+/// [`proven`], reading each text in batches of at least `batch` tokens
+/// cut at the module's top-level statements. Everything the proof looks
+/// at around a token (its logical line, a docstring's block header, a
+/// one-line block's end) lies inside the top-level statement it belongs
+/// to, so the answer is the same for every batch size; the smaller the
+/// batches, the less memory a big file costs. Public so that the tests
+/// can prove it over real code with batches of one statement.
+pub fn proven_in_batches(
+    original: &str,
+    rewritten: &str,
+    replaced: &[Range<usize>],
+    written: &[Range<usize>],
+    batch: usize,
+) -> bool {
     if !written
         .iter()
         .all(|span| rewritten.get(span.clone()).is_some_and(plain_literal))
     {
         return false;
     }
-    let (Ok(old), Ok(new)) = (tokenize(original), tokenize(rewritten)) else {
-        return false;
-    };
-    let Some(old_kept) = without(&old, replaced, original, false) else {
-        return false;
-    };
-    let Some(new_kept) = without(&new, written, rewritten, true) else {
-        return false;
-    };
-    old_kept.len() == new_kept.len()
-        && old_kept
-            .iter()
-            .zip(&new_kept)
-            .all(|(a, b)| same(a, original, b, rewritten))
+    let mut old = Kept::new(original, replaced, false, batch);
+    let mut new = Kept::new(rewritten, written, true, batch);
+    let (mut a, mut b) = (VecDeque::new(), VecDeque::new());
+    loop {
+        let (Some(x), Some(y)) = (old.next_into(&mut a), new.next_into(&mut b)) else {
+            return false;
+        };
+        match (x, y) {
+            (None, None) => return old.complete() && new.complete(),
+            (Some(x), Some(y)) if same(&x, original, &y, rewritten) => {}
+            _ => return false,
+        }
+    }
+}
+
+/// One text's tokens without its docstrings, normalised (see [`without`]),
+/// read a batch at a time.
+struct Kept<'t> {
+    text: &'t str,
+    batches: Batches<'t>,
+    /// The docstring spans, in order; those before `next_span` are behind.
+    spans: Vec<Range<usize>>,
+    next_span: usize,
+    /// The spans are written docstrings, which must be in docstring places.
+    placed: bool,
+    /// A token other than a comment is behind (so the module's first
+    /// statement is).
+    code_seen: bool,
+    /// A docstring was written first in the module, which a `__future__`
+    /// import anywhere in the text would break.
+    module_docstring: bool,
+    /// The text names `__future__`.
+    future: bool,
+}
+
+impl<'t> Kept<'t> {
+    fn new(text: &'t str, spans: &[Range<usize>], placed: bool, batch: usize) -> Kept<'t> {
+        let mut spans = spans.to_vec();
+        spans.sort_by_key(|s| s.start);
+        Kept {
+            text,
+            batches: Batches::new(text, batch),
+            spans,
+            next_span: 0,
+            placed,
+            code_seen: false,
+            module_docstring: false,
+            future: false,
+        }
+    }
+
+    /// The next kept token, through `queue`: `Some(None)` at the end,
+    /// `None` when the text does not read as tokens or a span is no
+    /// docstring (nothing is proven then).
+    fn next_into(&mut self, queue: &mut VecDeque<Token>) -> Option<Option<Token>> {
+        while queue.is_empty() {
+            let Some(batch) = self.batches.next() else {
+                return Some(None);
+            };
+            let batch = batch.ok()?;
+            let first = !self.code_seen;
+            self.code_seen |= batch.tokens.iter().any(|t| t.kind != Kind::Comment);
+            // The spans up to where the next batch starts are this batch's.
+            let from = self.next_span;
+            self.next_span += self.spans[from..].partition_point(|s| s.start < batch.end);
+            let spans = &self.spans[from..self.next_span];
+            self.future |= batch
+                .tokens
+                .iter()
+                .any(|t| t.kind == Kind::Name && &self.text[t.span.clone()] == "__future__");
+            let kept = without(&batch.tokens, spans, self.text, self.placed, first)?;
+            self.module_docstring |= kept.module_docstring;
+            queue.extend(kept.tokens);
+        }
+        Some(queue.pop_front())
+    }
+
+    /// Whether every span was met and no docstring written first in the
+    /// module is broken by a `__future__` import.
+    fn complete(&self) -> bool {
+        self.next_span == self.spans.len() && !(self.module_docstring && self.future)
+    }
+}
+
+/// What [`without`] keeps of a batch.
+struct Without {
+    tokens: Vec<Token>,
+    /// A docstring was found (and set aside) first in the module.
+    module_docstring: bool,
 }
 
 /// `tokens` without the docstring literals at `spans` and the line breaks
-/// that end their statements (a comment between stays). `None` when a span
-/// is not exactly one string token ending its statement, or (with
-/// `placed`) not where Python reads a docstring.
-fn without<'t>(
-    tokens: &'t [Token],
+/// that end their statements (a comment between stays), normalised by
+/// [`comments_after_indentation`] and [`one_line_blocks_inline`]. `None`
+/// when a span is not exactly one string token ending its statement, or
+/// (with `placed`) not where Python reads a docstring. `first`: only
+/// comments come before `tokens` in the module.
+fn without(
+    tokens: &[Token],
     spans: &[Range<usize>],
     text: &str,
     placed: bool,
-) -> Option<Vec<&'t Token>> {
-    let mut spans: Vec<&Range<usize>> = spans.iter().collect();
-    spans.sort_by_key(|s| s.start);
-    let mut spans = spans.into_iter().peekable();
+    first: bool,
+) -> Option<Without> {
+    let mut spans = spans.iter().peekable();
     let mut out = Vec::with_capacity(tokens.len());
+    let mut module_docstring = false;
     let mut i = 0;
     while i < tokens.len() {
         let token = &tokens[i];
@@ -82,13 +181,16 @@ fn without<'t>(
             if token.kind != Kind::String || token.span != **span {
                 return None;
             }
-            if placed && !docstring_place(tokens, i, text) {
-                return None;
+            if placed {
+                match docstring_place(tokens, i, text, first)? {
+                    Place::Module => module_docstring = true,
+                    Place::Body => {}
+                }
             }
             spans.next();
             let mut j = i + 1;
             if tokens.get(j).is_some_and(|t| t.kind == Kind::Comment) {
-                out.push(&tokens[j]);
+                out.push(tokens[j].clone());
                 j += 1;
             }
             if tokens.get(j).is_none_or(|t| t.kind != Kind::Newline) {
@@ -97,13 +199,16 @@ fn without<'t>(
             i = j + 1;
             continue;
         }
-        out.push(token);
+        out.push(token.clone());
         i += 1;
     }
-    spans
-        .next()
-        .is_none()
-        .then(|| one_line_blocks_inline(comments_after_indentation(out), text))
+    if spans.next().is_some() {
+        return None;
+    }
+    Some(Without {
+        tokens: one_line_blocks_inline(comments_after_indentation(out), text),
+        module_docstring,
+    })
 }
 
 /// The words that start the header of a block that may be a one-line
@@ -123,14 +228,13 @@ fn compound(word: &str) -> bool {
 
 /// The first token of the logical line that `tokens[end]` is in (comments,
 /// indents and dedents before it aside).
-fn line_opener<T: std::borrow::Borrow<Token>>(tokens: &[T], end: usize) -> Option<&Token> {
+fn line_opener(tokens: &[Token], end: usize) -> Option<&Token> {
     let mut start = end;
-    while start > 0 && tokens[start - 1].borrow().kind != Kind::Newline {
+    while start > 0 && tokens[start - 1].kind != Kind::Newline {
         start -= 1;
     }
     tokens[start..end]
         .iter()
-        .map(|t| t.borrow())
         .find(|t| !matches!(t.kind, Kind::Indent | Kind::Dedent | Kind::Comment))
 }
 
@@ -141,7 +245,7 @@ fn line_opener<T: std::borrow::Borrow<Token>>(tokens: &[T], end: usize) -> Optio
 /// statement to Python. A compound statement cannot be a one-line body
 /// (`try: for x in y: ...` is not Python), so a block whose line starts one
 /// is left as it is.
-fn one_line_blocks_inline<'t>(tokens: Vec<&'t Token>, text: &str) -> Vec<&'t Token> {
+fn one_line_blocks_inline(tokens: Vec<Token>, text: &str) -> Vec<Token> {
     let mut drop = vec![false; tokens.len()];
     for j in 2..tokens.len() {
         if tokens[j].kind != Kind::Indent
@@ -187,7 +291,7 @@ fn one_line_blocks_inline<'t>(tokens: Vec<&'t Token>, text: &str) -> Vec<&'t Tok
 /// before its INDENT (a comment line has no indentation of its own), so a
 /// docstring inserted above such comments moves the INDENT from after them
 /// to before them; the code and the comments' order are the same.
-fn comments_after_indentation(tokens: Vec<&Token>) -> Vec<&Token> {
+fn comments_after_indentation(tokens: Vec<Token>) -> Vec<Token> {
     let mut out = Vec::with_capacity(tokens.len());
     let mut comments = Vec::new();
     for token in tokens {
@@ -204,19 +308,25 @@ fn comments_after_indentation(tokens: Vec<&Token>) -> Vec<&Token> {
     out
 }
 
+/// Where a docstring is.
+enum Place {
+    /// First in the module.
+    Module,
+    /// First in the body of a `def` or `class`.
+    Body,
+}
+
 /// Whether the string token at `i` is where Python reads a docstring: the
-/// first token of the module (comments aside, and no `__future__` import
-/// to come that a second string statement would break), or the first
-/// token of the indented body of a `def` or `class`.
-fn docstring_place(tokens: &[Token], i: usize, text: &str) -> bool {
+/// first token of the module (comments aside; `first` says that only
+/// comments come before `tokens`), or the first token of the indented body of a `def`
+/// or `class`. `None` when it is neither.
+fn docstring_place(tokens: &[Token], i: usize, text: &str, first: bool) -> Option<Place> {
     let word = |t: &Token| &text[t.span.clone()];
     if tokens[..i].iter().all(|t| t.kind == Kind::Comment) {
-        return !tokens
-            .iter()
-            .any(|t| t.kind == Kind::Name && word(t) == "__future__");
+        return first.then_some(Place::Module);
     }
     if i < 3 || tokens[i - 1].kind != Kind::Indent {
-        return false;
+        return None;
     }
     // Back over comment lines at the start of the body, the header's line
     // break and the comments on the header's line, to its `:`.
@@ -229,18 +339,16 @@ fn docstring_place(tokens: &[Token], i: usize, text: &str) -> bool {
             _ => break,
         }
         if k == 0 {
-            return false;
+            return None;
         }
         k -= 1;
     }
-    if !newline {
-        return false;
-    }
-    if !(tokens[k].kind == Kind::Op && word(&tokens[k]) == ":") {
-        return false;
+    if !(newline && tokens[k].kind == Kind::Op && word(&tokens[k]) == ":") {
+        return None;
     }
     line_opener(tokens, k)
         .is_some_and(|t| t.kind == Kind::Name && matches!(word(t), "def" | "class" | "async"))
+        .then_some(Place::Body)
 }
 
 /// Whether two tokens are the same: of one kind and, but for line breaks

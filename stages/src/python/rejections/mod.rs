@@ -139,23 +139,34 @@ pub(crate) struct Rejections<'a> {
     /// (comprehension, its first iterable) for the comprehensions being walked.
     outer_iterables: Vec<(usize, usize)>,
     layout: layout::Layout,
-    /// `from __future__` imports at the top of the module, where they are allowed.
+    /// `from __future__` imports at the top of the module, where they are
+    /// allowed, in the tree being walked.
     allowed_future: Vec<usize>,
+    /// How far the top of the module is behind the trees walked so far.
+    future_prefix: scopes::FuturePrefix,
     first: Option<Rejection>,
 }
 
 impl<'a> Rejections<'a> {
-    /// Checks for `text`, whose tree has `root`.
-    pub(crate) fn new(text: &'a str, root: Node<'_>) -> Rejections<'a> {
+    /// Checks for `text`.
+    pub(crate) fn new(text: &'a str) -> Rejections<'a> {
         Rejections {
             text,
             stack: Vec::new(),
             pending: Vec::new(),
             outer_iterables: Vec::new(),
             layout: layout::Layout::new(),
-            allowed_future: scopes::allowed_future_imports(root),
+            allowed_future: Vec::new(),
+            future_prefix: scopes::FuturePrefix::default(),
             first: None,
         }
+    }
+
+    /// The walk is about to enter the tree at `root`: the whole file's, or
+    /// that of the file's next piece (pieces come in order, each made of
+    /// whole top-level statements).
+    pub(crate) fn begin_tree(&mut self, root: Node<'_>) {
+        self.allowed_future = scopes::allowed_future_imports(root, &mut self.future_prefix);
     }
 
     /// The walk entered `node` (in document order).
@@ -207,7 +218,8 @@ impl<'a> Rejections<'a> {
         }
     }
 
-    /// The first rejection found, after the checks that need the whole file.
+    /// The first rejection found, after the checks that need the end of
+    /// the file: `root` is the tree that ends it.
     pub(crate) fn finish(mut self, root: Node<'_>) -> Option<Rejection> {
         if let Some(r) = layout::continuation_at_end(self.text, root) {
             self.reject(r.offset, r.message);
@@ -492,7 +504,8 @@ pub(crate) fn check_text(text: &str) -> Option<(usize, usize, String)> {
     if root.has_error() {
         return None;
     }
-    let mut checks = Rejections::new(text, root);
+    let mut checks = Rejections::new(text);
+    checks.begin_tree(root);
     let mut cursor = root.walk();
     if cursor.goto_first_child() {
         'walk: loop {

@@ -181,19 +181,46 @@ fn has_token(node: Node<'_>, token: &str) -> bool {
         .any(|c| !c.is_named() && kind_of(c) == token)
 }
 
-/// Ids of the `from __future__` imports that Python allows: at the top of the
-/// module, after at most a docstring and other future imports.
-pub(super) fn allowed_future_imports(root: Node<'_>) -> Vec<usize> {
+/// How much of the top of a module the trees walked so far covered, for
+/// a file parsed in pieces: how many statements, and whether all of them
+/// were where a `from __future__` import may follow.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct FuturePrefix {
+    statements: usize,
+    open: bool,
+}
+
+impl Default for FuturePrefix {
+    fn default() -> FuturePrefix {
+        FuturePrefix {
+            statements: 0,
+            open: true,
+        }
+    }
+}
+
+/// Ids of the `from __future__` imports that Python allows in the tree at
+/// `root`: at the top of the module, after at most a docstring and other
+/// future imports (`prefix` says what the trees before it held).
+pub(super) fn allowed_future_imports(root: Node<'_>, prefix: &mut FuturePrefix) -> Vec<usize> {
     let mut allowed = Vec::new();
-    for (i, stmt) in named_children(root).enumerate() {
+    if !prefix.open {
+        return allowed;
+    }
+    for stmt in named_children(root) {
+        let first = prefix.statements == 0;
+        prefix.statements += 1;
         match kind_of(stmt) {
             "future_import_statement" => allowed.push(stmt.id()),
             // The module docstring.
             "expression_statement"
-                if i == 0
+                if first
                     && named_children(stmt)
                         .all(|c| matches!(kind_of(c), "string" | "concatenated_string")) => {}
-            _ => break,
+            _ => {
+                prefix.open = false;
+                break;
+            }
         }
     }
     allowed
