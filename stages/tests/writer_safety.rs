@@ -32,10 +32,10 @@ fn a_character_the_encoding_cannot_hold_fails_only_its_unit() {
         .iter_mut()
         .find(|e| e.unit.name == "café_price")
         .unwrap_or_else(|| panic!("no café_price unit"));
-    target.draft = Some(DocModel {
+    target.draft = Some(Box::new(DocModel {
         summary: "Price → with VAT.".into(),
         ..DocModel::default()
-    });
+    }));
     let (released, summary) = run_writer(WriteMode::InPlace, envs);
     let failed: Vec<(&str, &str)> = released
         .iter()

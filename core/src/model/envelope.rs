@@ -127,12 +127,14 @@ pub struct Envelope {
     /// Findings of the analyzer.
     #[serde(default)]
     pub findings: Vec<Finding>,
-    /// The existing docstring parsed by the configured style.
+    /// The existing docstring parsed by the configured style. (Boxed, as
+    /// `draft`: most envelopes have neither, and a file's units are held
+    /// together by the stages that batch or write them.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub existing: Option<DocModel>,
+    pub existing: Option<Box<DocModel>>,
     /// The docstring to write (generated, cached or merged).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub draft: Option<DocModel>,
+    pub draft: Option<Box<DocModel>>,
     /// Provenance and final state.
     #[serde(flatten)]
     pub state: UnitState,

@@ -217,9 +217,10 @@ pub struct CodeUnit {
     /// McCabe cyclomatic complexity of the body.
     #[serde(default)]
     pub complexity: u32,
-    /// The existing docstring.
+    /// The existing docstring. (Boxed: most units to document have none,
+    /// and a big file's units are all held at once.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub docstring: Option<Docstring>,
+    pub docstring: Option<Box<Docstring>>,
     /// Where a new docstring would go.
     pub insertion: Insertion,
     /// 1-based line of the definition (the `def`/`class` keyword, or 1 for a module).

@@ -141,7 +141,7 @@ impl Transform for DocstringAnalyze {
             return out.emit("complete", Item::Unit(env)).await;
         }
         let analysis = analyze(&env.unit, self.style.as_ref(), &self.settings);
-        env.existing = analysis.existing;
+        env.existing = analysis.existing.map(Box::new);
         if let Some(option) = analysis.ignored {
             env.extra
                 .insert(EXTRA_KEY.into(), serde_json::json!({ "ignored": option }));

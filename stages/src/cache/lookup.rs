@@ -165,7 +165,7 @@ impl CacheLookup {
                         // `--estimate` writes nothing: the unit is counted, not drafted.
                         env.skip("estimate only: cached, no model request needed");
                     } else {
-                        env.draft = Some(doc);
+                        env.draft = Some(Box::new(doc));
                         env.state = UnitState::Cached;
                     }
                     out.emit("hit", Item::Unit(Box::new(env))).await?;
@@ -186,9 +186,17 @@ impl CacheLookup {
 }
 
 /// Sends a file's misses on `miss`, each stamped with their number.
-async fn emit_misses(misses: Vec<Envelope>, out: &Emitter) -> Result<(), StageError> {
+///
+/// The vector shrinks as its units leave: a big file's misses go out while
+/// the stages after this one take them in, and the room they left would
+/// otherwise be held until the last one is sent.
+async fn emit_misses(mut misses: Vec<Envelope>, out: &Emitter) -> Result<(), StageError> {
     let count = misses.len() as u64;
-    for mut env in misses {
+    misses.reverse();
+    while let Some(mut env) = misses.pop() {
+        if misses.len() < misses.capacity() / 4 {
+            misses.shrink_to_fit();
+        }
         env.extra
             .insert(FILE_MISSES_KEY.into(), serde_json::Value::from(count));
         out.emit("miss", Item::Unit(Box::new(env))).await?;

@@ -263,13 +263,15 @@ fn rebuilt(file: &Arc<SourceFile>, n: usize, cached: CachedUnit) -> Envelope {
         reraises: false,
         complexity: 0,
         // Only whether there is one: a report counts documented units.
-        docstring: cached.documented.then(|| Docstring {
-            value: "(cached)".into(),
-            span: 0..0,
-            prefix: String::new(),
-            quote: QuoteStyle::TripleDouble,
-            indent: String::new(),
-            line: cached.line,
+        docstring: cached.documented.then(|| {
+            Box::new(Docstring {
+                value: "(cached)".into(),
+                span: 0..0,
+                prefix: String::new(),
+                quote: QuoteStyle::TripleDouble,
+                indent: String::new(),
+                line: cached.line,
+            })
         }),
         insertion: Insertion {
             offset: 0,

@@ -133,10 +133,10 @@ impl MarkdownDocs {
 
     fn doc_of(&self, env: &Envelope) -> Option<DocModel> {
         if let Some(d) = &env.draft {
-            return Some(d.clone());
+            return Some((**d).clone());
         }
         if let Some(d) = &env.existing {
-            return Some(d.clone());
+            return Some((**d).clone());
         }
         env.unit
             .docstring

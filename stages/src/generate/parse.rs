@@ -296,7 +296,7 @@ impl Transform for ReplyParseStage {
                 Some(Err(e)) => env.fail(format!("reply-parse: the attached answer is unreadable: {e}")),
                 Some(Ok(attached)) => match finalise(&env.unit, &attached) {
                     Ok(doc) => {
-                        env.draft = Some(doc);
+                        env.draft = Some(Box::new(doc));
                         env.state = UnitState::Generated;
                     }
                     Err(reason) => env.fail(format!("invalid model answer: {reason}")),

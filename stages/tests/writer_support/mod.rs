@@ -155,8 +155,8 @@ pub fn drafted(file: &Arc<SourceFile>) -> Vec<Envelope> {
                 .as_ref()
                 .map(|d| PlainStyle.parse(&docpipe_stages::docs::clean_docstring(&d.value)));
             let mut env = Envelope::new(file.clone(), n, unit);
-            env.draft = Some(draft);
-            env.existing = existing;
+            env.draft = Some(Box::new(draft));
+            env.existing = existing.map(Box::new);
             env.state = UnitState::Generated;
             env
         })
