@@ -11,13 +11,13 @@
 mod stdlib_support;
 
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use stdlib_support::{AST_WITHOUT_DOCSTRINGS, python_files, run_python, stdlib};
 
 use docpipe_stages::python::{extract, read_source};
 use docpipe_stages::writer::insert::{DocEdit, apply};
-use docpipe_stages::writer::lexical::proven;
+use docpipe_stages::writer::lexical::proven_in_batches;
 use docpipe_stages::writer::tokens::check_trees_of;
 
 struct Rng(u64);
@@ -106,20 +106,27 @@ fn what_the_tokens_prove_the_trees_and_python_accept() {
             continue;
         };
         // A new docstring for every definition; an existing one replaced.
-        let edits: Vec<DocEdit<'_>> = units
+        let mut edits: Vec<DocEdit<'_>> = units
             .iter()
             .map(|unit| DocEdit {
                 unit,
-                body: format!("Doc of {}.", unit.display_name()),
+                body: format!("Doc of {}.", unit.display_name()).into(),
                 literal: None,
             })
             .collect();
-        let Ok(rewrite) = apply(&file, &edits) else {
+        let Ok(rewrite) = apply(&file, &mut edits) else {
             continue;
         };
         rewrites += 1;
         let original = file.text.as_str();
-        if !proven(original, &rewrite.text, &rewrite.replaced, &rewrite.written) {
+        if !proven(
+            original,
+            &rewrite.text,
+            &rewrite.replaced,
+            &rewrite.written,
+            path,
+            "unmutated",
+        ) {
             continue;
         }
         proofs += 1;
@@ -138,7 +145,7 @@ fn what_the_tokens_prove_the_trees_and_python_accept() {
         for _ in 0..30 {
             let (mutated, written, what) = mutate(&rewrite.text, &rewrite.written, &mut rng);
             mutants += 1;
-            if !proven(original, &mutated, &rewrite.replaced, &written) {
+            if !proven(original, &mutated, &rewrite.replaced, &written, path, &what) {
                 continue;
             }
             mutants_proven += 1;
@@ -235,4 +242,25 @@ fn mutate(
         } + &format!(", giving {:?}", &mutated[from..to]);
         return (mutated, spans, what);
     }
+}
+
+/// The proof of the whole texts at once, which the proof in batches of one
+/// top-level statement each must equal.
+fn proven(
+    old: &str,
+    new: &str,
+    replaced: &[Range<usize>],
+    written: &[Range<usize>],
+    path: &Path,
+    what: &str,
+) -> bool {
+    let whole = proven_in_batches(old, new, replaced, written, usize::MAX);
+    let pieces = proven_in_batches(old, new, replaced, written, 1);
+    assert_eq!(
+        whole,
+        pieces,
+        "{}: proven whole {whole}, in pieces {pieces} ({what})",
+        path.display()
+    );
+    whole
 }

@@ -236,7 +236,10 @@ impl GenerateStage {
         let model = ctx.registry.model(&section.provider, &estimate_ctx)?;
         let prompts = prompt_templates(&section, ctx)?;
         let prices = PriceTable::new(&section.prices);
-        let ordering = (options.order == Order::CalleesFirst).then(|| {
+        // Callees first is for the callees' summaries in a caller's prompt:
+        // a model that reads no prompt (the template) gains nothing from the
+        // order, and the wait board costs memory per unit.
+        let ordering = (options.order == Order::CalleesFirst && model.reads_prompt()).then(|| {
             let resolver = Resolver::new(&ctx.run.base_dir, &ctx.run.project_dir());
             let run_paths = if ctx.run.paths.is_empty() {
                 vec![resolver.absolute(std::path::Path::new("."))]
@@ -367,7 +370,10 @@ impl GenerateStage {
         expected: usize,
     ) -> Option<Vec<Envelope>> {
         let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = held.entry(path.to_path_buf()).or_default();
+        let entry = held.entry(path.to_path_buf()).or_insert_with(|| Held {
+            envs: Vec::with_capacity(expected),
+            seen: 0,
+        });
         entry.seen += 1;
         entry.envs.extend(env);
         if entry.seen >= expected {
@@ -415,19 +421,36 @@ impl GenerateStage {
 }
 
 /// `envs` in batches of at most `size` units of one file each, files in
-/// order of first appearance.
+/// order of first appearance. Each unit is moved once, into a batch of
+/// exactly its size: a file can bring a hundred thousand units here at
+/// once, and growing vectors of them (or batches of one with room for four)
+/// cost several times what the units themselves take.
 fn by_file(envs: Vec<Envelope>, size: usize) -> Vec<Vec<Envelope>> {
-    let mut files: Vec<(PathBuf, Vec<Envelope>)> = Vec::new();
-    for env in envs {
-        match files.iter_mut().find(|(p, _)| *p == env.file.path) {
-            Some((_, v)) => v.push(env),
-            None => files.push((env.file.path.clone(), vec![env])),
-        }
+    let one_file = envs
+        .first()
+        .is_none_or(|first| envs.iter().all(|e| e.file.path == first.file.path));
+    if one_file {
+        return chunks(envs, size);
     }
-    files
-        .into_iter()
-        .flat_map(|(_, v)| chunks(v, size))
-        .collect()
+    let mut files: HashMap<&std::path::Path, usize> = HashMap::new();
+    let mut counts: Vec<usize> = Vec::new();
+    let rank: Vec<usize> = envs
+        .iter()
+        .map(|e| {
+            let r = *files.entry(&e.file.path).or_insert(counts.len());
+            if r == counts.len() {
+                counts.push(0);
+            }
+            counts[r] += 1;
+            r
+        })
+        .collect();
+    drop(files);
+    let mut grouped: Vec<Vec<Envelope>> = counts.into_iter().map(Vec::with_capacity).collect();
+    for (env, r) in envs.into_iter().zip(rank) {
+        grouped[r].push(env);
+    }
+    grouped.into_iter().flat_map(|v| chunks(v, size)).collect()
 }
 
 fn flatten(
@@ -558,11 +581,18 @@ impl Transform for GenerateStage {
     }
 }
 
+/// `envs` in batches of at most `size`, each allocated at its size.
 fn chunks(envs: Vec<Envelope>, size: usize) -> Vec<Vec<Envelope>> {
-    let mut out = Vec::new();
+    let size = size.max(1);
+    let mut out = Vec::with_capacity(envs.len().div_ceil(size));
+    let mut left = envs.len();
     let mut current = Vec::new();
     for env in envs {
+        if current.is_empty() {
+            current.reserve_exact(left.min(size));
+        }
         current.push(env);
+        left -= 1;
         if current.len() >= size {
             out.push(std::mem::take(&mut current));
         }

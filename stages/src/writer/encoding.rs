@@ -90,14 +90,23 @@ impl Encoding {
     }
 
     /// `text` as bytes, with a UTF-8 byte order mark when `bom`.
-    pub fn encode(self, text: &str, bom: bool, name: &str) -> Result<Vec<u8>, EncodeError> {
+    pub fn encode<'t>(
+        self,
+        text: &'t str,
+        bom: bool,
+        name: &str,
+    ) -> Result<std::borrow::Cow<'t, [u8]>, EncodeError> {
+        if self == Encoding::Utf8 && !bom {
+            // The text's own bytes: no copy of a file that may be large.
+            return Ok(std::borrow::Cow::Borrowed(text.as_bytes()));
+        }
         let mut out = Vec::with_capacity(text.len() + 3);
         if bom {
             out.extend_from_slice(b"\xef\xbb\xbf");
         }
         if self == Encoding::Utf8 {
             out.extend_from_slice(text.as_bytes());
-            return Ok(out);
+            return Ok(std::borrow::Cow::Owned(out));
         }
         for c in text.chars() {
             match self.byte(c) {
@@ -111,20 +120,23 @@ impl Encoding {
                 }
             }
         }
-        Ok(out)
+        Ok(std::borrow::Cow::Owned(out))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::borrow::Cow;
 
     #[test]
     fn latin1_round_trips_and_refuses_what_it_cannot_hold() {
         let enc = Encoding::from_name("Latin-1");
         assert_eq!(enc, Ok(Encoding::Latin1));
         assert_eq!(
-            Encoding::Latin1.encode("café", false, "latin-1"),
+            Encoding::Latin1
+                .encode("café", false, "latin-1")
+                .map(Cow::into_owned),
             Ok(b"caf\xe9".to_vec())
         );
         assert!(matches!(
@@ -156,15 +168,21 @@ mod tests {
     #[test]
     fn single_byte_tables_map_the_high_range() {
         assert_eq!(
-            Encoding::Cp1252.encode("€–", false, "cp1252"),
+            Encoding::Cp1252
+                .encode("€–", false, "cp1252")
+                .map(Cow::into_owned),
             Ok(vec![0x80, 0x96])
         );
         assert_eq!(
-            Encoding::Latin9.encode("€Š", false, "iso-8859-15"),
+            Encoding::Latin9
+                .encode("€Š", false, "iso-8859-15")
+                .map(Cow::into_owned),
             Ok(vec![0xa4, 0xa6])
         );
         assert_eq!(
-            Encoding::Koi8R.encode("Жж", false, "koi8-r"),
+            Encoding::Koi8R
+                .encode("Жж", false, "koi8-r")
+                .map(Cow::into_owned),
             Ok(vec![0xf6, 0xd6])
         );
         assert_eq!(Encoding::Cp1252.unencodable("a\u{81}"), Some('\u{81}'));
@@ -173,8 +191,15 @@ mod tests {
     #[test]
     fn utf8_keeps_the_bom() {
         assert_eq!(
-            Encoding::Utf8.encode("x", true, "utf-8"),
+            Encoding::Utf8
+                .encode("x", true, "utf-8")
+                .map(Cow::into_owned),
             Ok(b"\xef\xbb\xbfx".to_vec())
         );
+        // Without one, the text's own bytes, not a copy.
+        assert!(matches!(
+            Encoding::Utf8.encode("x", false, "utf-8"),
+            Ok(Cow::Borrowed(b"x"))
+        ));
     }
 }

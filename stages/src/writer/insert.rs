@@ -3,6 +3,7 @@
 //! definition (`def f(x): return x`) into a block. Only whitespace, line
 //! endings and the literals themselves are added; code is never touched.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use docpipe_core::model::{CodeUnit, SourceFile, UnitKind};
@@ -15,10 +16,10 @@ pub struct DocEdit<'a> {
     /// The unit it documents.
     pub unit: &'a CodeUnit,
     /// The docstring text (its lines, not yet indented).
-    pub body: String,
+    pub body: Cow<'a, str>,
     /// A whole literal to put in place of the unit's docstring instead of one
     /// made from `body` (a person's docstring completed line by line).
-    pub literal: Option<String>,
+    pub literal: Option<Cow<'a, str>>,
 }
 
 /// A change to the text: `range` of the original becomes `replacement`, in
@@ -105,7 +106,8 @@ pub fn splice_for(file: &SourceFile, edit: &DocEdit<'_>) -> Result<Splice, Place
         let indent = super::body_indent(unit);
         let literal = edit
             .literal
-            .clone()
+            .as_deref()
+            .map(String::from)
             .unwrap_or_else(|| docstring_literal(&edit.body, indent, newline));
         if let Some(body) = &unit.insertion.inline_body
             && body.start == doc.span.start
@@ -314,65 +316,95 @@ fn starts_definition(code: &str) -> bool {
 }
 
 /// Applies `edits` to `file`'s text.
-pub fn apply(file: &SourceFile, edits: &[DocEdit<'_>]) -> Result<Rewrite, PlaceError> {
-    let mut splices = Vec::with_capacity(edits.len());
+///
+/// The splices are placed first and their texts made again as the new text
+/// is written, and each edit's text is let go (left empty) once written:
+/// a big file's replacements held together weighed about as much as the
+/// new text itself.
+pub fn apply(file: &SourceFile, edits: &mut [DocEdit<'_>]) -> Result<Rewrite, PlaceError> {
+    // Where each edit goes (the range it replaces) and the edit's index.
+    let mut placed: Vec<(Range<usize>, usize)> = Vec::with_capacity(edits.len());
+    let mut added = 0;
     for (i, edit) in edits.iter().enumerate() {
-        splices.push((splice_for(file, edit)?, i));
+        let splice = splice_for(file, edit)?;
+        added += splice.replacement.len();
+        placed.push((splice.range, i));
     }
-    splices.sort_by_key(|(s, _)| (s.range.start, s.range.end));
-    for pair in splices.windows(2) {
+    placed.sort_by_key(|(r, _)| (r.start, r.end));
+    for pair in placed.windows(2) {
         let (a, ia) = &pair[0];
         let (b, ib) = &pair[1];
-        if b.range.start < a.range.end || b.range.start == a.range.start {
+        if b.start < a.end || b.start == a.start {
             return Err(PlaceError::Overlap {
                 first: edits[*ia].unit.display_name(),
                 second: edits[*ib].unit.display_name(),
-                at: b.range.start,
+                at: b.start,
             });
         }
     }
     let text = file.text.as_str();
+    let newline = file.newline.as_str();
     // Blank lines around definitions that became blocks, where no splice
-    // starts or runs.
+    // starts or runs: (offset, lines), in order.
     let expanded: Vec<Range<usize>> = edits
         .iter()
         .map(|e| e.unit)
         .filter(|u| u.insertion.inline_body.is_some() && u.kind != UnitKind::Module)
         .map(|u| u.span.clone())
         .collect();
+    let mut blanks: Vec<(usize, usize)> = Vec::new();
     if !expanded.is_empty() {
-        let newline = file.newline.as_str();
+        let mut seen = std::collections::HashSet::new();
         for (at, count) in super::pep8::around_expanded(text, &expanded) {
-            if splices
-                .iter()
-                .any(|(s, _)| s.range.start <= at && at < s.range.end.max(s.range.start + 1))
-            {
-                continue;
+            // The splices are sorted and apart: the one that could hold
+            // `at` is the last to start at or before it.
+            let before = placed.partition_point(|(r, _)| r.start <= at);
+            let inside = before > 0 && {
+                let r = &placed[before - 1].0;
+                at < r.end.max(r.start + 1)
+            };
+            if !inside && seen.insert(at) {
+                blanks.push((at, count));
             }
-            splices.push((
-                Splice {
-                    range: at..at,
-                    replacement: newline.repeat(count),
-                    literal: 0..0,
-                    replaces_docstring: None,
-                },
-                usize::MAX,
-            ));
         }
-        splices.sort_by_key(|(s, _)| (s.range.start, s.range.end));
+        blanks.sort_unstable();
     }
-    let mut out = String::with_capacity(
-        text.len()
-            + splices
-                .iter()
-                .map(|(s, _)| s.replacement.len())
-                .sum::<usize>(),
-    );
+    let blank_bytes: usize = blanks.iter().map(|(_, n)| n * newline.len()).sum();
+    let mut out = String::with_capacity(text.len() + added + blank_bytes);
     let mut written = vec![0..0; edits.len()];
     let mut replaced = Vec::new();
-    let mut changes = Vec::with_capacity(splices.len());
+    let mut changes = Vec::with_capacity(placed.len() + blanks.len());
     let mut cursor = 0;
-    for (splice, i) in &splices {
+    let mut blanks = blanks.into_iter().peekable();
+    let mut edits_in_order = placed.into_iter().peekable();
+    loop {
+        // The next change in the text (no blank line is where a splice starts).
+        let blank_first = match (blanks.peek(), edits_in_order.peek()) {
+            (Some(&(at, _)), Some((range, _))) => at < range.start,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if blank_first {
+            let Some((at, count)) = blanks.next() else {
+                break;
+            };
+            out.push_str(&text[cursor..at]);
+            let base = out.len();
+            out.push_str(&newline.repeat(count));
+            changes.push(super::tokens::Change {
+                old: at..at,
+                new: base..out.len(),
+            });
+            cursor = at;
+            continue;
+        }
+        let Some((_, i)) = edits_in_order.next() else {
+            break;
+        };
+        // Made again, as it was placed: `splice_for` depends on its arguments alone.
+        let splice = splice_for(file, &edits[i])?;
+        edits[i].body = Cow::Borrowed("");
+        edits[i].literal = None;
         out.push_str(&text[cursor..splice.range.start]);
         let base = out.len();
         out.push_str(&splice.replacement);
@@ -380,11 +412,9 @@ pub fn apply(file: &SourceFile, edits: &[DocEdit<'_>]) -> Result<Rewrite, PlaceE
             old: splice.range.clone(),
             new: base..out.len(),
         });
-        if let Some(slot) = written.get_mut(*i) {
-            *slot = base + splice.literal.start..base + splice.literal.end;
-        }
-        if let Some(span) = &splice.replaces_docstring {
-            replaced.push(span.clone());
+        written[i] = base + splice.literal.start..base + splice.literal.end;
+        if let Some(span) = splice.replaces_docstring {
+            replaced.push(span);
         }
         cursor = splice.range.end;
     }

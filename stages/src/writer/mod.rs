@@ -24,6 +24,7 @@ pub mod pep8;
 pub mod preserve;
 pub mod tokens;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -65,6 +66,14 @@ pub(crate) fn register(registry: &mut Registry) {
         },
         |_options, ctx| {
             let (style, section) = crate::style::from_context(ctx)?;
+            if !ctx.validate_only && !ctx.run.estimate {
+                // Settles the convention of new docstrings now (with `auto`,
+                // counted over the project) rather than at the first file
+                // written, when that file's units are all held: for a big
+                // file the count's reading and scanning added a third to
+                // the run's peak memory.
+                style.for_docstring(None);
+            }
             let python = PythonCheck::from_context(ctx)?;
             Ok(BuiltStage::Sink(Box::new(
                 PythonWriter::new(style, section.width, ctx.run.write_mode)
@@ -90,7 +99,17 @@ struct HeldFile {
     file: Arc<SourceFile>,
     expected: usize,
     units: Vec<Envelope>,
+    /// For a file of [`EARLY_RENDER_UNITS`] units or more: each unit's text,
+    /// rendered as it arrived (`None`: nothing to write), in `units`' order.
+    early: Vec<Option<Written>>,
 }
+
+/// From this many units on, a file's units are rendered as they arrive and
+/// their drafts dropped, instead of all at once when the file is whole:
+/// then the drafts of every unit were held together, for a file of many
+/// small functions the largest part of the run's memory. Smaller files are
+/// rendered on the blocking threads that write them, in parallel.
+const EARLY_RENDER_UNITS: usize = 2048;
 
 /// The `python-writer` sink. See the module documentation.
 pub struct PythonWriter {
@@ -184,6 +203,7 @@ impl PythonWriter {
         let job = FileJob {
             file: held.file,
             units: held.units,
+            early: held.early,
             style: self.style.clone(),
             width: self.width,
             types: self.types,
@@ -238,15 +258,41 @@ impl PythonWriter {
 impl Sink for PythonWriter {
     async fn consume(
         &mut self,
-        env: Envelope,
+        mut env: Envelope,
         ctx: &StageContext,
     ) -> Result<Vec<Envelope>, StageError> {
+        // The writer holds every unit of a file until the file is whole (a
+        // hundred thousand for a big one), and its units go on only to the
+        // run's tally: what the rewrite does not read goes now. That is the
+        // notes other stages left in `extra` for plugins on the way, and,
+        // for a unit without a docstring of its own (written whole from its
+        // draft), the findings and the parsed docstring, which only a
+        // completion of a person's docstring reads.
+        env.extra = serde_json::Map::new();
+        if !env.unit.is_documented() {
+            env.findings = Vec::new();
+            env.existing = None;
+        }
         let path = env.file.path.clone();
         let held = self.held.entry(path.clone()).or_insert_with(|| HeldFile {
             file: env.file.clone(),
             expected: env.file_units,
-            units: Vec::new(),
+            // Sized once: a big file's units would otherwise be copied
+            // at each doubling, and the last doubling holds twice the room.
+            units: Vec::with_capacity(env.file_units),
+            early: Vec::new(),
         });
+        if held.expected >= EARLY_RENDER_UNITS {
+            let written = render_one(
+                &mut env,
+                &held.file,
+                self.style.as_ref(),
+                self.width,
+                self.types,
+                &self.placeholder,
+            );
+            held.early.push(written);
+        }
         held.units.push(env);
         if held.units.len() < held.expected {
             return Ok(Vec::new());
@@ -341,6 +387,7 @@ fn report_skipped(ctx: &StageContext) -> u64 {
 struct FileJob {
     file: Arc<SourceFile>,
     units: Vec<Envelope>,
+    early: Vec<Option<Written>>,
     style: Arc<dyn Style>,
     width: usize,
     types: TypesPolicy,
@@ -366,6 +413,7 @@ impl FileJob {
         let FileJob {
             file,
             mut units,
+            mut early,
             style,
             width,
             types,
@@ -386,49 +434,22 @@ impl FileJob {
         let encoding = match Encoding::from_name(&file.encoding) {
             Ok(e) => e,
             Err(e) => {
-                fail_drafted(&mut units, &e.to_string());
+                fail_drafted(&mut units, &early, &e.to_string());
                 return outcome(units, false, None);
             }
         };
 
-        // Render every draft; a unit whose text the encoding cannot hold fails alone.
+        // Render every draft (unless rendered as they arrived); a unit whose
+        // text the encoding cannot hold fails alone.
         let mut bodies: Vec<(usize, Written)> = Vec::new();
         for (i, env) in units.iter_mut().enumerate() {
-            if !wants_write(env) {
-                continue;
-            }
-            let Some(draft) = env.draft.as_ref() else {
-                continue;
+            let written = if early.is_empty() {
+                render_one(env, &file, style.as_ref(), width, types, &placeholder)
+            } else {
+                early.get_mut(i).and_then(Option::take)
             };
-            // Only where the docstring would be completed line by line (a
-            // style that outlines it); otherwise it is written anew.
-            if env.unit.is_documented()
-                && env.unit.docstring.as_ref().is_some_and(|d| {
-                    style
-                        .for_docstring(Some(&d.value))
-                        .unwrap_or(style.as_ref())
-                        .outline(&d.value)
-                        .is_some()
-                })
-                && let Some(reason) = complete::escaped_break(&file, &env.unit)
-            {
-                env.fail(reason);
+            let Some(written) = written else {
                 continue;
-            }
-            let written = match render_unit(
-                env,
-                draft,
-                &file,
-                style.as_ref(),
-                width,
-                types,
-                &placeholder,
-            ) {
-                Ok(w) => w,
-                Err(reason) => {
-                    env.fail(reason);
-                    continue;
-                }
             };
             if let Some(c) = encoding.unencodable(written.text()) {
                 env.fail(format!(
@@ -440,14 +461,16 @@ impl FileJob {
             }
             bodies.push((i, written));
         }
+        drop(early);
         // Nothing to do when the literal is already exactly this one: the
         // unit keeps its docstring (a person's text the analyzer still flags,
         // such as a Returns section on a function that returns nothing).
-        let unchanged: Vec<usize> = bodies
+        let mut unchanged = vec![false; units.len()];
+        let same: Vec<usize> = bodies
             .iter()
             .filter(|(i, written)| {
-                let edit = written.edit(&units[*i].unit);
                 units[*i].unit.docstring.as_ref().is_some_and(|doc| {
+                    let edit = written.edit(&units[*i].unit);
                     insert::splice_for(&file, &edit).is_ok_and(|splice| {
                         file.text.get(doc.span.clone()) == Some(splice.replacement.as_str())
                     })
@@ -455,23 +478,24 @@ impl FileJob {
             })
             .map(|(i, _)| *i)
             .collect();
-        for &i in &unchanged {
+        for i in same {
+            unchanged[i] = true;
             units[i].state = UnitState::Kept;
         }
         let mut edits = Vec::with_capacity(bodies.len());
         let mut edited = Vec::with_capacity(bodies.len());
-        for (i, written) in &bodies {
-            if unchanged.contains(i) {
+        for (i, written) in bodies {
+            if unchanged[i] {
                 continue;
             }
-            edits.push(written.edit(&units[*i].unit));
-            edited.push(*i);
+            edits.push(written.into_edit(&units[i].unit));
+            edited.push(i);
         }
         if edits.is_empty() {
             return outcome(units, false, None);
         }
 
-        let rewrite = match insert::apply(&file, &edits) {
+        let rewrite = match insert::apply(&file, &mut edits) {
             Ok(r) => r,
             Err(e) => {
                 drop(edits);
@@ -601,10 +625,10 @@ impl Gate<'_> {
             };
             return Err(Refused::Skip(file_notice(code, refusal.to_string())));
         }
-        let current = std::fs::read(path).map_err(|e| {
+        let unchanged = preserve::unchanged_since_read(path, &self.file.hash).map_err(|e| {
             Refused::Fail(format!("cannot read the file again before writing: {e}"))
         })?;
-        if blake3::hash(&current).to_hex().as_str() != self.file.hash {
+        if !unchanged {
             return Err(Refused::Fail(
                 "file changed since it was read; run docpipe again on the new content".into(),
             ));
@@ -634,7 +658,12 @@ impl Gate<'_> {
                 }
             },
         };
-        if let Verdict::Rejected(e) = self.python.compile(path, &current) {
+        // The bytes on disk are still the original's (checked above); only
+        // this rare path reads them whole.
+        let original = std::fs::read(path).map_err(|e| {
+            Refused::Fail(format!("cannot read the file again before writing: {e}"))
+        })?;
+        if let Verdict::Rejected(e) = self.python.compile(path, &original) {
             let mut finding = file_notice(
                 crate::python::codes::SYNTAX_ERROR,
                 format!("syntax error: {e}; the file was not rewritten"),
@@ -677,18 +706,36 @@ impl Written {
         }
     }
 
-    fn edit<'u>(&self, unit: &'u CodeUnit) -> DocEdit<'u> {
+    /// The edit, with its own text.
+    fn into_edit(self, unit: &CodeUnit) -> DocEdit<'_> {
         match self {
-            Written::Body(body) => DocEdit {
-                unit,
-                body: body.clone(),
-                literal: None,
-            },
-            Written::Literal(literal) => DocEdit {
-                unit,
-                body: String::new(),
-                literal: Some(literal.clone()),
-            },
+            Written::Body(body) => edit_of(unit, Cow::Owned(body), false),
+            Written::Literal(literal) => edit_of(unit, Cow::Owned(literal), true),
+        }
+    }
+
+    /// The edit, borrowing the text.
+    fn edit<'u>(&'u self, unit: &'u CodeUnit) -> DocEdit<'u> {
+        match self {
+            Written::Body(body) => edit_of(unit, Cow::Borrowed(body), false),
+            Written::Literal(literal) => edit_of(unit, Cow::Borrowed(literal), true),
+        }
+    }
+}
+
+/// The edit that writes `text` for `unit`: a whole literal, or a body.
+fn edit_of<'u>(unit: &'u CodeUnit, text: Cow<'u, str>, literal: bool) -> DocEdit<'u> {
+    if literal {
+        DocEdit {
+            unit,
+            body: Cow::Borrowed(""),
+            literal: Some(text),
+        }
+    } else {
+        DocEdit {
+            unit,
+            body: text,
+            literal: None,
         }
     }
 }
@@ -790,8 +837,52 @@ fn wants_write(env: &Envelope) -> bool {
         )
 }
 
-fn fail_drafted(units: &mut [Envelope], reason: &str) {
-    for env in units.iter_mut().filter(|e| wants_write(e)) {
+/// The text to write for `env`'s unit, from its draft (which goes: nothing
+/// after reads it), or `None` when there is nothing to write; a unit whose
+/// docstring cannot be written fails here.
+fn render_one(
+    env: &mut Envelope,
+    file: &SourceFile,
+    style: &dyn Style,
+    width: usize,
+    types: TypesPolicy,
+    placeholder: &str,
+) -> Option<Written> {
+    if !wants_write(env) {
+        return None;
+    }
+    let draft = env.draft.take()?;
+    // Only where the docstring would be completed line by line (a
+    // style that outlines it); otherwise it is written anew.
+    if env.unit.is_documented()
+        && env.unit.docstring.as_ref().is_some_and(|d| {
+            style
+                .for_docstring(Some(&d.value))
+                .unwrap_or(style)
+                .outline(&d.value)
+                .is_some()
+        })
+        && let Some(reason) = complete::escaped_break(file, &env.unit)
+    {
+        env.fail(reason);
+        return None;
+    }
+    match render_unit(env, &draft, file, style, width, types, placeholder) {
+        Ok(w) => Some(w),
+        Err(reason) => {
+            env.fail(reason);
+            None
+        }
+    }
+}
+
+/// Fails every unit with a docstring to write: a draft, or a text rendered
+/// as it arrived (`early`, empty or one per unit).
+fn fail_drafted(units: &mut [Envelope], early: &[Option<Written>], reason: &str) {
+    for (i, env) in units.iter_mut().enumerate() {
+        if !(wants_write(env) || early.get(i).is_some_and(Option::is_some)) {
+            continue;
+        }
         env.fail(reason);
     }
 }

@@ -228,9 +228,12 @@ fn write_in_place(
 }
 
 /// Whether the file at `path` still has the blake3 hash `expected` (hex).
+/// The file is hashed as it is read, never held whole: the writer holds a
+/// big file's old and new texts already.
 pub fn unchanged_since_read(path: &Path, expected: &str) -> std::io::Result<bool> {
-    let bytes = std::fs::read(path)?;
-    Ok(blake3::hash(&bytes).to_hex().as_str() == expected)
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_reader(std::fs::File::open(path)?)?;
+    Ok(hasher.finalize().to_hex().as_str() == expected)
 }
 
 #[cfg(unix)]
