@@ -15,13 +15,18 @@ use std::process::ExitCode;
 /// per-size pages, so the two no longer disturb each other, and tree-sitter
 /// itself parses faster with it: the bare-parse benchmark floor is about 15 %
 /// faster on mimalloc, so BENCHMARKS.md (check) compares docpipe with both
-/// floors.
+/// floors. (The `system-allocator` feature leaves both to the C library,
+/// for heap profilers that follow malloc.)
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     // SAFETY: this runs first, on the only thread, before any tree-sitter
     // object exists.
-    unsafe { docpipe_stages::python::use_mimalloc_for_tree_sitter() };
+    #[cfg(not(feature = "system-allocator"))]
+    unsafe {
+        docpipe_stages::python::use_mimalloc_for_tree_sitter()
+    };
     cli::main()
 }
