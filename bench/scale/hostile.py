@@ -5,6 +5,8 @@
                                  (N = 216000 makes about 20 MB)
     hostile.py longline MB OUT   one function whose body is a string literal
                                  of MB megabytes of one repeated character
+    hostile.py statements N OUT  one module of N plain statements and no
+                                 definition (N = 800000 makes about 20 MB)
 """
 import sys
 
@@ -20,6 +22,12 @@ def functions(n, out):
             )
 
 
+def statements(n, out):
+    with open(out, "w", encoding="utf-8") as f:
+        for i in range(n):
+            f.write(f"value_{i} = (alpha + {i}) * beta\n")
+
+
 def longline(mb, out):
     with open(out, "w", encoding="utf-8") as f:
         f.write("def long_line(value):\n    return value + '")
@@ -33,5 +41,7 @@ if __name__ == "__main__":
         functions(int(size), out)
     elif kind == "longline":
         longline(float(size), out)
+    elif kind == "statements":
+        statements(int(size), out)
     else:
-        sys.exit(f"unknown kind {kind!r}; give `functions` or `longline`")
+        sys.exit(f"unknown kind {kind!r}; give `functions`, `statements` or `longline`")

@@ -10,9 +10,10 @@
 # 2. The same over 2 and 4 copies side by side: time against 1 copy.
 # 3. `--changed-since HEAD` after a one-file change in a git copy, against a
 #    whole `check --no-cache` of it.
-# 4. Hostile inputs (bench/scale/hostile.py): `generate` of one module of
-#    N functions (default 155,000, about 20 MB): peak memory against the
-#    file's size (target: under 20 times it plus a constant); `generate
+# 4. Hostile inputs (bench/scale/hostile.py): `check` and `generate` of one
+#    module of N functions (default 155,000, about 20 MB) and `check` of one
+#    of 800,000 plain statements: peak memory against the file's size
+#    (target: under 20 times it plus a constant); `generate
 #    --estimate` with a tokenizer (gpt-4o-mini, no request is sent) on one
 #    line of 1, 2 and 4 MB of one character: seconds per MB (target: flat).
 #
@@ -110,6 +111,10 @@ case "$skip" in *" hostile "*) ;; *)
     python3 "$here/hostile.py" functions "$n" "$work/hostile/many.py"
     read -r t m < <(measure "$work/hostile" "$docpipe" run generate --no-cache -q many.py)
     echo "one file of $n functions: generate ${t} s, peak $(( m / 1024 )) MB = $(ratio $(( m * 1024 )) "$bytes")x the file"
+    python3 "$here/hostile.py" statements 800000 "$work/hostile/flat.py"
+    bytes=$(stat -c %s "$work/hostile/flat.py")
+    read -r t m < <(measure "$work/hostile" "$docpipe" run check --no-cache -q flat.py)
+    echo "one file of 800000 statements ($(( bytes / 1024 / 1024 )) MB): check ${t} s, peak $(( m / 1024 )) MB = $(ratio $(( m * 1024 )) "$bytes")x the file"
     for mb in 1 2 4; do
         python3 "$here/hostile.py" longline "$mb" "$work/hostile/line.py"
         read -r t m < <(measure "$work/hostile" "$docpipe" run generate --estimate --no-cache -q \
