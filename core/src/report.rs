@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{CodeUnit, Finding, UnitState};
+use crate::executor::UnitName;
+use crate::model::{Finding, UnitState};
 
 /// A finding about a whole file (it could not be read or parsed): the file has
 /// no units, and is never rewritten.
@@ -316,13 +317,13 @@ pub struct RunReport {
 impl RunReport {
     /// Records a unit that has left the graph (every copy released by a
     /// sink, or given up when the run stopped) in its final `state`.
-    pub fn record(&mut self, unit: &CodeUnit, state: &UnitState) {
+    pub fn record(&mut self, unit: &UnitName, state: &UnitState) {
         self.by_state.add(state);
         if let UnitState::Failed { reason } = state {
             self.failures.push(FailureReport {
                 path: unit.path.clone(),
                 line: unit.line,
-                qualname: unit.display_name(),
+                qualname: unit.name.clone(),
                 reason: reason.clone(),
             });
         }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use docpipe_core::model::UnitState;
 use docpipe_core::stage::WriteMode;
-use writer_support::{copy_fixture, drafted, run_writer, show};
+use writer_support::{copy_fixture, drafted, run_writer, run_writer_early, show};
 
 /// Rewrites fixture `name` and returns the before/after text for a snapshot.
 fn rewrite(name: &str) -> String {
@@ -110,3 +110,86 @@ rewrite_snapshot!(
     moves_a_docstring_on_the_def_line_into_a_block,
     "inline_docstring.py"
 );
+
+/// A file of more units than [`EARLY_RENDER_UNITS`] is rendered as its
+/// units arrive, and what the writer writes is byte for byte what it
+/// writes when it renders them all once the file is whole: the fixtures
+/// with one-line bodies, decorators, nested definitions, classes and a
+/// person's docstrings to complete, one after the other, many times over.
+#[test]
+fn a_file_rendered_as_its_units_arrive_is_written_as_one_rendered_whole() {
+    let parts = [
+        "class.py",
+        "method.py",
+        "nested_def.py",
+        "one_line_def.py",
+        "incomplete_docstring.py",
+        "decorators_with_comments.py",
+        "multiline_signature.py",
+        "comment_after_colon.py",
+        "body_starts_with_comment.py",
+        "inline_docstring.py",
+        "parenthesized_docstring.py",
+    ];
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/writer");
+    let mut one = String::new();
+    for part in parts {
+        let text =
+            std::fs::read_to_string(fixtures.join(part)).unwrap_or_else(|e| panic!("{part}: {e}"));
+        one.push_str(&text);
+        if !one.ends_with('\n') {
+            one.push('\n');
+        }
+    }
+    let units_in_one = docpipe_stages::python::extract(
+        &docpipe_core::model::SourceFile::from_text("one.py", one.as_str()),
+    )
+    .unwrap_or_else(|f| panic!("the fixtures joined do not extract: {f:?}"))
+    .len();
+    // The module is one unit however many copies there are.
+    let copies = docpipe_stages::writer::EARLY_RENDER_UNITS / (units_in_one - 1).max(1) + 2;
+    let text = one.repeat(copies);
+
+    let written = |early: usize| {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+        let path = dir.path().join("big.py");
+        std::fs::write(&path, &text).unwrap_or_else(|e| panic!("write: {e}"));
+        let file =
+            Arc::new(docpipe_stages::python::read_source(&path).unwrap_or_else(|e| panic!("{e}")));
+        let envelopes = drafted(&file);
+        let n = envelopes.len();
+        let (released, summary) = run_writer_early(WriteMode::InPlace, envelopes, early);
+        assert_eq!(released.len(), n);
+        assert_eq!(summary.files_written, 1);
+        let mut states: Vec<(u64, usize, UnitState)> = released
+            .iter()
+            .map(|e| (e.id, e.unit.line, e.state.clone()))
+            .collect();
+        states.sort_by_key(|s| (s.1, s.0));
+        let states: Vec<(usize, UnitState)> = states.into_iter().map(|s| (s.1, s.2)).collect();
+        assert_compiles(&path);
+        (
+            std::fs::read(&path).unwrap_or_else(|e| panic!("read: {e}")),
+            states,
+            n,
+        )
+    };
+    let (whole, whole_states, n) = written(usize::MAX);
+    assert!(
+        n >= docpipe_stages::writer::EARLY_RENDER_UNITS,
+        "only {n} units"
+    );
+    let (early, early_states, _) = written(1);
+    if let Some(i) = (0..n).find(|&i| early_states.get(i) != whole_states.get(i)) {
+        panic!(
+            "unit {i} ends {:?} rendered as it arrived, {:?} rendered whole",
+            early_states.get(i),
+            whole_states.get(i)
+        );
+    }
+    assert!(whole_states.iter().any(|(_, s)| *s == UnitState::Generated));
+    assert!(
+        early == whole,
+        "the file rendered as its units arrived differs from the one rendered whole"
+    );
+}

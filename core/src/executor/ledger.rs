@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -16,7 +15,7 @@ use crate::model::{CodeUnit, Envelope, UnitId, UnitState};
 struct Entry {
     /// Copies not yet released.
     copies: i64,
-    unit: Arc<CodeUnit>,
+    unit: UnitName,
     /// The strongest state of the copies released so far.
     state: Option<UnitState>,
 }
@@ -42,11 +41,35 @@ pub struct Ledger {
     files_settled: AtomicU64,
 }
 
+/// What the ledger keeps of a unit in flight: what names it in the run's
+/// report. (Not the unit itself: a stage may let a big file's units go, or
+/// slim them, before they settle, and the ledger would keep them whole.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitName {
+    /// The file.
+    pub path: PathBuf,
+    /// The line of the definition.
+    pub line: usize,
+    /// [`CodeUnit::display_name`].
+    pub name: String,
+}
+
+impl UnitName {
+    /// The name of `unit`.
+    pub fn of(unit: &CodeUnit) -> UnitName {
+        UnitName {
+            path: unit.path.clone(),
+            line: unit.line,
+            name: unit.display_name(),
+        }
+    }
+}
+
 /// A unit whose last copy was released: it counts once, in `state`.
 #[derive(Debug)]
 pub struct Settled {
     /// The unit.
-    pub unit: Arc<CodeUnit>,
+    pub unit: UnitName,
     /// Its final state: the strongest of its copies' (failed over cancelled
     /// over skipped over generated over cached over kept).
     pub state: UnitState,
@@ -62,7 +85,7 @@ impl Ledger {
                 id,
                 Entry {
                     copies: copies as i64,
-                    unit: env.unit.clone(),
+                    unit: UnitName::of(&env.unit),
                     state: None,
                 },
             );
@@ -182,7 +205,7 @@ impl Ledger {
                         "{}:{} {}",
                         crate::printable::path(&e.unit.path),
                         e.unit.line,
-                        e.unit.display_name()
+                        e.unit.name
                     ),
                     e.copies,
                 )

@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 pub use fanout::Emitter;
 use fanout::{Consumer, Port};
 use fuse::{Fatal, FusedStage, StageCounters, accounting, fused_into, note_error, timed};
-pub use ledger::Ledger;
+pub use ledger::{Ledger, UnitName};
 
 use crate::config::ConfigError;
 use crate::config::validate::{Plan, Validated};

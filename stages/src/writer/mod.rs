@@ -109,7 +109,7 @@ struct HeldFile {
 /// then the drafts of every unit were held together, for a file of many
 /// small functions the largest part of the run's memory. Smaller files are
 /// rendered on the blocking threads that write them, in parallel.
-const EARLY_RENDER_UNITS: usize = 2048;
+pub const EARLY_RENDER_UNITS: usize = 2048;
 
 /// The `python-writer` sink. See the module documentation.
 pub struct PythonWriter {
@@ -135,6 +135,8 @@ pub struct PythonWriter {
     /// those of the others, while the sink goes on collecting units.
     writing: tokio::task::JoinSet<FileOutcome>,
     workers: usize,
+    /// Files of this many units or more are rendered as their units arrive.
+    early_render: usize,
 }
 
 impl PythonWriter {
@@ -155,6 +157,7 @@ impl PythonWriter {
             run: None,
             writing: tokio::task::JoinSet::new(),
             workers: 1,
+            early_render: EARLY_RENDER_UNITS,
         }
     }
 
@@ -181,6 +184,13 @@ impl PythonWriter {
     /// Asks `python` whether files compile before rewriting them.
     pub fn with_python(mut self, python: PythonCheck) -> PythonWriter {
         self.python = Arc::new(python);
+        self
+    }
+
+    /// Renders the units of a file of `units` units or more as they arrive
+    /// (default [`EARLY_RENDER_UNITS`]; the tests compare both ways).
+    pub fn with_early_render(mut self, units: usize) -> PythonWriter {
+        self.early_render = units;
         self
     }
 
@@ -282,7 +292,7 @@ impl Sink for PythonWriter {
             units: Vec::with_capacity(env.file_units),
             early: Vec::new(),
         });
-        if held.expected >= EARLY_RENDER_UNITS {
+        if held.expected >= self.early_render {
             let written = render_one(
                 &mut env,
                 &held.file,
@@ -292,6 +302,7 @@ impl Sink for PythonWriter {
                 &self.placeholder,
             );
             held.early.push(written);
+            slim(&mut env.unit);
         }
         held.units.push(env);
         if held.units.len() < held.expected {
@@ -873,6 +884,27 @@ fn render_one(
             env.fail(reason);
             None
         }
+    }
+}
+
+/// Lets go of what the rest of a file's rewrite does not read of a unit
+/// rendered on arrival (its parameters, source, signature, raises and
+/// context), keeping its name, place and docstring: a big file's units are
+/// held until the file is written, and those parts were most of their
+/// weight. Nothing else holds the unit by then (the run's ledger keeps its
+/// name), so this frees them; a unit shared after all is left whole.
+fn slim(unit: &mut Arc<CodeUnit>) {
+    if let Some(u) = Arc::get_mut(unit) {
+        u.params = Vec::new();
+        u.source = Default::default();
+        u.signature = String::new();
+        u.context = String::new();
+        u.raises = Vec::new();
+        u.raise_messages = Vec::new();
+        u.decorators = Vec::new();
+        u.returns = None;
+        u.class_name = None;
+        u.constructor = None;
     }
 }
 

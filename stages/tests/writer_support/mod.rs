@@ -165,13 +165,23 @@ pub fn drafted(file: &Arc<SourceFile>) -> Vec<Envelope> {
 
 /// Runs the writer in `mode` over `envelopes`; returns what it released and its summary.
 pub fn run_writer(mode: WriteMode, envelopes: Vec<Envelope>) -> (Vec<Envelope>, SinkSummary) {
+    run_writer_early(mode, envelopes, docpipe_stages::writer::EARLY_RENDER_UNITS)
+}
+
+/// [`run_writer`] with files of `early` units or more rendered as their
+/// units arrive.
+pub fn run_writer_early(
+    mode: WriteMode,
+    envelopes: Vec<Envelope>,
+    early: usize,
+) -> (Vec<Envelope>, SinkSummary) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap_or_else(|e| panic!("runtime: {e}"));
     rt.block_on(async move {
         let ctx = context(mode);
-        let mut writer = PythonWriter::new(Arc::new(PlainStyle), 88, mode);
+        let mut writer = PythonWriter::new(Arc::new(PlainStyle), 88, mode).with_early_render(early);
         let mut released = Vec::new();
         for env in envelopes {
             released.extend(
