@@ -45,3 +45,31 @@ pub fn register_builtins(registry: &mut Registry) {
     exec::register(registry);
     docpipe_core::plugin::register_section(registry);
 }
+
+/// `items` one at a time, in order, from a vector that shrinks as they
+/// leave. A stage that sends a big file's units one by one, while the
+/// stages after it take them in, would otherwise hold the room of all of
+/// them until the last one is sent.
+pub(crate) fn drain_shrinking<T>(mut items: Vec<T>) -> impl Iterator<Item = T> {
+    items.reverse();
+    std::iter::from_fn(move || {
+        let item = items.pop()?;
+        if items.len() < items.capacity() / 4 {
+            items.shrink_to_fit();
+        }
+        Some(item)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn drain_shrinking_yields_every_item_in_order() {
+        let items: Vec<usize> = (0..1000).collect();
+        assert_eq!(
+            super::drain_shrinking(items).collect::<Vec<_>>(),
+            (0..1000).collect::<Vec<_>>()
+        );
+        assert_eq!(super::drain_shrinking(Vec::<u8>::new()).count(), 0);
+    }
+}

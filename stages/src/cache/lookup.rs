@@ -185,18 +185,11 @@ impl CacheLookup {
     }
 }
 
-/// Sends a file's misses on `miss`, each stamped with their number.
-///
-/// The vector shrinks as its units leave: a big file's misses go out while
-/// the stages after this one take them in, and the room they left would
-/// otherwise be held until the last one is sent.
-async fn emit_misses(mut misses: Vec<Envelope>, out: &Emitter) -> Result<(), StageError> {
+/// Sends a file's misses on `miss`, each stamped with their number (from a
+/// vector that shrinks as they leave: [`crate::drain_shrinking`]).
+async fn emit_misses(misses: Vec<Envelope>, out: &Emitter) -> Result<(), StageError> {
     let count = misses.len() as u64;
-    misses.reverse();
-    while let Some(mut env) = misses.pop() {
-        if misses.len() < misses.capacity() / 4 {
-            misses.shrink_to_fit();
-        }
+    for mut env in crate::drain_shrinking(misses) {
         env.extra
             .insert(FILE_MISSES_KEY.into(), serde_json::Value::from(count));
         out.emit("miss", Item::Unit(Box::new(env))).await?;

@@ -144,14 +144,7 @@ impl Transform for PythonExtract {
                     units.retain(|u| selection.admits_unit(&file.path, &u.display_name()));
                 }
                 let n = units.len();
-                // Sent from a vector that shrinks as they leave: each unit
-                // moves into its envelope, and the room a big file's units
-                // took would otherwise be held until the last one is sent.
-                units.reverse();
-                while let Some(unit) = units.pop() {
-                    if units.len() < units.capacity() / 4 {
-                        units.shrink_to_fit();
-                    }
+                for unit in crate::drain_shrinking(units) {
                     out.send(Item::Unit(Box::new(Envelope::new(file.clone(), n, unit))))
                         .await?;
                 }
