@@ -631,3 +631,71 @@ async fn estimate_counts_cached_units_and_writes_nothing() {
     assert_eq!(n(&report["by_state"]["skipped"]), generated, "{report}");
     assert_eq!(tree(dir.path()), before, "--estimate wrote a file");
 }
+
+/// `docpipe --set cache.tiers=... --report report.json run generate big.py`
+/// with the template model in `dir`; returns the report.
+fn generate_template(dir: &Path, tiers: &str, extra: &[&str]) -> Value {
+    let out = docpipe(dir)
+        .args(["--set", &format!("cache.tiers={tiers}")])
+        .args(["--report", "report.json", "run", "generate", "big.py"])
+        .args(extra)
+        .output()
+        .expect("run docpipe");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).expect("report"))
+        .expect("report JSON")
+}
+
+#[test]
+fn a_module_of_more_units_than_one_lookup_holds_is_cached_whole() {
+    // With the template model a file's units are looked up 1,024 at a
+    // time as they come, not held until the file is whole: every group,
+    // the last and shorter one included, must be stored and found again.
+    let functions = 2 * 1024 + 300;
+    let mut code = String::from("\"\"\"Many functions.\"\"\"\n");
+    for i in 0..functions {
+        code.push_str(&format!("\n\ndef f{i}(x):\n    return x + {i}\n"));
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tiers = r#"["memory", "disk"]"#;
+    std::fs::write(dir.path().join("big.py"), &code).expect("write");
+    let first = generate_template(dir.path(), tiers, &[]);
+    assert_eq!(
+        n(&first["by_state"]["generated"]),
+        functions as u64,
+        "{first}"
+    );
+    assert_eq!(n(&first["cache"]["hits"]), 0, "{first}");
+    let written = std::fs::read_to_string(dir.path().join("big.py")).expect("read");
+
+    std::fs::write(dir.path().join("big.py"), &code).expect("write");
+    let second = generate_template(dir.path(), tiers, &[]);
+    assert_eq!(
+        n(&second["by_state"]["cached"]),
+        functions as u64,
+        "{second}"
+    );
+    assert_eq!(n(&second["by_state"]["generated"]), 0, "{second}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("big.py")).expect("read"),
+        written
+    );
+
+    // No tier to ask: each unit goes straight on, and the file is the same.
+    std::fs::write(dir.path().join("big.py"), &code).expect("write");
+    let third = generate_template(dir.path(), tiers, &["--no-cache"]);
+    assert_eq!(
+        n(&third["by_state"]["generated"]),
+        functions as u64,
+        "{third}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("big.py")).expect("read"),
+        written
+    );
+}

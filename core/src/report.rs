@@ -321,9 +321,9 @@ impl RunReport {
         self.by_state.add(state);
         if let UnitState::Failed { reason } = state {
             self.failures.push(FailureReport {
-                path: unit.path.clone(),
+                path: unit.path.to_path_buf(),
                 line: unit.line,
-                qualname: unit.name.clone(),
+                qualname: unit.name.to_string(),
                 reason: reason.clone(),
             });
         }

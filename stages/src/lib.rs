@@ -54,7 +54,9 @@ pub(crate) fn drain_shrinking<T>(mut items: Vec<T>) -> impl Iterator<Item = T> {
     items.reverse();
     std::iter::from_fn(move || {
         let item = items.pop()?;
-        if items.len() < items.capacity() / 4 {
+        // Under half, so that the allocator really moves it (mimalloc keeps
+        // a block in place when it shrinks to half or more).
+        if items.len() < items.capacity() / 2 {
             items.shrink_to_fit();
         }
         Some(item)

@@ -4,9 +4,9 @@
 //! add up whatever the fan-out, and knows when all units of a file are done.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::model::{CodeUnit, Envelope, UnitId, UnitState};
 
@@ -23,6 +23,8 @@ struct Entry {
 /// Units of one file: how many there are, how many have settled.
 #[derive(Debug)]
 struct FileTally {
+    /// The path, shared by the names of the file's units in flight.
+    path: Arc<Path>,
     expected: usize,
     settled: usize,
 }
@@ -44,23 +46,30 @@ pub struct Ledger {
 /// What the ledger keeps of a unit in flight: what names it in the run's
 /// report. (Not the unit itself: a stage may let a big file's units go, or
 /// slim them, before they settle, and the ledger would keep them whole.)
+/// Every unit of a big file is in flight at once, so it is kept small: the
+/// path is the file's, shared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnitName {
     /// The file.
-    pub path: PathBuf,
+    pub path: Arc<Path>,
     /// The line of the definition.
     pub line: usize,
     /// [`CodeUnit::display_name`].
-    pub name: String,
+    pub name: Box<str>,
 }
 
 impl UnitName {
     /// The name of `unit`.
     pub fn of(unit: &CodeUnit) -> UnitName {
+        UnitName::in_file(Arc::from(unit.path.as_path()), unit)
+    }
+
+    /// The name of `unit`, of the file at `path`.
+    fn in_file(path: Arc<Path>, unit: &CodeUnit) -> UnitName {
         UnitName {
-            path: unit.path.clone(),
+            path,
             line: unit.line,
-            name: unit.display_name(),
+            name: unit.display_str().into(),
         }
     }
 }
@@ -80,21 +89,33 @@ impl Ledger {
     pub fn enter(&self, env: &Envelope, copies: usize) -> UnitId {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         self.entered.fetch_add(1, Ordering::Relaxed);
+        let path = match self.files.lock() {
+            Ok(mut files) => match files.get(env.unit.path.as_path()) {
+                Some(tally) => tally.path.clone(),
+                None => {
+                    let path: Arc<Path> = Arc::from(env.unit.path.as_path());
+                    files.insert(
+                        env.unit.path.clone(),
+                        FileTally {
+                            path: path.clone(),
+                            expected: env.file_units.max(1),
+                            settled: 0,
+                        },
+                    );
+                    path
+                }
+            },
+            Err(_) => Arc::from(env.unit.path.as_path()),
+        };
         if let Ok(mut map) = self.outstanding.lock() {
             map.insert(
                 id,
                 Entry {
                     copies: copies as i64,
-                    unit: UnitName::of(&env.unit),
+                    unit: UnitName::in_file(path, &env.unit),
                     state: None,
                 },
             );
-        }
-        if let Ok(mut files) = self.files.lock() {
-            files.entry(env.unit.path.clone()).or_insert(FileTally {
-                expected: env.file_units.max(1),
-                settled: 0,
-            });
         }
         id
     }
@@ -148,7 +169,7 @@ impl Ledger {
         Some(settled)
     }
 
-    fn settle_file(&self, path: &PathBuf) {
+    fn settle_file(&self, path: &Path) {
         let Ok(mut files) = self.files.lock() else {
             return;
         };

@@ -2,8 +2,9 @@
 //! budget and the model.
 //!
 //! It takes both ports of the analyzer, so that it sees every unit of a file
-//! (`file_units` of them) and asks the tiers for a whole file's incomplete
-//! units at once: one round trip to Redis per file. Complete units go on at
+//! (`file_units` of them) and asks the tiers for a file's incomplete units
+//! together: one round trip to Redis per file (per [`LOOKUP_GROUP`] units of
+//! a big one, below). Complete units go on at
 //! once on `kept`; each incomplete one leaves on `hit` (state `cached`, its
 //! draft from the cache) or `miss` (on to the model). A cached value is
 //! checked as a model's answer is (the reply schema, then the signature);
@@ -13,6 +14,14 @@
 //! Each miss carries the number of its file's misses
 //! ([`FILE_MISSES_KEY`]), so that `llm-generate` knows when a file's units
 //! for the model are all there and can order them callees first.
+//!
+//! That count is only of use to a model that reads its prompt: the order
+//! serves the callees' summaries in it. For one that does not (the
+//! template), nothing waits for a whole file: the units are looked up in
+//! groups of at most [`LOOKUP_GROUP`] as they come, and each goes straight
+//! on when there is no tier to ask (`--no-cache`). Holding a file whole
+//! held every unit of a 20 MB module, with its findings and parameters, at
+//! once, most of the peak memory of `generate` on it.
 //!
 //! Given only some of a file's units (only `analyze.incomplete`), it cannot
 //! know when a file is whole and holds the units to the end of its input:
@@ -44,7 +53,7 @@ pub(crate) fn register(registry: &mut Registry) {
             StageSpec {
                 type_name: "cache-lookup",
                 role: StageRole::Transform,
-                summary: "Looks up cached docstrings in the `[cache] tiers`, a file's units in one request; hits skip the budget and the model",
+                summary: "Looks up cached docstrings in the `[cache] tiers`, a file's units in one request (up to 1,024 at a time); hits skip the budget and the model",
                 input: Some(ItemKind::Unit),
                 ports: vec![
                     PortDoc {
@@ -95,6 +104,10 @@ pub fn key_context(ctx: &BuildContext<'_>) -> Result<KeyContext, BuildError> {
     })
 }
 
+/// The most units of one file looked up together when no count is owed to
+/// `llm-generate`: a file of fewer incomplete units is still one request.
+pub const LOOKUP_GROUP: usize = 1024;
+
 #[derive(Default)]
 struct Held {
     seen: usize,
@@ -108,6 +121,10 @@ pub struct CacheLookup {
     held: Mutex<HashMap<PathBuf, Held>>,
     /// Finds each unit's callees, whose summaries are part of its key.
     resolver: Resolver,
+    /// The model reads its prompt, so `llm-generate` may order a file's
+    /// units callees first and needs their number: a file's units are held
+    /// until it is whole, and each miss is stamped.
+    stamps: bool,
 }
 
 impl CacheLookup {
@@ -118,7 +135,21 @@ impl CacheLookup {
             keys: key_context(ctx)?,
             held: Mutex::new(HashMap::new()),
             resolver: Resolver::new(&ctx.run.base_dir, &ctx.run.project_dir()),
+            stamps: model_reads_prompt(ctx)?,
         })
+    }
+
+    /// How many of a file's incomplete units are looked up together: all of
+    /// them when they are counted for `llm-generate`, one at a time when
+    /// there is nothing to ask, else up to [`LOOKUP_GROUP`].
+    fn group(&self, ctx: &StageContext) -> usize {
+        if self.stamps {
+            usize::MAX
+        } else if ctx.run.no_cache || self.stack.is_empty() {
+            1
+        } else {
+            LOOKUP_GROUP
+        }
     }
 
     /// Looks `batch` up and sends each unit on `hit` or `miss`.
@@ -132,7 +163,7 @@ impl CacheLookup {
             return Ok(());
         }
         if ctx.run.no_cache || self.stack.is_empty() {
-            return emit_misses(batch, out).await;
+            return self.emit_misses(batch, out).await;
         }
         let base = &ctx.run.base_dir;
         let project = ctx.run.project_dir();
@@ -181,20 +212,40 @@ impl CacheLookup {
                 }
             }
         }
-        emit_misses(misses, out).await
+        self.emit_misses(misses, out).await
+    }
+
+    /// Sends misses on `miss` (from a vector that shrinks as they leave:
+    /// [`crate::drain_shrinking`]); a whole file's, when they are counted,
+    /// each stamped with their number.
+    async fn emit_misses(&self, misses: Vec<Envelope>, out: &Emitter) -> Result<(), StageError> {
+        let count = misses.len() as u64;
+        for mut env in crate::drain_shrinking(misses) {
+            if self.stamps {
+                env.extra
+                    .insert(FILE_MISSES_KEY.into(), serde_json::Value::from(count));
+            }
+            out.emit("miss", Item::Unit(Box::new(env))).await?;
+        }
+        Ok(())
     }
 }
 
-/// Sends a file's misses on `miss`, each stamped with their number (from a
-/// vector that shrinks as they leave: [`crate::drain_shrinking`]).
-async fn emit_misses(misses: Vec<Envelope>, out: &Emitter) -> Result<(), StageError> {
-    let count = misses.len() as u64;
-    for mut env in crate::drain_shrinking(misses) {
-        env.extra
-            .insert(FILE_MISSES_KEY.into(), serde_json::Value::from(count));
-        out.emit("miss", Item::Unit(Box::new(env))).await?;
-    }
-    Ok(())
+/// Whether the run's model reads its prompt, asked of the model built as
+/// validation builds it (no key needed, no request sent).
+fn model_reads_prompt(ctx: &BuildContext<'_>) -> Result<bool, BuildError> {
+    let section: ModelSection = ctx.section("model")?;
+    let probe = BuildContext {
+        stage: ctx.stage,
+        config: ctx.config,
+        registry: ctx.registry,
+        run: ctx.run.clone(),
+        validate_only: true,
+    };
+    Ok(ctx
+        .registry
+        .model(&section.provider, &probe)?
+        .reads_prompt())
 }
 
 /// The docstring of `env`'s unit in a cached value, checked as a model's
@@ -223,9 +274,15 @@ impl Transform for CacheLookup {
         let env = *env;
         let path = env.file.path.clone();
         let file_units = env.file_units;
+        let group = self.group(ctx);
         let (kept, ready) = {
             let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-            let entry = held.entry(path.clone()).or_default();
+            // Room for as many as can be held: a big file's vector would
+            // otherwise double its way there, copying as it goes.
+            let entry = held.entry(path.clone()).or_insert_with(|| Held {
+                seen: 0,
+                pending: Vec::with_capacity(file_units.min(group)),
+            });
             entry.seen += 1;
             let kept = if env.state == UnitState::Pending {
                 entry.pending.push(env);
@@ -235,6 +292,9 @@ impl Transform for CacheLookup {
             };
             let ready = if entry.seen >= file_units {
                 held.remove(&path).map(|h| h.pending).unwrap_or_default()
+            } else if entry.pending.len() >= group {
+                let left = file_units - entry.seen;
+                std::mem::replace(&mut entry.pending, Vec::with_capacity(left.min(group)))
             } else {
                 Vec::new()
             };

@@ -24,7 +24,11 @@ pub struct MemorySettings {
 impl Default for MemorySettings {
     fn default() -> Self {
         MemorySettings {
-            capacity: 100_000,
+            // A run reads a key once, but for a retried unit or the same
+            // code twice: the tier needs few entries, and each costs about
+            // half a kilobyte beyond its value. A hundred thousand made it
+            // the largest part of a big run's memory.
+            capacity: 10_000,
             ttl_s: 0,
         }
     }

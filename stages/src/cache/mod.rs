@@ -69,7 +69,7 @@ impl CacheSection {
             OptionDoc {
                 name: "memory.capacity",
                 ty: "integer",
-                default: Some("100000"),
+                default: Some("10000"),
                 doc: "Entries the memory tier holds; the least used go first.",
             },
             OptionDoc {

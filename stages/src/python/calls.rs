@@ -80,6 +80,12 @@ impl ModuleIndex {
     pub fn scan(text: &str) -> ModuleIndex {
         let mut scan = Scan::new(text);
         scan.run();
+        // The index lives as long as the run: cut what grew by doubling to
+        // its length (a big module's definitions, each one's calls).
+        scan.defs.shrink_to_fit();
+        for d in &mut scan.defs {
+            d.calls.shrink_to_fit();
+        }
         let mut index = ModuleIndex {
             docstring: scan.module_doc,
             definitions: scan.defs,

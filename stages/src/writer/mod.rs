@@ -277,8 +277,10 @@ impl Sink for PythonWriter {
         // notes other stages left in `extra` for plugins on the way, and,
         // for a unit without a docstring of its own (written whole from its
         // draft), the findings and the parsed docstring, which only a
-        // completion of a person's docstring reads.
+        // completion of a person's docstring reads. The cache key was for
+        // `cache-store`, which comes before.
         env.extra = serde_json::Map::new();
+        env.cache_key = None;
         if !env.unit.is_documented() {
             env.findings = Vec::new();
             env.existing = None;
