@@ -632,12 +632,12 @@ async fn estimate_counts_cached_units_and_writes_nothing() {
     assert_eq!(tree(dir.path()), before, "--estimate wrote a file");
 }
 
-/// `docpipe --set cache.tiers=... --report report.json run generate big.py`
+/// `docpipe --set cache.tiers=... --report report.json run generate TARGET`
 /// with the template model in `dir`; returns the report.
-fn generate_template(dir: &Path, tiers: &str, extra: &[&str]) -> Value {
+fn generate_template(dir: &Path, tiers: &str, target: &str, extra: &[&str]) -> Value {
     let out = docpipe(dir)
         .args(["--set", &format!("cache.tiers={tiers}")])
-        .args(["--report", "report.json", "run", "generate", "big.py"])
+        .args(["--report", "report.json", "run", "generate", target])
         .args(extra)
         .output()
         .expect("run docpipe");
@@ -664,7 +664,7 @@ fn a_module_of_more_units_than_one_lookup_holds_is_cached_whole() {
     let dir = tempfile::tempdir().expect("temp dir");
     let tiers = r#"["memory", "disk"]"#;
     std::fs::write(dir.path().join("big.py"), &code).expect("write");
-    let first = generate_template(dir.path(), tiers, &[]);
+    let first = generate_template(dir.path(), tiers, "big.py", &[]);
     assert_eq!(
         n(&first["by_state"]["generated"]),
         functions as u64,
@@ -674,7 +674,7 @@ fn a_module_of_more_units_than_one_lookup_holds_is_cached_whole() {
     let written = std::fs::read_to_string(dir.path().join("big.py")).expect("read");
 
     std::fs::write(dir.path().join("big.py"), &code).expect("write");
-    let second = generate_template(dir.path(), tiers, &[]);
+    let second = generate_template(dir.path(), tiers, "big.py", &[]);
     assert_eq!(
         n(&second["by_state"]["cached"]),
         functions as u64,
@@ -688,7 +688,7 @@ fn a_module_of_more_units_than_one_lookup_holds_is_cached_whole() {
 
     // No tier to ask: each unit goes straight on, and the file is the same.
     std::fs::write(dir.path().join("big.py"), &code).expect("write");
-    let third = generate_template(dir.path(), tiers, &["--no-cache"]);
+    let third = generate_template(dir.path(), tiers, "big.py", &["--no-cache"]);
     assert_eq!(
         n(&third["by_state"]["generated"]),
         functions as u64,
@@ -698,4 +698,45 @@ fn a_module_of_more_units_than_one_lookup_holds_is_cached_whole() {
         std::fs::read_to_string(dir.path().join("big.py")).expect("read"),
         written
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callees_summary_is_part_of_the_key_only_for_a_model_that_reads_the_prompt() {
+    // `a` calls `b`: a model's prompt for `a` shows `b`'s summary, so a new
+    // summary is a new key; the template reads no prompt, and its entry
+    // for `a` still holds.
+    let code = |summary: &str| {
+        format!(
+            "\"\"\"Greetings.\"\"\"\n\n\ndef b():\n    \"\"\"{summary}\"\"\"\n    print(\"hi\")\n\n\ndef a():\n    b()\n"
+        )
+    };
+    let server = FakeServer::start(Auth::OpenAi(None), well_behaved()).await;
+    let tiers = r#"["disk"]"#;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let module = dir.path().join("sample/m.py");
+    std::fs::create_dir_all(dir.path().join("sample")).expect("mkdir");
+
+    std::fs::write(&module, code("Say hello.")).expect("write");
+    let (status, stderr, report) = generate(dir.path(), &server, tiers, &[]).await;
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(n(&report["by_state"]["generated"]), 1, "{report}");
+    std::fs::write(&module, code("Say hello.")).expect("write");
+    let (status, stderr, report) = generate(dir.path(), &server, tiers, &[]).await;
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(n(&report["by_state"]["cached"]), 1, "{report}");
+    std::fs::write(&module, code("Say goodbye.")).expect("write");
+    let (status, stderr, report) = generate(dir.path(), &server, tiers, &[]).await;
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(n(&report["by_state"]["generated"]), 1, "{report}");
+    assert_eq!(n(&report["by_state"]["cached"]), 0, "{report}");
+
+    for (summary, state) in [
+        ("Say hello.", "generated"),
+        ("Say hello.", "cached"),
+        ("Say goodbye.", "cached"),
+    ] {
+        std::fs::write(&module, code(summary)).expect("write");
+        let report = generate_template(dir.path(), tiers, "sample", &[]);
+        assert_eq!(n(&report["by_state"][state]), 1, "{summary}: {report}");
+    }
 }

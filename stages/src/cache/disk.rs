@@ -60,17 +60,28 @@ CREATE TABLE IF NOT EXISTS entries(
     stored INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_stored ON entries(stored);
-CREATE TABLE IF NOT EXISTS tags(
+CREATE TABLE IF NOT EXISTS entry_tags(
     tag TEXT NOT NULL,
-    key TEXT NOT NULL,
-    PRIMARY KEY(tag, key)
+    entry INTEGER NOT NULL,
+    PRIMARY KEY(tag, entry)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS tags_key ON tags(key);
+CREATE INDEX IF NOT EXISTS entry_tags_entry ON entry_tags(entry);
 CREATE TABLE IF NOT EXISTS counters(
     name TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 );
 ";
+
+// Why tags name an entry by its rowid, not its key: keys are hashes, so a
+// row keyed by one lands at a random place of its B-tree, and every store
+// wrote a random page for each of an entry's three tags and three more for
+// their index (seven pages an entry: a cold `generate` of the standard
+// library took 14 s, 7.5 s without tags). Rowids grow, so a tag's rows and
+// their index are appended to; only the key's own index is random.
+
+/// The tags table of the first layout (`tags(tag, key)`), moved into
+/// `entry_tags` when a database of that layout is opened.
+const OLD_TAGS: &str = "tags";
 
 /// Lookups per statement: SQLite's default limit on parameters is 32,766.
 const KEYS_PER_QUERY: usize = 500;
@@ -168,7 +179,7 @@ impl Inner {
             );
         }
         let path = self.dir.join(DB_FILE);
-        let conn = Connection::open(&path)
+        let mut conn = Connection::open(&path)
             .map_err(|e| err(format!("cannot open {}: {e}", path.display())))?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
         // WAL: readers never wait for the writer of another process.
@@ -178,6 +189,7 @@ impl Inner {
             .map_err(err)?;
         conn.execute_batch(SCHEMA)
             .map_err(|e| err(format!("{}: {e}", path.display())))?;
+        migrate(&mut conn).map_err(|e| err(format!("{}: {e}", path.display())))?;
         Ok(conn)
     }
 
@@ -205,7 +217,7 @@ impl Inner {
         let n = ((count as f64 * share).ceil() as i64).max(1);
         let tx = conn.transaction().map_err(err)?;
         tx.execute(
-            "DELETE FROM tags WHERE key IN (SELECT key FROM entries ORDER BY stored LIMIT ?1)",
+            "DELETE FROM entry_tags WHERE entry IN (SELECT rowid FROM entries ORDER BY stored LIMIT ?1)",
             [n],
         )
         .map_err(err)?;
@@ -240,6 +252,33 @@ impl Inner {
         }
         tx.commit().map_err(err)
     }
+}
+
+/// Moves the tags of a database of the first layout (`tags(tag, key)`) to
+/// `entry_tags`, keeping every entry: a cache filled by a paid model is
+/// worth its money. One process does it, in one transaction; another that
+/// opened the file at the same time finds it done.
+fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let has_old = |conn: &Connection| -> rusqlite::Result<bool> {
+        conn.query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [OLD_TAGS],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|n| n > 0)
+    };
+    if !has_old(conn)? {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    if has_old(&tx)? {
+        tx.execute_batch(
+            "INSERT OR IGNORE INTO entry_tags(tag, entry)
+                 SELECT t.tag, e.rowid FROM tags t JOIN entries e ON e.key = t.key;
+             DROP TABLE tags;",
+        )?;
+    }
+    tx.commit()
 }
 
 #[async_trait]
@@ -316,21 +355,28 @@ impl CacheStore for DiskStore {
             {
                 let tx = conn.transaction().map_err(err)?;
                 {
+                    // An entry stored again keeps its rowid, and so its tags.
                     let mut put = tx
                         .prepare_cached(
-                            "INSERT OR REPLACE INTO entries(key, value, size, stored) VALUES (?1, ?2, ?3, ?4)",
+                            "INSERT INTO entries(key, value, size, stored) VALUES (?1, ?2, ?3, ?4)
+                             ON CONFLICT(key) DO UPDATE SET value = excluded.value,
+                                 size = excluded.size, stored = excluded.stored
+                             RETURNING rowid",
                         )
                         .map_err(err)?;
                     let mut tag = tx
-                        .prepare_cached("INSERT OR IGNORE INTO tags(tag, key) VALUES (?1, ?2)")
+                        .prepare_cached(
+                            "INSERT OR IGNORE INTO entry_tags(tag, entry) VALUES (?1, ?2)",
+                        )
                         .map_err(err)?;
                     for e in &entries {
                         let size = (e.key.len() + e.value.len()) as i64;
                         bytes += size as u64;
-                        put.execute(rusqlite::params![e.key, e.value, size, stamp])
+                        let entry: i64 = put
+                            .query_row(rusqlite::params![e.key, e.value, size, stamp], |r| r.get(0))
                             .map_err(err)?;
                         for t in &e.tags {
-                            tag.execute(rusqlite::params![t, e.key]).map_err(err)?;
+                            tag.execute(rusqlite::params![t, entry]).map_err(err)?;
                         }
                     }
                 }
@@ -352,8 +398,11 @@ impl CacheStore for DiskStore {
         let key = key.to_string();
         self.with(false, move |_, conn| {
             let tx = conn.transaction().map_err(err)?;
-            tx.execute("DELETE FROM tags WHERE key = ?1", [&key])
-                .map_err(err)?;
+            tx.execute(
+                "DELETE FROM entry_tags WHERE entry IN (SELECT rowid FROM entries WHERE key = ?1)",
+                [&key],
+            )
+            .map_err(err)?;
             tx.execute("DELETE FROM entries WHERE key = ?1", [&key])
                 .map_err(err)?;
             tx.commit().map_err(err)
@@ -368,12 +417,12 @@ impl CacheStore for DiskStore {
             let tx = conn.transaction().map_err(err)?;
             let gone = tx
                 .execute(
-                    "DELETE FROM entries WHERE key IN (SELECT key FROM tags WHERE tag = ?1)",
+                    "DELETE FROM entries WHERE rowid IN (SELECT entry FROM entry_tags WHERE tag = ?1)",
                     [&tag],
                 )
                 .map_err(err)?;
             tx.execute(
-                "DELETE FROM tags WHERE key IN (SELECT key FROM tags WHERE tag = ?1)",
+                "DELETE FROM entry_tags WHERE entry IN (SELECT entry FROM entry_tags WHERE tag = ?1)",
                 [&tag],
             )
             .map_err(err)?;
@@ -390,7 +439,7 @@ impl CacheStore for DiskStore {
             inner.misses.store(0, Ordering::Relaxed);
             let tx = conn.transaction().map_err(err)?;
             let gone = tx.execute("DELETE FROM entries", []).map_err(err)?;
-            tx.execute("DELETE FROM tags", []).map_err(err)?;
+            tx.execute("DELETE FROM entry_tags", []).map_err(err)?;
             tx.execute("DELETE FROM counters", []).map_err(err)?;
             tx.commit().map_err(err)?;
             // Give the space back.
@@ -514,6 +563,67 @@ mod tests {
         assert_eq!((stats.hits, stats.misses), (4, 2));
         assert_eq!(again.clear().await.expect("clear"), 1);
         assert_eq!(again.stats().await.expect("stats").entries, 0);
+    }
+
+    #[tokio::test]
+    async fn a_cache_of_the_first_layout_keeps_its_entries_and_tags() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        {
+            // The first layout: tags by key.
+            let conn = Connection::open(dir.path().join(DB_FILE)).expect("open");
+            conn.execute_batch(
+                "CREATE TABLE entries(key TEXT PRIMARY KEY, value BLOB NOT NULL,
+                     size INTEGER NOT NULL, stored INTEGER NOT NULL);
+                 CREATE INDEX entries_stored ON entries(stored);
+                 CREATE TABLE tags(tag TEXT NOT NULL, key TEXT NOT NULL,
+                     PRIMARY KEY(tag, key)) WITHOUT ROWID;
+                 CREATE INDEX tags_key ON tags(key);
+                 INSERT INTO entries VALUES ('a', x'31', 2, 1), ('b', x'32', 2, 2);
+                 INSERT INTO tags VALUES ('path:a.py', 'a'), ('model:m', 'a'),
+                     ('path:b.py', 'b'), ('model:m', 'b');",
+            )
+            .expect("first layout");
+        }
+        let store = DiskStore::new(dir.path().to_path_buf(), &DiskSettings::default());
+        assert_eq!(store.get("a").await.expect("get"), Some(b"1".to_vec()));
+        assert_eq!(store.invalidate_tag("path:a.py").await.expect("tag"), 1);
+        assert_eq!(store.get("a").await.expect("get"), None);
+        assert_eq!(store.get("b").await.expect("get"), Some(b"2".to_vec()));
+        // New entries are tagged as the moved ones are.
+        store
+            .put_many(&[entry("c", b"3", "model:m")])
+            .await
+            .expect("put");
+        assert_eq!(store.invalidate_tag("model:m").await.expect("tag"), 2);
+        assert_eq!(store.stats().await.expect("stats").entries, 0);
+        drop(store);
+        let conn = Connection::open(dir.path().join(DB_FILE)).expect("open");
+        let old: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('tags', 'tags_key')",
+                [],
+                |r| r.get(0),
+            )
+            .expect("query");
+        assert_eq!(old, 0, "the first layout's tables are gone");
+    }
+
+    #[tokio::test]
+    async fn an_entry_stored_again_keeps_its_tags() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = DiskStore::new(dir.path().to_path_buf(), &DiskSettings::default());
+        store
+            .put_many(&[entry("a", b"1", "path:a.py")])
+            .await
+            .expect("put");
+        store
+            .put_many(&[entry("a", b"2", "model:m")])
+            .await
+            .expect("put");
+        assert_eq!(store.get("a").await.expect("get"), Some(b"2".to_vec()));
+        assert_eq!(store.invalidate_tag("path:a.py").await.expect("tag"), 1);
+        assert_eq!(store.stats().await.expect("stats").entries, 0);
+        store.remove("a").await.expect("remove");
     }
 
     #[tokio::test]

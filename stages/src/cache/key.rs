@@ -8,8 +8,10 @@
 //! function of the repository the unit calls, with the summary of its
 //! existing docstring ([`callees_fingerprint`](crate::generate::order::callees_fingerprint)).
 //! A summary the model writes for a callee in the same run is not part of
-//! it: it is not known when the cache is asked, before the model runs. A
-//! change to any of them is a miss. The path
+//! it: it is not known when the cache is asked, before the model runs. For
+//! a model that reads no prompt (the template) the callees are not part of
+//! it either: it answers from the unit alone. A change to any of them is a
+//! miss. The path
 //! is not part of it: two checkouts in different directories share entries,
 //! and so do identical definitions in two files.
 

@@ -121,10 +121,12 @@ pub struct CacheLookup {
     held: Mutex<HashMap<PathBuf, Held>>,
     /// Finds each unit's callees, whose summaries are part of its key.
     resolver: Resolver,
-    /// The model reads its prompt, so `llm-generate` may order a file's
-    /// units callees first and needs their number: a file's units are held
-    /// until it is whole, and each miss is stamped.
-    stamps: bool,
+    /// The model reads its prompt. Then the callees it shows are part of a
+    /// unit's key, and `llm-generate` may order a file's units callees
+    /// first and needs their number: a file's units are held until it is
+    /// whole, and each miss is stamped. A model that reads no prompt (the
+    /// template) answers from the unit alone, and none of it applies.
+    reads_prompt: bool,
 }
 
 impl CacheLookup {
@@ -135,7 +137,7 @@ impl CacheLookup {
             keys: key_context(ctx)?,
             held: Mutex::new(HashMap::new()),
             resolver: Resolver::new(&ctx.run.base_dir, &ctx.run.project_dir()),
-            stamps: model_reads_prompt(ctx)?,
+            reads_prompt: model_reads_prompt(ctx)?,
         })
     }
 
@@ -143,7 +145,7 @@ impl CacheLookup {
     /// them when they are counted for `llm-generate`, one at a time when
     /// there is nothing to ask, else up to [`LOOKUP_GROUP`].
     fn group(&self, ctx: &StageContext) -> usize {
-        if self.stamps {
+        if self.reads_prompt {
             usize::MAX
         } else if ctx.run.no_cache || self.stack.is_empty() {
             1
@@ -170,10 +172,7 @@ impl CacheLookup {
         let wanted: Vec<Wanted> = batch
             .iter_mut()
             .map(|env| {
-                let callees = self.resolver.callees(&env.unit, &env.file);
-                let key = self
-                    .keys
-                    .unit_key(&env.unit, &callees_fingerprint(&callees));
+                let key = unit_key(&self.keys, self.reads_prompt.then_some(&self.resolver), env);
                 env.cache_key = Some(key.clone());
                 Wanted {
                     key,
@@ -221,7 +220,7 @@ impl CacheLookup {
     async fn emit_misses(&self, misses: Vec<Envelope>, out: &Emitter) -> Result<(), StageError> {
         let count = misses.len() as u64;
         for mut env in crate::drain_shrinking(misses) {
-            if self.stamps {
+            if self.reads_prompt {
                 env.extra
                     .insert(FILE_MISSES_KEY.into(), serde_json::Value::from(count));
             }
@@ -231,9 +230,20 @@ impl CacheLookup {
     }
 }
 
+/// The key of `env`'s unit. The callees the prompt shows are part of it
+/// when there is a prompt to show them: `resolver` is given for a model that
+/// reads it. (The template answers from the unit alone; resolving its
+/// callees would read a module index of every file for nothing.)
+pub(crate) fn unit_key(keys: &KeyContext, resolver: Option<&Resolver>, env: &Envelope) -> String {
+    let callees = resolver
+        .map(|r| callees_fingerprint(&r.callees(&env.unit, &env.file)))
+        .unwrap_or_default();
+    keys.unit_key(&env.unit, &callees)
+}
+
 /// Whether the run's model reads its prompt, asked of the model built as
 /// validation builds it (no key needed, no request sent).
-fn model_reads_prompt(ctx: &BuildContext<'_>) -> Result<bool, BuildError> {
+pub(crate) fn model_reads_prompt(ctx: &BuildContext<'_>) -> Result<bool, BuildError> {
     let section: ModelSection = ctx.section("model")?;
     let probe = BuildContext {
         stage: ctx.stage,

@@ -22,7 +22,7 @@ use docpipe_core::stage::{BuiltStage, RunFlag, StageContext, StageError, Transfo
 
 use super::key::KeyContext;
 use super::stack::TierStack;
-use crate::generate::order::{Resolver, callees_fingerprint};
+use crate::generate::order::Resolver;
 use crate::reply::entry_value;
 
 /// Entries per store request.
@@ -56,6 +56,8 @@ pub struct CacheStoreStage {
     pending: Mutex<Vec<CacheEntry>>,
     /// Keys units that `cache-lookup` did not key, as it would have.
     resolver: Resolver,
+    /// The model reads its prompt: the callees it shows are part of a key.
+    reads_prompt: bool,
 }
 
 impl CacheStoreStage {
@@ -66,6 +68,7 @@ impl CacheStoreStage {
             keys: super::lookup::key_context(ctx)?,
             pending: Mutex::new(Vec::new()),
             resolver: Resolver::new(&ctx.run.base_dir, &ctx.run.project_dir()),
+            reads_prompt: super::lookup::model_reads_prompt(ctx)?,
         })
     }
 
@@ -77,9 +80,7 @@ impl CacheStoreStage {
         let doc = env.draft.as_ref()?;
         let value = serde_json::to_vec(&entry_value(env.unit.display_str(), doc)).ok()?;
         let key = env.cache_key.clone().unwrap_or_else(|| {
-            let callees = self.resolver.callees(&env.unit, &env.file);
-            self.keys
-                .unit_key(&env.unit, &callees_fingerprint(&callees))
+            super::lookup::unit_key(&self.keys, self.reads_prompt.then_some(&self.resolver), env)
         });
         Some(CacheEntry {
             key,
