@@ -207,7 +207,20 @@ pub struct BuildContext<'a> {
     pub validate_only: bool,
 }
 
-impl BuildContext<'_> {
+impl<'a> BuildContext<'a> {
+    /// This context, only checking when `validate_only` (or when it already
+    /// was): what builds a model to ask it something, or for a run that
+    /// sends no request (`--estimate`), so that no key is needed.
+    pub fn validating(&self, validate_only: bool) -> BuildContext<'a> {
+        BuildContext {
+            stage: self.stage,
+            config: self.config,
+            registry: self.registry,
+            run: self.run.clone(),
+            validate_only: self.validate_only || validate_only,
+        }
+    }
+
     /// The shared section `[name]` as `T`. Its problems are the section's,
     /// reported once by validation, not by each stage that reads it: while
     /// validating, the faulty keys are left out (defaults stand in) so that

@@ -245,13 +245,7 @@ pub(crate) fn unit_key(keys: &KeyContext, resolver: Option<&Resolver>, env: &Env
 /// validation builds it (no key needed, no request sent).
 pub(crate) fn model_reads_prompt(ctx: &BuildContext<'_>) -> Result<bool, BuildError> {
     let section: ModelSection = ctx.section("model")?;
-    let probe = BuildContext {
-        stage: ctx.stage,
-        config: ctx.config,
-        registry: ctx.registry,
-        run: ctx.run.clone(),
-        validate_only: true,
-    };
+    let probe = ctx.validating(true);
     Ok(ctx
         .registry
         .model(&section.provider, &probe)?

@@ -226,13 +226,7 @@ impl GenerateStage {
         let budget: BudgetSection = ctx.section("budget")?;
         // With --estimate no request goes out: build the model as validation
         // does, needing no key.
-        let estimate_ctx = BuildContext {
-            stage: ctx.stage,
-            config: ctx.config,
-            registry: ctx.registry,
-            run: ctx.run.clone(),
-            validate_only: ctx.validate_only || ctx.run.estimate,
-        };
+        let estimate_ctx = ctx.validating(ctx.run.estimate);
         let model = ctx.registry.model(&section.provider, &estimate_ctx)?;
         let prompts = prompt_templates(&section, ctx)?;
         let prices = PriceTable::new(&section.prices);
