@@ -54,7 +54,8 @@ pub const DB_FILE: &str = "cache.db";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS entries(
-    key TEXT PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
     value BLOB NOT NULL,
     size INTEGER NOT NULL,
     stored INTEGER NOT NULL
@@ -77,11 +78,31 @@ CREATE TABLE IF NOT EXISTS counters(
 // wrote a random page for each of an entry's three tags and three more for
 // their index (seven pages an entry: a cold `generate` of the standard
 // library took 14 s, 7.5 s without tags). Rowids grow, so a tag's rows and
-// their index are appended to; only the key's own index is random.
+// their index are appended to; only the key's own index is random. The
+// rowid is a declared `INTEGER PRIMARY KEY`, which VACUUM keeps (it may
+// renumber an undeclared one), and AUTOINCREMENT, so that an id is never
+// given twice: a tag of a deleted entry can never name a new one.
 
 /// The tags table of the first layout (`tags(tag, key)`), moved into
 /// `entry_tags` when a database of that layout is opened.
 const OLD_TAGS: &str = "tags";
+
+/// The first layout's `entries`, keyed by `key` with an undeclared rowid,
+/// rebuilt with its `id` (the rows keep their rowids as ids).
+const REBUILD_ENTRIES: &str = "
+CREATE TABLE entries_with_id(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    value BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    stored INTEGER NOT NULL
+);
+INSERT INTO entries_with_id(id, key, value, size, stored)
+    SELECT rowid, key, value, size, stored FROM entries;
+DROP TABLE entries;
+ALTER TABLE entries_with_id RENAME TO entries;
+CREATE INDEX entries_stored ON entries(stored);
+";
 
 /// Lookups per statement: SQLite's default limit on parameters is 32,766.
 const KEYS_PER_QUERY: usize = 500;
@@ -217,7 +238,7 @@ impl Inner {
         let n = ((count as f64 * share).ceil() as i64).max(1);
         let tx = conn.transaction().map_err(err)?;
         tx.execute(
-            "DELETE FROM entry_tags WHERE entry IN (SELECT rowid FROM entries ORDER BY stored LIMIT ?1)",
+            "DELETE FROM entry_tags WHERE entry IN (SELECT id FROM entries ORDER BY stored LIMIT ?1)",
             [n],
         )
         .map_err(err)?;
@@ -254,28 +275,37 @@ impl Inner {
     }
 }
 
-/// Moves the tags of a database of the first layout (`tags(tag, key)`) to
-/// `entry_tags`, keeping every entry: a cache filled by a paid model is
-/// worth its money. One process does it, in one transaction; another that
-/// opened the file at the same time finds it done.
+/// Brings a database of the first layout (`entries` keyed by `key`, tags in
+/// `tags(tag, key)`) to this one, keeping every entry: a cache filled by a
+/// paid model is worth its money. One process does it, in one transaction;
+/// another that opened the file at the same time finds it done. An older
+/// docpipe sharing the cache makes `tags` again: its tags are moved on the
+/// next opening, and the tags of entries it deleted are dropped.
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
-    let has_old = |conn: &Connection| -> rusqlite::Result<bool> {
-        conn.query_row(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
-            [OLD_TAGS],
-            |r| r.get::<_, i64>(0),
-        )
-        .map(|n| n > 0)
+    let count = |conn: &Connection, sql: &str| -> rusqlite::Result<bool> {
+        conn.query_row(sql, [], |r| r.get::<_, i64>(0))
+            .map(|n| n > 0)
     };
-    if !has_old(conn)? {
+    let old_tags =
+        format!("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{OLD_TAGS}'");
+    let old_entries = "SELECT COUNT(*) = 0 FROM pragma_table_info('entries') WHERE name = 'id'";
+    let old = |conn: &Connection| -> rusqlite::Result<(bool, bool)> {
+        Ok((count(conn, &old_tags)?, count(conn, old_entries)?))
+    };
+    if old(conn)? == (false, false) {
         return Ok(());
     }
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    if has_old(&tx)? {
+    let (tags, entries) = old(&tx)?;
+    if entries {
+        tx.execute_batch(REBUILD_ENTRIES)?;
+    }
+    if tags {
         tx.execute_batch(
             "INSERT OR IGNORE INTO entry_tags(tag, entry)
-                 SELECT t.tag, e.rowid FROM tags t JOIN entries e ON e.key = t.key;
-             DROP TABLE tags;",
+                 SELECT t.tag, e.id FROM tags t JOIN entries e ON e.key = t.key;
+             DROP TABLE tags;
+             DELETE FROM entry_tags WHERE entry NOT IN (SELECT id FROM entries);",
         )?;
     }
     tx.commit()
@@ -355,13 +385,13 @@ impl CacheStore for DiskStore {
             {
                 let tx = conn.transaction().map_err(err)?;
                 {
-                    // An entry stored again keeps its rowid, and so its tags.
+                    // An entry stored again keeps its id, and so its tags.
                     let mut put = tx
                         .prepare_cached(
                             "INSERT INTO entries(key, value, size, stored) VALUES (?1, ?2, ?3, ?4)
                              ON CONFLICT(key) DO UPDATE SET value = excluded.value,
                                  size = excluded.size, stored = excluded.stored
-                             RETURNING rowid",
+                             RETURNING id",
                         )
                         .map_err(err)?;
                     let mut tag = tx
@@ -399,7 +429,7 @@ impl CacheStore for DiskStore {
         self.with(false, move |_, conn| {
             let tx = conn.transaction().map_err(err)?;
             tx.execute(
-                "DELETE FROM entry_tags WHERE entry IN (SELECT rowid FROM entries WHERE key = ?1)",
+                "DELETE FROM entry_tags WHERE entry IN (SELECT id FROM entries WHERE key = ?1)",
                 [&key],
             )
             .map_err(err)?;
@@ -417,7 +447,7 @@ impl CacheStore for DiskStore {
             let tx = conn.transaction().map_err(err)?;
             let gone = tx
                 .execute(
-                    "DELETE FROM entries WHERE rowid IN (SELECT entry FROM entry_tags WHERE tag = ?1)",
+                    "DELETE FROM entries WHERE id IN (SELECT entry FROM entry_tags WHERE tag = ?1)",
                     [&tag],
                 )
                 .map_err(err)?;
@@ -606,6 +636,52 @@ mod tests {
             )
             .expect("query");
         assert_eq!(old, 0, "the first layout's tables are gone");
+        let ids: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_table_info('entries') WHERE name = 'id' AND pk = 1",
+                [],
+                |r| r.get(0),
+            )
+            .expect("query");
+        assert_eq!(ids, 1, "entries has its declared id");
+    }
+
+    #[tokio::test]
+    async fn tags_an_older_docpipe_wrote_to_a_shared_cache_are_moved() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = DiskStore::new(dir.path().to_path_buf(), &DiskSettings::default());
+        store
+            .put_many(&[entry("a", b"1", "path:a.py"), entry("b", b"2", "path:b.py")])
+            .await
+            .expect("put");
+        drop(store);
+        {
+            // What the first layout's docpipe does when it opens the file
+            // and stores `b` again: its schema, then a replace and a tag.
+            let conn = Connection::open(dir.path().join(DB_FILE)).expect("open");
+            conn.execute_batch(
+                "CREATE TABLE IF NOT EXISTS tags(tag TEXT NOT NULL, key TEXT NOT NULL,
+                     PRIMARY KEY(tag, key)) WITHOUT ROWID;
+                 INSERT OR REPLACE INTO entries(key, value, size, stored) VALUES ('b', x'33', 2, 9);
+                 INSERT OR IGNORE INTO tags VALUES ('path:b.py', 'b');",
+            )
+            .expect("older docpipe");
+        }
+        let store = DiskStore::new(dir.path().to_path_buf(), &DiskSettings::default());
+        assert_eq!(store.get("b").await.expect("get"), Some(b"3".to_vec()));
+        assert_eq!(store.invalidate_tag("path:b.py").await.expect("tag"), 1);
+        assert_eq!(store.get("b").await.expect("get"), None);
+        assert_eq!(store.get("a").await.expect("get"), Some(b"1".to_vec()));
+        drop(store);
+        let conn = Connection::open(dir.path().join(DB_FILE)).expect("open");
+        let orphans: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM entry_tags WHERE entry NOT IN (SELECT id FROM entries)",
+                [],
+                |r| r.get(0),
+            )
+            .expect("query");
+        assert_eq!(orphans, 0);
     }
 
     #[tokio::test]

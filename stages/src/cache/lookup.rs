@@ -11,17 +11,18 @@
 //! one that fails is evicted from every tier, counted, and the unit goes to
 //! the model.
 //!
-//! Each miss carries the number of its file's misses
-//! ([`FILE_MISSES_KEY`]), so that `llm-generate` knows when a file's units
-//! for the model are all there and can order them callees first.
+//! For a model that reads its prompt, each miss carries the number of its
+//! file's misses ([`FILE_MISSES_KEY`]), so that `llm-generate` knows when a
+//! file's units for the model are all there and can order them callees
+//! first.
 //!
-//! That count is only of use to a model that reads its prompt: the order
-//! serves the callees' summaries in it. For one that does not (the
-//! template), nothing waits for a whole file: the units are looked up in
-//! groups of at most [`LOOKUP_GROUP`] as they come, and each goes straight
-//! on when there is no tier to ask (`--no-cache`). Holding a file whole
-//! held every unit of a 20 MB module, with its findings and parameters, at
-//! once, most of the peak memory of `generate` on it.
+//! The order serves the callees' summaries in the prompt. For a model that
+//! reads none (the template), nothing waits for a whole file: the units are
+//! looked up in groups of at most [`LOOKUP_GROUP`] as they come, and each
+//! goes straight on when there is no tier to ask (`--no-cache`, or
+//! `tiers = []`). Holding a file whole held every unit of a 20 MB module,
+//! with its findings and parameters, at once: most of the peak memory of
+//! `generate` on it.
 //!
 //! Given only some of a file's units (only `analyze.incomplete`), it cannot
 //! know when a file is whole and holds the units to the end of its input:
@@ -53,7 +54,7 @@ pub(crate) fn register(registry: &mut Registry) {
             StageSpec {
                 type_name: "cache-lookup",
                 role: StageRole::Transform,
-                summary: "Looks up cached docstrings in the `[cache] tiers`, a file's units in one request (up to 1,024 at a time); hits skip the budget and the model",
+                summary: "Looks up cached docstrings in the `[cache] tiers`, a file's units in one request (1,024 at a time for a model that reads no prompt); hits skip the budget and the model",
                 input: Some(ItemKind::Unit),
                 ports: vec![
                     PortDoc {
