@@ -17,9 +17,9 @@
 
 use std::path::Path;
 
-use docpipe_core::model::CodeUnit;
+use docpipe_core::model::{CodeUnit, Envelope};
 
-use crate::generate::order::normalize;
+use crate::generate::order::{Resolver, callees_fingerprint, normalize};
 use crate::reply::SCHEMA_VERSION;
 
 /// Version of the key layout and of what is stored under it.
@@ -34,9 +34,25 @@ pub struct KeyContext {
     pub model: String,
     /// The prompt templates' version (which includes the schema's).
     pub prompt_version: String,
+    /// The model reads its prompt, so the callees the prompt shows are part
+    /// of a key. A model that reads none (the template) answers from the
+    /// unit alone.
+    pub reads_prompt: bool,
 }
 
 impl KeyContext {
+    /// The key of `env`'s unit, with its callees (found by `resolver`) when
+    /// the model reads the prompt that shows them. (For the template,
+    /// resolving them would read a module index of every file for nothing.)
+    pub fn key_of(&self, resolver: &Resolver, env: &Envelope) -> String {
+        let callees = if self.reads_prompt {
+            callees_fingerprint(&resolver.callees(&env.unit, &env.file))
+        } else {
+            String::new()
+        };
+        self.unit_key(&env.unit, &callees)
+    }
+
     /// The key of `unit`'s docstring; `callees` is the unit's
     /// [`callees_fingerprint`](crate::generate::order::callees_fingerprint).
     pub fn unit_key(&self, unit: &CodeUnit, callees: &str) -> String {
@@ -118,6 +134,7 @@ mod tests {
             style: "google".into(),
             model: "openai/gpt-4o".into(),
             prompt_version: "p-1".into(),
+            reads_prompt: true,
         }
     }
 

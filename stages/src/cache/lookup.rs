@@ -44,7 +44,7 @@ use docpipe_core::stage::{BuiltStage, RunFlag, StageContext, StageError, Transfo
 
 use super::key::KeyContext;
 use super::stack::{TierStack, Wanted};
-use crate::generate::order::{FILE_MISSES_KEY, Resolver, callees_fingerprint};
+use crate::generate::order::{FILE_MISSES_KEY, Resolver};
 use crate::generate::parse::{entry_doc, validate_reply};
 use crate::llm::section::ModelSection;
 
@@ -94,14 +94,20 @@ pub fn model_identity(section: &ModelSection) -> String {
     }
 }
 
-/// The key context of a run's `[model]` and `[style]`.
+/// The key context of a run's `[model]` and `[style]`. Whether the model
+/// reads its prompt is asked of the model built as validation builds it (no
+/// key needed, no request sent).
 pub fn key_context(ctx: &BuildContext<'_>) -> Result<KeyContext, BuildError> {
     let section: ModelSection = ctx.section("model")?;
     let prompts = crate::generate::prompt_templates(&section, ctx)?;
+    let model = ctx
+        .registry
+        .model(&section.provider, &ctx.validating(true))?;
     Ok(KeyContext {
         style: crate::generate::style_name(ctx),
         model: model_identity(&section),
         prompt_version: prompts.version().to_string(),
+        reads_prompt: model.reads_prompt(),
     })
 }
 
@@ -122,12 +128,6 @@ pub struct CacheLookup {
     held: Mutex<HashMap<PathBuf, Held>>,
     /// Finds each unit's callees, whose summaries are part of its key.
     resolver: Resolver,
-    /// The model reads its prompt. Then the callees it shows are part of a
-    /// unit's key, and `llm-generate` may order a file's units callees
-    /// first and needs their number: a file's units are held until it is
-    /// whole, and each miss is stamped. A model that reads no prompt (the
-    /// template) answers from the unit alone, and none of it applies.
-    reads_prompt: bool,
 }
 
 impl CacheLookup {
@@ -138,15 +138,16 @@ impl CacheLookup {
             keys: key_context(ctx)?,
             held: Mutex::new(HashMap::new()),
             resolver: Resolver::new(&ctx.run.base_dir, &ctx.run.project_dir()),
-            reads_prompt: model_reads_prompt(ctx)?,
         })
     }
 
     /// How many of a file's incomplete units are looked up together: all of
-    /// them when they are counted for `llm-generate`, one at a time when
-    /// there is nothing to ask, else up to [`LOOKUP_GROUP`].
+    /// them when they are counted for `llm-generate` (a model that reads its
+    /// prompt may have them ordered callees first, and a file's units are
+    /// held until it is whole), one at a time when there is nothing to ask,
+    /// else up to [`LOOKUP_GROUP`].
     fn group(&self, ctx: &StageContext) -> usize {
-        if self.reads_prompt {
+        if self.keys.reads_prompt {
             usize::MAX
         } else if ctx.run.no_cache || self.stack.is_empty() {
             1
@@ -173,7 +174,7 @@ impl CacheLookup {
         let wanted: Vec<Wanted> = batch
             .iter_mut()
             .map(|env| {
-                let key = unit_key(&self.keys, self.reads_prompt.then_some(&self.resolver), env);
+                let key = self.keys.key_of(&self.resolver, env);
                 env.cache_key = Some(key.clone());
                 Wanted {
                     key,
@@ -221,7 +222,7 @@ impl CacheLookup {
     async fn emit_misses(&self, misses: Vec<Envelope>, out: &Emitter) -> Result<(), StageError> {
         let count = misses.len() as u64;
         for mut env in crate::drain_shrinking(misses) {
-            if self.reads_prompt {
+            if self.keys.reads_prompt {
                 env.extra
                     .insert(FILE_MISSES_KEY.into(), serde_json::Value::from(count));
             }
@@ -229,28 +230,6 @@ impl CacheLookup {
         }
         Ok(())
     }
-}
-
-/// The key of `env`'s unit. The callees the prompt shows are part of it
-/// when there is a prompt to show them: `resolver` is given for a model that
-/// reads it. (The template answers from the unit alone; resolving its
-/// callees would read a module index of every file for nothing.)
-pub(crate) fn unit_key(keys: &KeyContext, resolver: Option<&Resolver>, env: &Envelope) -> String {
-    let callees = resolver
-        .map(|r| callees_fingerprint(&r.callees(&env.unit, &env.file)))
-        .unwrap_or_default();
-    keys.unit_key(&env.unit, &callees)
-}
-
-/// Whether the run's model reads its prompt, asked of the model built as
-/// validation builds it (no key needed, no request sent).
-pub(crate) fn model_reads_prompt(ctx: &BuildContext<'_>) -> Result<bool, BuildError> {
-    let section: ModelSection = ctx.section("model")?;
-    let probe = ctx.validating(true);
-    Ok(ctx
-        .registry
-        .model(&section.provider, &probe)?
-        .reads_prompt())
 }
 
 /// The docstring of `env`'s unit in a cached value, checked as a model's

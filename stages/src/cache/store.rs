@@ -56,8 +56,6 @@ pub struct CacheStoreStage {
     pending: Mutex<Vec<CacheEntry>>,
     /// Keys units that `cache-lookup` did not key, as it would have.
     resolver: Resolver,
-    /// The model reads its prompt: the callees it shows are part of a key.
-    reads_prompt: bool,
 }
 
 impl CacheStoreStage {
@@ -68,7 +66,6 @@ impl CacheStoreStage {
             keys: super::lookup::key_context(ctx)?,
             pending: Mutex::new(Vec::new()),
             resolver: Resolver::new(&ctx.run.base_dir, &ctx.run.project_dir()),
-            reads_prompt: super::lookup::model_reads_prompt(ctx)?,
         })
     }
 
@@ -79,9 +76,10 @@ impl CacheStoreStage {
         }
         let doc = env.draft.as_ref()?;
         let value = serde_json::to_vec(&entry_value(env.unit.display_str(), doc)).ok()?;
-        let key = env.cache_key.clone().unwrap_or_else(|| {
-            super::lookup::unit_key(&self.keys, self.reads_prompt.then_some(&self.resolver), env)
-        });
+        let key = env
+            .cache_key
+            .clone()
+            .unwrap_or_else(|| self.keys.key_of(&self.resolver, env));
         Some(CacheEntry {
             key,
             value,
