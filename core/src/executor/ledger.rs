@@ -59,11 +59,6 @@ pub struct UnitName {
 }
 
 impl UnitName {
-    /// The name of `unit`.
-    pub fn of(unit: &CodeUnit) -> UnitName {
-        UnitName::in_file(Arc::from(unit.path.as_path()), unit)
-    }
-
     /// The name of `unit`, of the file at `path`.
     fn in_file(path: Arc<Path>, unit: &CodeUnit) -> UnitName {
         UnitName {
