@@ -216,22 +216,14 @@ impl Inner {
 
     /// Evicts the oldest entries when the database holds more than `max_bytes`.
     fn evict(&self, conn: &mut Connection) -> Result<u64, CacheError> {
-        let page_size: i64 = conn
-            .query_row("PRAGMA page_size", [], |r| r.get(0))
-            .map_err(err)?;
-        let pages: i64 = conn
-            .query_row("PRAGMA page_count", [], |r| r.get(0))
-            .map_err(err)?;
-        let free: i64 = conn
-            .query_row("PRAGMA freelist_count", [], |r| r.get(0))
-            .map_err(err)?;
+        let page_size = number(conn, "PRAGMA page_size").map_err(err)?;
+        let pages = number(conn, "PRAGMA page_count").map_err(err)?;
+        let free = number(conn, "PRAGMA freelist_count").map_err(err)?;
         let used = ((pages - free).max(0) * page_size) as u64;
         if used <= self.max_bytes {
             return Ok(0);
         }
-        let count: i64 = conn
-            .query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))
-            .map_err(err)?;
+        let count = number(conn, "SELECT COUNT(*) FROM entries").map_err(err)?;
         // Down to 90 % of the bound, in proportion to the entries' share.
         let target = self.max_bytes / 10 * 9;
         let share = (used - target) as f64 / used as f64;
@@ -282,10 +274,7 @@ impl Inner {
 /// docpipe sharing the cache makes `tags` again: its tags are moved on the
 /// next opening, and the tags of entries it deleted are dropped.
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
-    let count = |conn: &Connection, sql: &str| -> rusqlite::Result<bool> {
-        conn.query_row(sql, [], |r| r.get::<_, i64>(0))
-            .map(|n| n > 0)
-    };
+    let count = |conn: &Connection, sql: &str| number(conn, sql).map(|n| n > 0);
     let old_tags =
         format!("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{OLD_TAGS}'");
     let old_entries = "SELECT COUNT(*) = 0 FROM pragma_table_info('entries') WHERE name = 'id'";
@@ -309,6 +298,11 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         )?;
     }
     tx.commit()
+}
+
+/// The number a query of one number (`SELECT COUNT(*) ...`) gives.
+fn number(conn: &Connection, sql: &str) -> rusqlite::Result<i64> {
+    conn.query_row(sql, [], |r| r.get(0))
 }
 
 #[async_trait]
@@ -628,22 +622,16 @@ mod tests {
         assert_eq!(store.stats().await.expect("stats").entries, 0);
         drop(store);
         let conn = Connection::open(dir.path().join(DB_FILE)).expect("open");
-        let old: i64 = conn
-            .query_row(
-                "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('tags', 'tags_key')",
-                [],
-                |r| r.get(0),
-            )
-            .expect("query");
-        assert_eq!(old, 0, "the first layout's tables are gone");
-        let ids: i64 = conn
-            .query_row(
-                "SELECT COUNT(*) FROM pragma_table_info('entries') WHERE name = 'id' AND pk = 1",
-                [],
-                |r| r.get(0),
-            )
-            .expect("query");
-        assert_eq!(ids, 1, "entries has its declared id");
+        let old = number(
+            &conn,
+            "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('tags', 'tags_key')",
+        );
+        assert_eq!(old, Ok(0), "the first layout's tables are gone");
+        let ids = number(
+            &conn,
+            "SELECT COUNT(*) FROM pragma_table_info('entries') WHERE name = 'id' AND pk = 1",
+        );
+        assert_eq!(ids, Ok(1), "entries has its declared id");
     }
 
     #[tokio::test]
@@ -674,14 +662,11 @@ mod tests {
         assert_eq!(store.get("a").await.expect("get"), Some(b"1".to_vec()));
         drop(store);
         let conn = Connection::open(dir.path().join(DB_FILE)).expect("open");
-        let orphans: i64 = conn
-            .query_row(
-                "SELECT COUNT(*) FROM entry_tags WHERE entry NOT IN (SELECT id FROM entries)",
-                [],
-                |r| r.get(0),
-            )
-            .expect("query");
-        assert_eq!(orphans, 0);
+        let orphans = number(
+            &conn,
+            "SELECT COUNT(*) FROM entry_tags WHERE entry NOT IN (SELECT id FROM entries)",
+        );
+        assert_eq!(orphans, Ok(0));
     }
 
     #[tokio::test]
